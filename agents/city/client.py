@@ -1,0 +1,164 @@
+"""HTTP client for the city's one-stop system (contract: docs/city-api.md).
+
+Authenticates with OAuth2 client credentials (token cached until shortly
+before it expires, renewed once on a 401). Failures are classified once here:
+network errors, 5xx and 429 are retryable `ExternalServiceError`s; other 4xx
+are final (`retryable=False`) with the city's reason.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from portal.core.errors import ExternalServiceError
+from portal.core.http import make_http_client
+from portal.core.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class CityReceipt:
+    """The city system's answer to a submitted dossier."""
+
+    city_dossier_code: str
+    status: int
+    received_at: datetime
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CityStatusEntry:
+    event_id: str
+    seq: int
+    status: int
+    occurred_at: datetime
+    note: str
+
+
+def _parse_time(raw: str | None) -> datetime | None:
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("Retry-After")
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
+
+
+class CityClient:
+    def __init__(self, settings: Settings | None = None, http: httpx.Client | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.http = http or make_http_client(
+            self.settings.city_api_url, timeout_seconds=self.settings.city_timeout_seconds
+        )
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- transport -------------------------------------------------------
+    def _fetch_token(self) -> str:
+        response = self._send(
+            "POST",
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(self.settings.city_client_id, self.settings.city_client_secret),
+        )
+        body = response.json()
+        self._token = body["access_token"]
+        self._token_expires = time.monotonic() + float(body.get("expires_in", 300)) - 30
+        return self._token
+
+    def _bearer(self, renew: bool = False) -> str:
+        with self._lock:
+            if renew or self._token is None or time.monotonic() >= self._token_expires:
+                return self._fetch_token()
+            return self._token
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.http.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ExternalServiceError(f"city system unreachable: {type(exc).__name__}: {exc}", retryable=True) from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise ExternalServiceError(
+                f"city system answered {response.status_code}",
+                retryable=True,
+                retry_after=_retry_after(response),
+            )
+        if response.status_code >= 400 and response.status_code != 401:
+            raise ExternalServiceError(self._reason(response), retryable=False)
+        if response.status_code == 401 and url == "/oauth/token":
+            raise ExternalServiceError("city system refused our client credentials (401)", retryable=False)
+        return response
+
+    @staticmethod
+    def _reason(response: httpx.Response) -> str:
+        try:
+            body = response.json()
+            message = body.get("message") or body.get("error") or response.text
+            field = body.get("field")
+            return f"{response.status_code} {message}" + (f" (field {field})" if field else "")
+        except ValueError:
+            return f"{response.status_code} {response.text[:300]}"
+
+    def _api(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        headers["Authorization"] = f"Bearer {self._bearer()}"
+        response = self._send(method, url, headers=headers, **kwargs)
+        if response.status_code == 401:  # token revoked or expired early: renew once
+            headers["Authorization"] = f"Bearer {self._bearer(renew=True)}"
+            response = self._send(method, url, headers=headers, **kwargs)
+            if response.status_code == 401:
+                raise ExternalServiceError("city system refused our access token (401)", retryable=True)
+        return response
+
+    # -- operations ------------------------------------------------------
+    def submit_dossier(self, payload: dict[str, Any], *, idempotency_key: str) -> CityReceipt:
+        """DongBoHoSoMC: file a dossier. Safe to repeat with the same key."""
+        body = self._api("POST", "/api/v1/dossiers", json=payload, headers={"Idempotency-Key": idempotency_key}).json()
+        received = _parse_time(body.get("NgayTiepNhan"))
+        return CityReceipt(
+            city_dossier_code=body["MaHoSo"],
+            status=int(body["TrangThaiHoSo"]),
+            received_at=received or datetime.now().astimezone(),
+            due_at=_parse_time(body.get("NgayHenTra")),
+        )
+
+    def dossier_history(self, city_dossier_code: str) -> list[CityStatusEntry]:
+        """TraCuuHoSo: the dossier's status history, oldest first."""
+        body = self._api("GET", f"/api/v1/dossiers/{city_dossier_code}").json()
+        return [
+            CityStatusEntry(
+                event_id=entry["event_id"],
+                seq=int(entry["seq"]),
+                status=int(entry["TrangThaiHoSo"]),
+                occurred_at=datetime.fromisoformat(entry["ThoiGian"]),
+                note=entry.get("GhiChu", ""),
+            )
+            for entry in body.get("LichSu", [])
+        ]
+
+    def list_procedures(self) -> list[dict[str, Any]]:
+        """LayDanhSachTTHC: the city's procedure catalogue."""
+        return list(self._api("GET", "/api/v1/procedures").json()["items"])
+
+
+_client: CityClient | None = None
+
+
+def city_client() -> CityClient:
+    """The process's client (one connection pool and token per worker process)."""
+    global _client
+    if _client is None:
+        _client = CityClient()
+    return _client

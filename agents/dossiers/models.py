@@ -1,0 +1,112 @@
+"""Dossier (hồ sơ): one filing of one procedure for one owner, and its history."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.crypto import EncryptedText
+from portal.core.db import Base, IdMixin, TimestampMixin, utcnow
+from portal.core.tenancy import TenantScoped
+
+
+class DossierState(str, enum.Enum):
+    """Our own side of the exchange with the city system."""
+
+    queued = "queued"  # saved; waiting to be forwarded to the city system
+    forwarded = "forwarded"  # the city system accepted it and gave its dossier code
+    rejected = "rejected"  # the city system refused it for good (reason kept)
+
+
+class CityStatus(enum.IntEnum):
+    """DVCQG dossier status codes (TrangThaiHoSo)."""
+
+    new = 1
+    received = 2
+    refused = 3
+    processing = 4
+    supplement_requested = 5
+    payment_requested = 6
+    withdrawn = 7
+    stopped = 8
+    processed = 9
+    returned = 10
+
+    @property
+    def is_final(self) -> bool:
+        return self in (CityStatus.refused, CityStatus.withdrawn, CityStatus.stopped, CityStatus.returned)
+
+    @property
+    def is_done(self) -> bool:
+        """The city finished its work (result ready or returned)."""
+        return self in (CityStatus.processed, CityStatus.returned)
+
+
+class Dossier(IdMixin, TimestampMixin, TenantScoped, Base):
+    __tablename__ = "dossiers"
+    __table_args__ = (UniqueConstraint("partner_id", "idempotency_key"),)
+
+    tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    agent_point_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent_points.id"), index=True)
+    procedure_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("procedures.id"))
+    staff_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+
+    owner_full_name: Mapped[str] = mapped_column(String(200))
+    owner_id_number: Mapped[str] = mapped_column(EncryptedText)
+    owner_id_number_index: Mapped[str] = mapped_column(String(40), index=True)
+    owner_birth_date: Mapped[date] = mapped_column(Date)
+    owner_phone: Mapped[str] = mapped_column(EncryptedText)
+    owner_phone_index: Mapped[str] = mapped_column(String(40), index=True)
+    owner_address: Mapped[str] = mapped_column(String(300))
+
+    proxy_full_name: Mapped[str | None] = mapped_column(String(200))
+    proxy_id_number: Mapped[str | None] = mapped_column(EncryptedText)
+    proxy_phone: Mapped[str | None] = mapped_column(EncryptedText)
+    proxy_address: Mapped[str | None] = mapped_column(String(300))
+    proxy_authorisation: Mapped[str | None] = mapped_column(String(300))
+
+    form_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    state: Mapped[DossierState] = mapped_column(
+        Enum(DossierState, native_enum=False, length=16), default=DossierState.queued, index=True
+    )
+    city_status: Mapped[int | None] = mapped_column(Integer, index=True)
+    city_status_seq: Mapped[int] = mapped_column(Integer, default=0)
+    city_dossier_code: Mapped[str | None] = mapped_column(String(60), index=True)
+    forward_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    forwarded_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]  # city status 9 reached (result ready)
+    returned_at: Mapped[datetime | None]  # city status 10 reached
+
+    events: Mapped[list[DossierEvent]] = relationship(
+        back_populates="dossier", order_by="DossierEvent.occurred_at", lazy="selectin"
+    )
+
+
+class DossierEvent(IdMixin, TenantScoped, Base):
+    """One step of a dossier's history: who, what, when. Never updated."""
+
+    __tablename__ = "dossier_events"
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(16))  # "portal" or "city"
+    state: Mapped[str | None] = mapped_column(String(16))
+    city_status: Mapped[int | None] = mapped_column(Integer)
+    city_event_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    city_seq: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    dossier: Mapped[Dossier] = relationship(back_populates="events")

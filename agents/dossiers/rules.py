@@ -1,0 +1,104 @@
+"""Pure rules about dossiers: citizen data checks, tracking codes, labels. No database."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+
+from agents.dossiers.models import CityStatus, DossierState
+
+CCCD_PATTERN = re.compile(r"^\d{12}$")
+PHONE_PATTERN = re.compile(r"^(0|\+84)\d{9}$")
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+CITY_STATUS_LABELS = {
+    CityStatus.new: "Mới đăng ký",
+    CityStatus.received: "Được tiếp nhận",
+    CityStatus.refused: "Không được tiếp nhận",
+    CityStatus.processing: "Đang xử lý",
+    CityStatus.supplement_requested: "Yêu cầu bổ sung giấy tờ",
+    CityStatus.payment_requested: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    CityStatus.withdrawn: "Công dân yêu cầu rút hồ sơ",
+    CityStatus.stopped: "Dừng xử lý",
+    CityStatus.processed: "Đã xử lý xong",
+    CityStatus.returned: "Đã trả kết quả",
+}
+
+STATE_LABELS = {
+    DossierState.queued: "Đang chờ gửi hệ thống một cửa",
+    DossierState.forwarded: "Đã gửi hệ thống một cửa",
+    DossierState.rejected: "Hệ thống một cửa từ chối nhận",
+}
+
+CITIZEN_FIELDS = ("owner_full_name", "owner_id_number", "owner_birth_date", "owner_phone", "owner_address")
+PROXY_FIELDS = ("proxy_full_name", "proxy_id_number", "proxy_phone", "proxy_address", "proxy_authorisation")
+
+
+def new_tracking_code() -> str:
+    """A short code a citizen can read over the phone: HN-XXXX-XXXX (40 random bits)."""
+    chars = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return f"HN-{chars[:4]}-{chars[4:]}"
+
+
+def normalise_phone(raw: str) -> str:
+    return re.sub(r"[\s.\-()]", "", raw)
+
+
+def check_citizen(fields: dict[str, str], today: date) -> tuple[dict[str, object], dict[str, str]]:
+    """Check the owner's block and the optional proxy block.
+
+    Returns cleaned values and field errors (Vietnamese messages, keyed by input name).
+    """
+    values = {k: (fields.get(k) or "").strip() for k in CITIZEN_FIELDS + PROXY_FIELDS}
+    errors: dict[str, str] = {}
+    clean: dict[str, object] = {}
+
+    for name in CITIZEN_FIELDS:
+        if not values[name]:
+            errors[name] = "Bắt buộc nhập"
+    for name in ("owner_full_name", "owner_address", "proxy_full_name", "proxy_address", "proxy_authorisation"):
+        if len(values[name]) > 200:
+            errors[name] = "Quá dài (tối đa 200 ký tự)"
+
+    if values["owner_id_number"] and not CCCD_PATTERN.match(values["owner_id_number"]):
+        errors["owner_id_number"] = "Số CCCD phải gồm đúng 12 chữ số"
+    if values["owner_phone"]:
+        phone = normalise_phone(values["owner_phone"])
+        if not PHONE_PATTERN.match(phone):
+            errors["owner_phone"] = "Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0)"
+        values["owner_phone"] = phone
+    if values["owner_birth_date"]:
+        try:
+            born = date.fromisoformat(values["owner_birth_date"])
+            if born > today or born.year < 1900:
+                errors["owner_birth_date"] = "Ngày sinh không hợp lệ"
+            clean["owner_birth_date"] = born
+        except ValueError:
+            errors["owner_birth_date"] = "Ngày sinh không đúng định dạng (năm-tháng-ngày)"
+
+    has_proxy = any(values[name] for name in PROXY_FIELDS)
+    if has_proxy:
+        for name in ("proxy_full_name", "proxy_id_number", "proxy_phone", "proxy_authorisation"):
+            if not values[name]:
+                errors[name] = "Bắt buộc nhập khi nộp thay"
+        if values["proxy_id_number"] and not CCCD_PATTERN.match(values["proxy_id_number"]):
+            errors["proxy_id_number"] = "Số CCCD phải gồm đúng 12 chữ số"
+        if values["proxy_phone"]:
+            values["proxy_phone"] = normalise_phone(values["proxy_phone"])
+            if not PHONE_PATTERN.match(values["proxy_phone"]):
+                errors["proxy_phone"] = "Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0)"
+
+    for name in CITIZEN_FIELDS:
+        clean.setdefault(name, values[name])
+    for name in PROXY_FIELDS:
+        clean[name] = values[name] if has_proxy and values[name] else None
+    return clean, errors
+
+
+def mask_name(full_name: str) -> str:
+    """'Nguyễn Văn An' -> 'N*** V*** An': enough for a citizen to recognise, not to identify."""
+    parts = full_name.split()
+    if len(parts) <= 1:
+        return full_name[:1] + "***"
+    return " ".join([p[0] + "***" for p in parts[:-1]] + [parts[-1]])

@@ -1,0 +1,28 @@
+"""Every model of the project, imported in one place (Alembic, mappers)."""
+
+from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
+from agents.locations.models import AgentPoint, AgentPointStatus
+from agents.partners.models import Partner, PartnerKind, PartnerStatus
+from agents.procedures.models import Procedure
+from agents.ratings.models import Rating
+from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
+from portal.core.audit import AuditEvent
+
+__all__ = [
+    "Account",
+    "AccountStatus",
+    "AgentPoint",
+    "AgentPointStatus",
+    "AuditEvent",
+    "CityStatus",
+    "Dossier",
+    "DossierEvent",
+    "DossierState",
+    "Partner",
+    "PartnerKind",
+    "PartnerStatus",
+    "Procedure",
+    "Rating",
+    "Role",
+    "RoleAssignment",
+]

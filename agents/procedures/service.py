@@ -1,0 +1,79 @@
+"""Procedure catalogue (city-owned reference data) and form checking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.procedures.models import Procedure
+from portal.core.errors import NotFound
+
+REQUIRED = "Bắt buộc nhập"
+MESSAGES = {
+    "type": "Sai kiểu dữ liệu",
+    "format": "Không đúng định dạng",
+    "pattern": "Không đúng định dạng",
+    "enum": "Giá trị không hợp lệ",
+    "minimum": "Giá trị quá nhỏ",
+    "maximum": "Giá trị quá lớn",
+    "maxLength": "Quá dài",
+    "additionalProperties": "Trường không có trong biểu mẫu",
+}
+
+
+def list_published(session: Session) -> list[Procedure]:
+    return list(session.scalars(select(Procedure).where(Procedure.published.is_(True)).order_by(Procedure.code)))
+
+
+def get_published(session: Session, code: str) -> Procedure:
+    procedure = session.scalar(select(Procedure).where(Procedure.code == code, Procedure.published.is_(True)))
+    if procedure is None:
+        raise NotFound(f"Không có thủ tục mã {code}")
+    return procedure
+
+
+def coerce_form(schema: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Turn submitted form values into the schema's types; drop blanks.
+
+    Returns the data and the field errors of values that cannot be converted.
+    """
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    properties = schema.get("properties", {})
+    for name, value in raw.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if value in ("", None):
+            continue
+        kind = properties.get(name, {}).get("type")
+        if kind == "integer" and not isinstance(value, int):
+            try:
+                value = int(str(value).replace(".", "").replace(",", ""))
+            except ValueError:
+                errors[name] = "Phải là số nguyên"
+                continue
+        data[name] = value
+    return data, errors
+
+
+def check_form(procedure: Procedure, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate a procedure's form against its JSON Schema; map each error to its field."""
+    schema = procedure.form_schema
+    data, errors = coerce_form(schema, raw)
+    for name in schema.get("required", []):
+        if name not in data and name not in errors:
+            errors[name] = REQUIRED
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    for error in validator.iter_errors(data):
+        if error.validator == "required":
+            continue  # reported above, per field
+        if error.validator == "additionalProperties":
+            for name in set(data) - set(schema.get("properties", {})):
+                errors.setdefault(name, MESSAGES["additionalProperties"])
+            continue
+        field = str(error.path[0]) if error.path else "_form"
+        errors.setdefault(field, MESSAGES.get(str(error.validator), "Không hợp lệ"))
+    return data, errors

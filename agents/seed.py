@@ -1,0 +1,138 @@
+"""Demo data: the 7 Hanoi partners, their points in real wards, staff, the procedures.
+
+Idempotent: running it again adds what is missing and changes nothing else.
+Every demo account has the password DEMO_PASSWORD (demo mode only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.locations.models import AgentPoint, AgentPointStatus
+from agents.partners.models import Partner, PartnerKind
+from agents.procedures.catalogue import PROCEDURES
+from agents.procedures.models import Procedure
+from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
+from agents.staff.service import hash_password
+from portal.core import audit
+from portal.core.db import open_session
+from portal.core.tenancy import Scope
+
+DEMO_PASSWORD = "demo1234"
+
+# (code, name, kind, email domain, [(point code, name, address, ward, lat, lon), ...])
+PARTNERS = [
+    ("VNPOST", "Bưu điện Việt Nam (VNPost)", PartnerKind.post, "vnpost", [
+        ("BD-HK", "Bưu điện Bờ Hồ", "75 Đinh Tiên Hoàng", "Phường Hoàn Kiếm", 21.0277, 105.8525),
+        ("BD-BD", "Bưu điện Ba Đình", "2 Quán Thánh", "Phường Ba Đình", 21.0405, 105.8402),
+        ("BD-CG", "Bưu điện Cầu Giấy", "168 Cầu Giấy", "Phường Cầu Giấy", 21.0336, 105.7985),
+    ]),
+    ("VTPOST", "Viettel Post", PartnerKind.post, "viettelpost", [
+        ("VTP-DD", "Viettel Post Đống Đa", "120 Tôn Đức Thắng", "Phường Văn Miếu - Quốc Tử Giám", 21.0215, 105.8335),
+        ("VTP-HD", "Viettel Post Hà Đông", "56 Quang Trung", "Phường Hà Đông", 20.9700, 105.7760),
+    ]),
+    ("FPTSHOP", "FPT Retail (FPT Shop)", PartnerKind.retail, "fptshop", [
+        ("FPT-TX", "FPT Shop Thanh Xuân", "231 Nguyễn Trãi", "Phường Thanh Xuân", 20.9960, 105.8080),
+        ("FPT-LB", "FPT Shop Long Biên", "390 Nguyễn Văn Cừ", "Phường Bồ Đề", 21.0440, 105.8770),
+    ]),
+    ("VNPT", "VNPT Hà Nội", PartnerKind.telco, "vnpt", [
+        ("VNPT-HBT", "Điểm giao dịch VNPT Hai Bà Trưng", "92 Lê Đại Hành", "Phường Hai Bà Trưng", 21.0110, 105.8480),
+        ("VNPT-TH", "Điểm giao dịch VNPT Tây Hồ", "55 Xuân Diệu", "Phường Tây Hồ", 21.0650, 105.8260),
+    ]),
+    ("MOBIFONE", "MobiFone", PartnerKind.telco, "mobifone", [
+        ("MBF-HM", "Cửa hàng MobiFone Hoàng Mai", "500 Giải Phóng", "Phường Tương Mai", 20.9880, 105.8410),
+        ("MBF-DC", "Cửa hàng MobiFone Định Công", "12 Kim Đồng", "Phường Định Công", 20.9840, 105.8300),
+    ]),
+    ("VTSTORE", "Viettel Store", PartnerKind.retail, "viettelstore", [
+        ("VTS-LA", "Viettel Store Láng", "1105 Đường Láng", "Phường Láng", 21.0240, 105.8050),
+        ("VTS-ND", "Viettel Store Nghĩa Đô", "95 Hoàng Quốc Việt", "Phường Nghĩa Đô", 21.0460, 105.7990),
+    ]),
+    ("BIDV", "Ngân hàng BIDV", PartnerKind.bank, "bidv", [
+        ("BIDV-CN", "BIDV Cửa Nam", "194 Trần Quang Khải", "Phường Cửa Nam", 21.0230, 105.8450),
+        ("BIDV-YH", "BIDV Yên Hòa", "263 Cầu Giấy", "Phường Yên Hòa", 21.0250, 105.7900),
+    ]),
+]
+
+FIRST_NAMES = ["Nguyễn Thị Lan", "Trần Văn Minh", "Lê Thu Hà", "Phạm Quốc Huy", "Hoàng Mai Anh", "Vũ Đức Thắng",
+               "Đỗ Thanh Hương"]
+MANAGER_NAMES = ["Bùi Văn Nam", "Đặng Thị Hoa", "Ngô Minh Tuấn", "Dương Thu Trang", "Lý Quang Vinh",
+                 "Trịnh Thị Ngọc", "Phan Văn Dũng"]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    where: str
+
+
+def _account(session: Session, email: str, name: str) -> Account:
+    account = session.scalar(select(Account).where(Account.email == email))
+    if account is None:
+        account = Account(email=email, full_name=name, password_hash=hash_password(DEMO_PASSWORD),
+                          status=AccountStatus.active)
+        session.add(account)
+        session.flush()
+        audit.record(session, "account.created", "account", account.id, detail={"email": email, "by": "seed"})
+    return account
+
+
+def _grant(session: Session, account: Account, role: Role, partner: Partner | None, point: AgentPoint | None) -> None:
+    exists = session.scalar(
+        select(RoleAssignment).where(
+            RoleAssignment.account_id == account.id,
+            RoleAssignment.role == role,
+            RoleAssignment.partner_id == (partner.id if partner else None),
+        )
+    )
+    if exists is None:
+        session.add(RoleAssignment(account_id=account.id, role=role, partner_id=partner.id if partner else None,
+                                   agent_point_id=point.id if point else None))
+
+
+def seed_procedures(session: Session) -> None:
+    for data in PROCEDURES:
+        if session.scalar(select(Procedure).where(Procedure.code == data["code"])) is None:
+            session.add(Procedure(**data))
+
+
+def seed_demo() -> list[DemoLogin]:
+    logins: list[DemoLogin] = []
+    with open_session(Scope.network("demo seed", actor_label="seed", origin="cli")) as session:
+        seed_procedures(session)
+        for index, (code, name, kind, domain, points) in enumerate(PARTNERS):
+            partner = session.scalar(select(Partner).where(Partner.code == code))
+            if partner is None:
+                partner = Partner(code=code, name=name, kind=kind)
+                session.add(partner)
+                session.flush()
+                audit.record(session, "partner.onboarded", "partner", partner.id, partner_id=partner.id,
+                             detail={"code": code, "by": "seed"})
+            point_rows = []
+            for p_code, p_name, address, ward, lat, lon in points:
+                point = session.scalar(select(AgentPoint).where(AgentPoint.partner_id == partner.id,
+                                                                AgentPoint.code == p_code))
+                if point is None:
+                    point = AgentPoint(partner_id=partner.id, code=p_code, name=p_name, address=f"{address}, Hà Nội",
+                                       ward=ward, latitude=lat, longitude=lon, opening_hours="T2–T7 7:30–17:30",
+                                       status=AgentPointStatus.approved)
+                    session.add(point)
+                    session.flush()
+                point_rows.append(point)
+            staff = _account(session, f"nhanvien@{domain}.demo.vn", FIRST_NAMES[index])
+            _grant(session, staff, Role.agent_staff, partner, point_rows[0])
+            manager = _account(session, f"quanly@{domain}.demo.vn", MANAGER_NAMES[index])
+            _grant(session, manager, Role.partner_manager, partner, None)
+            logins.append(DemoLogin("agent staff", staff.email, point_rows[0].name))
+            logins.append(DemoLogin("partner manager", manager.email, partner.name))
+        admin = _account(session, "admin@trungtam.demo.vn", "Nguyễn Hữu Trung")
+        _grant(session, admin, Role.center_admin, None, None)
+        auditor = _account(session, "kiemtoan@trungtam.demo.vn", "Mai Thị Kiểm")
+        _grant(session, auditor, Role.auditor, None, None)
+        logins.append(DemoLogin("center admin", admin.email, "Trung tâm Phục vụ hành chính công"))
+        logins.append(DemoLogin("auditor", auditor.email, "Trung tâm Phục vụ hành chính công"))
+        session.commit()
+    return logins

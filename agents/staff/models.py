@@ -1,0 +1,65 @@
+"""People who sign in, and the roles they hold where.
+
+An `Account` is one named person (never shared, never deleted). A person may
+hold several `RoleAssignment`s, each naming its scope: a partner (and for
+point roles, an agent point), or none for the center's own roles.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.core.db import Base, IdMixin, TimestampMixin
+from portal.core.tenancy import TenantScoped
+
+
+class Role(str, enum.Enum):
+    agent_staff = "agent_staff"
+    point_lead = "point_lead"
+    partner_manager = "partner_manager"
+    center_admin = "center_admin"
+    auditor = "auditor"
+
+    @property
+    def is_center(self) -> bool:
+        return self in (Role.center_admin, Role.auditor)
+
+    @property
+    def is_point(self) -> bool:
+        return self in (Role.agent_staff, Role.point_lead)
+
+
+class AccountStatus(str, enum.Enum):
+    invited = "invited"
+    active = "active"
+    deactivated = "deactivated"
+
+
+class Account(IdMixin, TimestampMixin, Base):
+    __tablename__ = "accounts"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[AccountStatus] = mapped_column(
+        Enum(AccountStatus, native_enum=False, length=16), default=AccountStatus.active
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+
+class RoleAssignment(IdMixin, TimestampMixin, TenantScoped, Base):
+    __tablename__ = "role_assignments"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=24))
+    # Null for the center's roles; such rows are visible only to network scopes.
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    agent_point_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent_points.id"))

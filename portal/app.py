@@ -1,0 +1,45 @@
+"""The Litestar application: routes, templates, sessions, CSRF, error mapping."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+
+from portal.core.settings import get_settings
+from portal.exceptions import EXCEPTION_HANDLERS
+from portal.routes import ROUTES
+from portal.templating import TEMPLATE_DIR, template_config
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    secure_cookies = settings.is_production
+    session_config = CookieBackendConfig(
+        secret=hashlib.sha256(("session:" + settings.secret_key).encode()).digest(),
+        key="portal_session",
+        max_age=8 * 3600,
+        httponly=True,
+        secure=secure_cookies,
+        samesite="lax",
+    )
+    csrf_config = CSRFConfig(
+        secret=hashlib.sha256(("csrf:" + settings.secret_key).encode()).hexdigest(),
+        cookie_secure=secure_cookies,
+        cookie_samesite="lax",
+        exclude=["/api/city/callbacks"],
+    )
+    return Litestar(
+        route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[TEMPLATE_DIR / "static"])],
+        template_config=template_config,
+        middleware=[session_config.middleware],
+        csrf_config=csrf_config,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(title="Agent Network Portal API", version="0.1.0"),
+    )

@@ -1,0 +1,76 @@
+"""Who is signed in: the session cookie names an account; roles are re-read every request.
+
+Re-reading means a deactivated account or a suspended partner loses access on
+its next request, not when its cookie expires.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request
+
+from agents.staff.service import Actor, load_actor
+from portal.core.db import open_session
+from portal.core.errors import AuthenticationFailed, PermissionDenied
+from portal.core.tenancy import Scope
+
+ACCOUNT_KEY = "account_id"
+PARTNER_KEY = "partner_id"
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else ""
+
+
+def current_actor(request: Request[Any, Any, Any]) -> Actor | None:
+    if "actor" in request.state:
+        return request.state["actor"]  # type: ignore[no-any-return]
+    actor = None
+    raw = request.session.get(ACCOUNT_KEY) if request.scope.get("session") is not None else None
+    if raw:
+        scope = Scope.network("load the signed-in person's roles", origin=client_ip(request))
+        with open_session(scope) as session:
+            actor = load_actor(session, uuid.UUID(raw))
+        if actor is None:
+            request.clear_session()
+    request.state["actor"] = actor
+    return actor
+
+
+def require_actor(request: Request[Any, Any, Any]) -> Actor:
+    actor = current_actor(request)
+    if actor is None:
+        raise AuthenticationFailed("Vui lòng đăng nhập")
+    return actor
+
+
+def sign_in(request: Request[Any, Any, Any], actor: Actor) -> None:
+    request.clear_session()
+    request.set_session({ACCOUNT_KEY: str(actor.account_id)})
+    if actor.partner_ids:
+        request.session[PARTNER_KEY] = str(actor.partner_ids[0])
+    request.state["actor"] = actor
+
+
+def sign_out(request: Request[Any, Any, Any]) -> None:
+    request.clear_session()
+
+
+def active_partner_id(request: Request[Any, Any, Any], actor: Actor) -> uuid.UUID:
+    """The partner the person is working for now (a person may hold roles at several)."""
+    raw = request.session.get(PARTNER_KEY)
+    if raw and uuid.UUID(raw) in actor.partner_ids:
+        return uuid.UUID(raw)
+    if not actor.partner_ids:
+        raise PermissionDenied("Trang này dành cho nhân viên đối tác")
+    return actor.partner_ids[0]
+
+
+def partner_scope(request: Request[Any, Any, Any], actor: Actor) -> Scope:
+    return actor.partner_scope(active_partner_id(request, actor), origin=client_ip(request))
+
+
+def network_scope(request: Request[Any, Any, Any], actor: Actor, reason: str) -> Scope:
+    return actor.network_scope(reason, origin=client_ip(request))

@@ -1,0 +1,153 @@
+"""The `portal` command: demo, serve, worker, db upgrade, seed, audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from urllib.parse import urlparse
+
+from portal.core.settings import SettingsError, get_settings
+
+
+def _settings_or_exit():  # type: ignore[no-untyped-def]
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> None:
+    from portal.core.migrations import upgrade_database
+
+    upgrade_database(_settings_or_exit())
+    print("database is at the newest schema")
+
+
+def cmd_seed(_: argparse.Namespace) -> None:
+    from agents.seed import seed_demo
+
+    _settings_or_exit()
+    for login in seed_demo():
+        print(f"  {login.role:16} {login.email:32} {login.where}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    _settings_or_exit()
+    uvicorn.run("portal.app:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    _settings_or_exit()
+    from portal.launcher import child_env, start_worker
+
+    proc = start_worker(child_env(), concurrency=args.concurrency)
+    try:
+        raise SystemExit(proc.wait())
+    except KeyboardInterrupt:
+        proc.terminate()
+        raise SystemExit(proc.wait()) from None
+
+
+def cmd_audit_verify(_: argparse.Namespace) -> None:
+    from portal.core.audit import verify_chain
+    from portal.core.db import open_session
+    from portal.core.tenancy import Scope
+
+    _settings_or_exit()
+    with open_session(Scope.network("auditor verifies the chain", actor_label="cli", origin="cli")) as session:
+        report = verify_chain(session)
+    if report.ok:
+        print(f"audit chain intact: {report.checked} entries")
+        return
+    print(f"audit chain BROKEN at entry {report.broken_at}: {report.problem} ({report.checked} entries good before it)")
+    raise SystemExit(1)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Everything on the embedded default, with demo data, in the foreground."""
+    os.environ.setdefault("PORTAL_ENV", "demo")
+    settings = _settings_or_exit()
+    if settings.is_production:
+        print("portal demo refuses to run with PORTAL_ENV=production", file=sys.stderr)
+        raise SystemExit(2)
+    from agents.seed import DEMO_PASSWORD, seed_demo
+    from portal.core.migrations import upgrade_database
+    from portal.launcher import Stack, child_env, start_city_simulator, start_web, start_worker, wait_for_http
+
+    upgrade_database(settings)
+    logins = seed_demo()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    city_port = urlparse(settings.city_api_url).port or 8100
+    env = child_env({
+        "CITYSIM_STEP_SECONDS": os.environ.get("CITYSIM_STEP_SECONDS", "5"),
+        "CITYSIM_SUPPLEMENT_RATE": os.environ.get("CITYSIM_SUPPLEMENT_RATE", "0.1"),
+        "CITYSIM_REFUSE_RATE": os.environ.get("CITYSIM_REFUSE_RATE", "0.05"),
+        "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
+        "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+    })
+    stack = Stack()
+    logs = settings.var_dir
+    stack.processes["city"] = start_city_simulator(city_port, env, logs / "city-simulator.log")
+    stack.processes["worker"] = start_worker(env, logs / "worker.log")
+    stack.processes["web"] = start_web(args.port, env, logs / "web.log")
+
+    def stop(*_: object) -> None:
+        stack.stop()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=stack.processes["city"])
+        wait_for_http(f"http://127.0.0.1:{args.port}/healthz", process=stack.processes["web"])
+        print("\n  Agent Network Portal is running (demo mode)")
+        print(f"  Portal:              http://127.0.0.1:{args.port}/")
+        print(f"  API schema:          http://127.0.0.1:{args.port}/schema")
+        print(f"  City simulator:      http://127.0.0.1:{city_port}/_sim/dossiers")
+        print(f"  Logs:                {logs}/*.log")
+        print(f"\n  Demo logins (password for all: {DEMO_PASSWORD}):")
+        for login in logins:
+            print(f"    {login.role:16} {login.email:32} {login.where}")
+        print("\n  Ctrl+C stops everything.\n", flush=True)
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1.0)
+        dead = [name for name, p in stack.processes.items() if p.poll() is not None]
+        print(f"portal demo: {', '.join(dead)} stopped unexpectedly; see {logs}", file=sys.stderr)
+        raise SystemExit(1)
+    except KeyboardInterrupt:
+        print("\nstopping…")
+    finally:
+        stack.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="portal", description="Agent Network Portal")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="set up and start everything on the embedded default, with demo data")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=cmd_demo)
+    serve = sub.add_parser("serve", help="run the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run a Celery worker with the periodic sweepers")
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.set_defaults(func=cmd_worker)
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+    sub.add_parser("seed", help="load the demo data (idempotent)").set_defaults(func=cmd_seed)
+    audit = sub.add_parser("audit", help="audit log commands")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="verify the audit log's hash chain").set_defaults(func=cmd_audit_verify)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""The JSON API (OpenAPI at /schema): catalogue, filing, tracking, the city's callbacks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.exceptions import HTTPException
+
+from agents.city.callbacks import verify_signature
+from agents.dossiers import service as dossiers
+from agents.procedures import service as procedures
+from portal.auth.session import client_ip, partner_scope, require_actor
+from portal.core.db import open_session
+from portal.core.errors import ValidationFailed
+from portal.core.settings import get_settings
+from portal.core.tenancy import Scope
+
+
+class ProcedureOut(msgspec.Struct):
+    code: str
+    name: str
+    field_name: str
+    processing_days: int
+    fee_vnd: int
+    required_documents: list[str]
+    form_schema: dict[str, Any]
+
+
+class DossierIn(msgspec.Struct):
+    procedure_code: str
+    agent_point_id: uuid.UUID
+    idempotency_key: str
+    citizen: dict[str, str]
+    form: dict[str, Any] = {}
+
+
+class StatusEventOut(msgspec.Struct):
+    occurred_at: datetime
+    source: str
+    state: str | None
+    city_status: int | None
+    note: str
+
+
+class DossierOut(msgspec.Struct):
+    id: uuid.UUID
+    tracking_code: str
+    state: str
+    city_status: int | None
+    city_dossier_code: str | None
+    submitted_at: datetime
+    due_at: datetime | None
+    events: list[StatusEventOut]
+
+
+class TrackIn(msgspec.Struct):
+    tracking_code: str
+    phone: str
+
+
+def _dossier_out(dossier: Any) -> DossierOut:
+    return DossierOut(
+        id=dossier.id,
+        tracking_code=dossier.tracking_code,
+        state=dossier.state.value,
+        city_status=dossier.city_status,
+        city_dossier_code=dossier.city_dossier_code,
+        submitted_at=dossier.submitted_at,
+        due_at=dossier.due_at,
+        events=[
+            StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note)
+            for e in sorted(dossier.events, key=lambda e: e.occurred_at)
+        ],
+    )
+
+
+class ApiController(Controller):
+    path = "/"
+
+    @get("/api/v1/procedures", sync_to_thread=True)
+    def list_procedures(self, request: Request[Any, Any, Any]) -> list[ProcedureOut]:
+        scope = Scope.network("public procedure catalogue", actor_label="api", origin=client_ip(request))
+        with open_session(scope) as session:
+            return [
+                ProcedureOut(p.code, p.name, p.field_name, p.processing_days, p.fee_vnd, p.required_documents,
+                             p.form_schema)
+                for p in procedures.list_published(session)
+            ]
+
+    @post("/api/v1/dossiers", sync_to_thread=True, status_code=201)
+    def file_dossier(self, request: Request[Any, Any, Any], data: DossierIn) -> DossierOut:
+        """File a dossier. Repeating the same idempotency_key returns the same dossier."""
+        actor = require_actor(request)
+        with open_session(partner_scope(request, actor)) as session:
+            filed = dossiers.file_dossier(
+                session, actor,
+                dossiers.FilingRequest(data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen,
+                                       data.form),
+            )
+            return _dossier_out(filed.dossier)
+
+    @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True)
+    def get_dossier(self, request: Request[Any, Any, Any], dossier_id: uuid.UUID) -> DossierOut:
+        actor = require_actor(request)
+        with open_session(partner_scope(request, actor)) as session:
+            return _dossier_out(dossiers.get_for_actor(session, actor, dossier_id))
+
+    @post("/api/v1/track", sync_to_thread=True, status_code=200)
+    def track(self, request: Request[Any, Any, Any], data: TrackIn) -> DossierOut:
+        """Public: a dossier's status by tracking code plus the owner's phone number."""
+        scope = Scope.network("public dossier tracking by code and phone", actor_label="citizen (api)",
+                              origin=client_ip(request))
+        with open_session(scope) as session:
+            return _dossier_out(dossiers.track(session, data.tracking_code, data.phone))
+
+    @post("/api/city/callbacks", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
+    def city_callback(self, request: Request[Any, Any, Any], body: bytes) -> dict[str, str]:
+        """Status change pushed by the city system; signed with the shared webhook secret."""
+        verify_signature(
+            get_settings().city_webhook_secret,
+            request.headers.get("x-city-timestamp"),
+            request.headers.get("x-city-signature"),
+            body,
+        )
+        try:
+            event = json.loads(body)
+            update = dossiers.CityUpdate(
+                event_id=str(event["event_id"]),
+                seq=int(event["seq"]),
+                status=int(event["TrangThaiHoSo"]),
+                occurred_at=datetime.fromisoformat(event["ThoiGian"]),
+                note=str(event.get("GhiChu", "")),
+                city_dossier_code=event.get("MaHoSo"),
+                tracking_code=event.get("MaHoSoDoiTac"),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise HTTPException(status_code=400, detail=f"malformed callback: {exc}") from exc
+        scope = Scope.network("status callback from the city system", actor_label="city system",
+                              origin=client_ip(request))
+        with open_session(scope) as session:
+            try:
+                outcome = dossiers.apply_city_update(session, update)
+            except ValidationFailed as exc:
+                raise HTTPException(status_code=400, detail=exc.message) from exc
+        return {"result": outcome}

@@ -1,0 +1,30 @@
+"""Auditors read the audit log and verify its hash chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+from sqlalchemy import select
+
+from agents.staff.models import Role
+from portal.auth.session import network_scope, require_actor
+from portal.core.audit import AuditEvent, verify_chain
+from portal.core.db import open_session
+from portal.core.errors import PermissionDenied
+from portal.templating import page
+
+
+class AuditController(Controller):
+    path = "/"
+
+    @get("/audit", sync_to_thread=True)
+    def audit_log(self, request: Request[Any, Any, Any], verify: bool = False) -> Template:
+        actor = require_actor(request)
+        if not actor.has(Role.auditor, Role.center_admin):
+            raise PermissionDenied("Trang này dành cho kiểm toán viên")
+        with open_session(network_scope(request, actor, "auditor reads the audit log")) as session:
+            report = verify_chain(session) if verify else None
+            entries = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)))
+        return page("audit/index.html", actor=actor, entries=entries, report=report)

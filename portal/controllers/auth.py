@@ -1,0 +1,63 @@
+"""Signing in and out with a local account."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from agents.staff import service as staff
+from agents.staff.models import Role
+from agents.staff.service import Actor
+from portal.auth.session import client_ip, current_actor, sign_in, sign_out
+from portal.core.db import open_session
+from portal.core.errors import AuthenticationFailed
+from portal.core.tenancy import Scope
+from portal.templating import page
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def landing_for(actor: Actor) -> str:
+    if actor.has(Role.agent_staff, Role.point_lead):
+        return "/dossiers"
+    if actor.has(Role.partner_manager):
+        return "/partner/dashboard"
+    if actor.has(Role.center_admin):
+        return "/center/dashboard"
+    return "/audit"
+
+
+def _safe_next(target: str) -> str | None:
+    return target if target.startswith("/") and not target.startswith("//") else None
+
+
+class AuthController(Controller):
+    path = "/"
+
+    @get("/login", sync_to_thread=True)
+    def login_form(self, request: Request[Any, Any, Any], next: str = "") -> Template | Redirect:  # noqa: A002
+        actor = current_actor(request)
+        if actor is not None:
+            return Redirect(_safe_next(next) or landing_for(actor))
+        return page("auth/login.html", error=None, email="", next=next, actor=None)
+
+    @post("/login", sync_to_thread=True)
+    def login(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+        email, password, target = data.get("email", ""), data.get("password", ""), data.get("next", "")
+        scope = Scope.network("sign-in looks up the account", actor_label=email, origin=client_ip(request))
+        with open_session(scope) as session:
+            try:
+                actor = staff.authenticate(session, email, password)
+            except AuthenticationFailed as exc:
+                return page("auth/login.html", status_code=401, error=exc.message, email=email, next=target, actor=None)
+        sign_in(request, actor)
+        return Redirect(_safe_next(target) or landing_for(actor))
+
+    @post("/logout", sync_to_thread=False)
+    def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        sign_out(request)
+        return Redirect("/")

@@ -1,0 +1,39 @@
+"""GET /healthz: is the database reachable, is the broker reachable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get
+from sqlalchemy import text
+
+from portal.core.celery_app import celery_app
+from portal.core.db import get_engine
+
+
+def _check_database() -> str:
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return f"error: {type(exc).__name__}"
+
+
+def _check_broker() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {type(exc).__name__}"
+
+
+class HealthController(Controller):
+    path = "/"
+
+    @get("/healthz", sync_to_thread=True)
+    def healthz(self) -> Response[dict[str, Any]]:
+        checks = {"database": _check_database(), "broker": _check_broker()}
+        healthy = all(v == "ok" for v in checks.values())
+        return Response({"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503)

@@ -1,0 +1,128 @@
+"""The append-only, tamper-evident audit log.
+
+Each entry stores the hash of the one before it (`prev_hash`) and its own
+hash over its content and that link, so changing, removing or inserting an
+entry breaks the chain from that point on; `verify_chain` finds where.
+Entries are written in the same transaction as the change they describe, so
+a change and its record commit or roll back together. The database refuses
+UPDATE and DELETE on the table (triggers, migration 0001).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Integer, String, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from portal.core.db import Base, utcnow
+from portal.core.tenancy import current_scope
+
+GENESIS = "0" * 64
+_LOCK_KEY = 727_001  # pg_advisory_xact_lock key serialising appends
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None]
+    actor_label: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(100), default="")
+    partner_id: Mapped[uuid.UUID | None]
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    body = {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor_id": str(event.actor_id) if event.actor_id else None,
+        "actor_label": event.actor_label,
+        "origin": event.origin,
+        "partner_id": str(event.partner_id) if event.partner_id else None,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "detail": event.detail,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def record(
+    session: Session,
+    action: str,
+    object_type: str,
+    object_id: object = None,
+    *,
+    partner_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+    actor_id: uuid.UUID | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    """Append one entry in the session's transaction (the caller commits)."""
+    scope = current_scope(session)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.entry_hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    event = AuditEvent(
+        seq=(last.seq + 1) if last else 1,
+        occurred_at=utcnow(),
+        actor_id=actor_id if actor_id is not None else scope.actor_id,
+        actor_label=actor_label if actor_label is not None else (scope.actor_label or "anonymous"),
+        origin=scope.origin,
+        partner_id=partner_id if partner_id is not None else scope.partner_id,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        detail=detail or {},
+        prev_hash=last.entry_hash if last else GENESIS,
+    )
+    event.entry_hash = compute_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    problem: str = ""
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the whole log in order; report the first entry that does not hold."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=500)):
+        if event.seq != expected_seq:
+            return ChainReport(False, checked, event.seq, f"entry {expected_seq} is missing")
+        if event.prev_hash != expected_prev:
+            return ChainReport(False, checked, event.seq, "link to the previous entry does not match")
+        if compute_hash(event) != event.entry_hash:
+            return ChainReport(False, checked, event.seq, "content does not match its hash (entry altered)")
+        expected_prev = event.entry_hash
+        expected_seq += 1
+        checked += 1
+    return ChainReport(True, checked)

@@ -1,0 +1,64 @@
+"""The one domain error hierarchy. `portal.exceptions` maps it to HTTP, once."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    status_code = 400
+    code = "error"
+
+    def __init__(self, message: str, *, field_errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field_errors = field_errors or {}
+
+
+class NotFound(DomainError):
+    """The object does not exist, or exists outside the caller's scope (same answer)."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class AuthenticationFailed(DomainError):
+    status_code = 401
+    code = "unauthenticated"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class ValidationFailed(DomainError):
+    """Input was refused; `field_errors` maps field names to messages."""
+
+    status_code = 422
+    code = "validation_failed"
+
+
+class ExternalServiceError(DomainError):
+    """An outside system (city system, payment gateway, IdP) failed."""
+
+    status_code = 503
+    code = "external_service_error"
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class TenancyError(RuntimeError):
+    """A query ran without a declared scope. A programming error: fail closed."""

@@ -1,0 +1,118 @@
+"""Tenant scoping, enforced on every ORM statement and failing closed.
+
+Every session carries a `Scope` in `session.info["scope"]` (set by
+`portal.core.db.open_session`). For a partner scope, every SELECT/UPDATE/DELETE
+gets `partner_id = <scope>` on every `TenantScoped` entity it touches
+(SQLAlchemy's global-criteria recipe, `with_loader_criteria`). A session with
+no scope raises `TenancyError` instead of returning everything. Reading across
+partners (center roles, public tracking by code, reports) must say so with
+`Scope.network(...)`.
+
+On PostgreSQL the same scope is copied into the transaction
+(`app.partner_id`, `app.all_partners`) where row-level-security policies
+(migration 0001) enforce it a second time, for SQL that bypasses the ORM.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey, event, text
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
+
+from portal.core.errors import TenancyError
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a unit of work may touch, and who is doing it."""
+
+    partner_id: uuid.UUID | None
+    all_partners: bool
+    actor_id: uuid.UUID | None
+    actor_label: str
+    reason: str = ""
+    origin: str = ""  # where the action comes from: client IP, "worker", "cli"
+
+    @classmethod
+    def partner(
+        cls, partner_id: uuid.UUID, *, actor_id: uuid.UUID | None = None, actor_label: str = "", origin: str = ""
+    ) -> Scope:
+        return cls(partner_id=partner_id, all_partners=False, actor_id=actor_id, actor_label=actor_label, origin=origin)
+
+    @classmethod
+    def network(
+        cls, reason: str, *, actor_id: uuid.UUID | None = None, actor_label: str = "", origin: str = ""
+    ) -> Scope:
+        """Explicit cross-partner scope; `reason` says why (kept for the audit trail)."""
+        if not reason:
+            raise TenancyError("a cross-partner scope must state its reason")
+        return cls(
+            partner_id=None,
+            all_partners=True,
+            actor_id=actor_id,
+            actor_label=actor_label or "system",
+            reason=reason,
+            origin=origin,
+        )
+
+
+class TenantScoped:
+    """Mixin for partner-owned tables: adds `partner_id` and puts the table under scoping."""
+
+    @declared_attr
+    def partner_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+        return mapped_column(ForeignKey("partners.id"), index=True)
+
+
+def current_scope(session: Session) -> Scope:
+    scope = session.info.get("scope")
+    if not isinstance(scope, Scope):
+        raise TenancyError("this session has no declared tenancy scope; open it with open_session(scope)")
+    return scope
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_orm_statements(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    scope = current_scope(state.session)
+    if scope.all_partners:
+        return
+    partner_id = scope.partner_id
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.partner_id == partner_id,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _check_writes(session: Session, _flush_context: object, _instances: object) -> None:
+    pending = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, TenantScoped)]
+    if not pending:
+        return
+    scope = current_scope(session)
+    if scope.all_partners:
+        return
+    for obj in pending:
+        if obj.partner_id != scope.partner_id:
+            raise TenancyError(
+                f"{type(obj).__name__} of partner {obj.partner_id} written in the scope of partner {scope.partner_id}"
+            )
+
+
+@event.listens_for(Session, "after_begin")
+def _copy_scope_into_transaction(session: Session, _transaction: object, connection: object) -> None:
+    if connection.dialect.name != "postgresql":  # type: ignore[attr-defined]
+        return
+    scope = session.info.get("scope")
+    partner = str(scope.partner_id) if isinstance(scope, Scope) and scope.partner_id else ""
+    everything = "on" if isinstance(scope, Scope) and scope.all_partners else "off"
+    connection.execute(  # type: ignore[attr-defined]
+        text("SELECT set_config('app.partner_id', :p, true), set_config('app.all_partners', :a, true)"),
+        {"p": partner, "a": everything},
+    )

@@ -1,0 +1,19 @@
+"""Every URL of the portal: one controller per area (see each module for its paths)."""
+
+from portal.controllers.api import ApiController
+from portal.controllers.audit import AuditController
+from portal.controllers.auth import AuthController
+from portal.controllers.dashboards import DashboardController
+from portal.controllers.dossiers import DossierController
+from portal.controllers.health import HealthController
+from portal.controllers.public import PublicController
+
+ROUTES = [
+    PublicController,
+    AuthController,
+    DossierController,
+    DashboardController,
+    AuditController,
+    ApiController,
+    HealthController,
+]

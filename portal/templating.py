@@ -1,0 +1,66 @@
+"""Jinja set-up: the template folder, translation, and display filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from agents.dossiers.models import CityStatus, DossierState
+from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
+from agents.staff.models import Role
+from portal.i18n import LANGUAGES, translate
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def language_of(request: Request[Any, Any, Any]) -> str:
+    lang = request.cookies.get("lang", "vi")
+    return lang if lang in LANGUAGES else "vi"
+
+
+def _vnd(amount: int | None) -> str:
+    return f"{amount or 0:,}".replace(",", ".") + " đ"
+
+
+def _local_time(value: datetime | date | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+def _city_status_label(code: int | None) -> str:
+    return CITY_STATUS_LABELS[CityStatus(code)] if code else ""
+
+
+def _state_label(state: DossierState | str) -> str:
+    return STATE_LABELS[DossierState(state)]
+
+
+def _configure(engine: JinjaTemplateEngine) -> None:
+    env = engine.engine
+    env.filters.update(vnd=_vnd, local_time=_local_time, city_status=_city_status_label, state_label=_state_label)
+    env.globals["CityStatus"] = CityStatus
+    env.globals["actor_roles"] = Role
+
+    def _(context: dict[str, Any], text: str) -> str:
+        request = context.get("request")
+        return translate(text, language_of(request) if request is not None else "vi")
+
+    engine.register_template_callable("_", _)  # type: ignore[arg-type]
+
+
+template_config = TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=_configure)
+
+
+def page(name: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(template_name=name, context=context, status_code=status_code)

@@ -1,0 +1,122 @@
+"""Helpers that read as domain statements: create_partner(), create_point(), ..."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from agents.dossiers import service as dossiers
+from agents.dossiers.models import Dossier
+from agents.locations.models import AgentPoint, AgentPointStatus
+from agents.partners.models import Partner, PartnerKind, PartnerStatus
+from agents.seed import seed_procedures
+from agents.staff.models import Account, Role, RoleAssignment
+from agents.staff.service import Actor, hash_password, load_actor
+from portal.core.db import open_session
+from portal.core.tenancy import Scope
+
+PASSWORD = "correct horse battery"
+
+
+def setup_scope() -> Scope:
+    return Scope.network("test setup", actor_label="test setup", origin="tests")
+
+
+def ensure_procedures() -> None:
+    with open_session(setup_scope()) as session:
+        seed_procedures(session)
+        session.commit()
+
+
+def create_partner(*, name: str | None = None, status: PartnerStatus = PartnerStatus.active) -> Partner:
+    code = f"P{uuid.uuid4().hex[:8].upper()}"
+    with open_session(setup_scope()) as session:
+        partner = Partner(code=code, name=name or f"Partner {code}", kind=PartnerKind.post, status=status)
+        session.add(partner)
+        session.commit()
+        return partner
+
+
+def create_point(partner: Partner, *, status: AgentPointStatus = AgentPointStatus.approved,
+                 name: str | None = None) -> AgentPoint:
+    code = f"PT{uuid.uuid4().hex[:6].upper()}"
+    with open_session(setup_scope()) as session:
+        point = AgentPoint(partner_id=partner.id, code=code, name=name or f"Điểm {code}", address="1 Tràng Tiền",
+                           ward="Phường Hoàn Kiếm", latitude=21.02, longitude=105.85, status=status)
+        session.add(point)
+        session.commit()
+        return point
+
+
+def create_person(*roles: tuple[Role, Partner | None, AgentPoint | None], name: str = "Nguyễn Thị Test",
+                  password: str = PASSWORD) -> Actor:
+    email = f"user-{uuid.uuid4().hex[:10]}@test.vn"
+    with open_session(setup_scope()) as session:
+        account = Account(email=email, full_name=name, password_hash=hash_password(password))
+        session.add(account)
+        session.flush()
+        for role, partner, point in roles:
+            session.add(RoleAssignment(account_id=account.id, role=role, partner_id=partner.id if partner else None,
+                                       agent_point_id=point.id if point else None))
+        session.commit()
+        actor = load_actor(session, account.id)
+    assert actor is not None
+    return actor
+
+
+def create_staff(point: AgentPoint, partner: Partner) -> Actor:
+    return create_person((Role.agent_staff, partner, point))
+
+
+def citizen(**overrides: str) -> dict[str, str]:
+    data = {
+        "owner_full_name": "Nguyễn Văn An",
+        "owner_id_number": "001090012345",
+        "owner_birth_date": "1990-02-03",
+        "owner_phone": "0912345678",
+        "owner_address": "12 Hàng Bài, Hoàn Kiếm, Hà Nội",
+    }
+    data.update(overrides)
+    return data
+
+
+BIRTH_FORM = {
+    "child_full_name": "Nguyễn Minh Khôi",
+    "child_birth_date": date.today().isoformat(),
+    "child_sex": "Nam",
+    "birth_place": "Bệnh viện Phụ sản Hà Nội",
+    "mother_full_name": "Trần Thị Bình",
+}
+
+
+def file_birth_registration(actor: Actor, point: AgentPoint, *, key: str | None = None,
+                            **citizen_overrides: str) -> Dossier:
+    """File a birth registration (1.001193) the way the counter does, through the service."""
+    ensure_procedures()
+    with open_session(actor.partner_scope(point.partner_id)) as session:
+        filed = dossiers.file_dossier(
+            session,
+            actor,
+            dossiers.FilingRequest(
+                procedure_code="1.001193",
+                agent_point_id=point.id,
+                idempotency_key=key or uuid.uuid4().hex,
+                citizen=citizen(**citizen_overrides),
+                form=dict(BIRTH_FORM),
+            ),
+        )
+        return filed.dossier
+
+
+def reload_dossier(dossier_id: uuid.UUID) -> Dossier:
+    """Read a dossier through a fresh session (proves what was committed)."""
+    with open_session(Scope.network("test reads back", actor_label="test")) as session:
+        dossier = session.get(Dossier, dossier_id)
+        assert dossier is not None
+        _ = list(dossier.events)
+        return dossier
+
+
+def form_post(data: dict[str, Any], csrf: str) -> dict[str, Any]:
+    return {**data, "_csrf_token": csrf}
