@@ -93,7 +93,7 @@ class ApiController(Controller):
             ]
 
     @post("/api/v1/dossiers", sync_to_thread=True, status_code=201)
-    def file_dossier(self, request: Request[Any, Any, Any], data: DossierIn) -> DossierOut:
+    def file_dossier(self, request: Request[Any, Any, Any], data: JSONBody[DossierIn]) -> DossierOut:
         """File a dossier. Repeating the same idempotency_key returns the same dossier."""
         actor = require_actor(request)
         with open_session(partner_scope(request, actor)) as session:
@@ -105,13 +105,13 @@ class ApiController(Controller):
             return _dossier_out(filed.dossier)
 
     @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True)
-    def get_dossier(self, request: Request[Any, Any, Any], dossier_id: uuid.UUID) -> DossierOut:
+    def get_dossier(self, request: Request[Any, Any, Any], dossier_id: FromPath[uuid.UUID]) -> DossierOut:
         actor = require_actor(request)
         with open_session(partner_scope(request, actor)) as session:
             return _dossier_out(dossiers.get_for_actor(session, actor, dossier_id))
 
     @post("/api/v1/track", sync_to_thread=True, status_code=200)
-    def track(self, request: Request[Any, Any, Any], data: TrackIn) -> DossierOut:
+    def track(self, request: Request[Any, Any, Any], data: JSONBody[TrackIn]) -> DossierOut:
         """Public: a dossier's status by tracking code plus the owner's phone number."""
         scope = Scope.network("public dossier tracking by code and phone", actor_label="citizen (api)",
                               origin=client_ip(request))
@@ -119,7 +119,7 @@ class ApiController(Controller):
             return _dossier_out(dossiers.track(session, data.tracking_code, data.phone))
 
     @post("/api/city/callbacks", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
-    def city_callback(self, request: Request[Any, Any, Any], body: bytes) -> dict[str, str]:
+    def city_callback(self, request: Request[Any, Any, Any], body: RawBody) -> dict[str, str]:
         """Status change pushed by the city system; signed with the shared webhook secret."""
         verify_signature(
             get_settings().city_webhook_secret,

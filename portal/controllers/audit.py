@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ class AuditController(Controller):
     path = "/"
 
     @get("/audit", sync_to_thread=True)
-    def audit_log(self, request: Request[Any, Any, Any], verify: bool = False) -> Template:
+    def audit_log(self, request: Request[Any, Any, Any], verify: FromQuery[bool] = False) -> Template:
         actor = require_actor(request)
         if not actor.has(Role.auditor, Role.center_admin):
             raise PermissionDenied("Trang này dành cho kiểm toán viên")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from agents.staff import service as staff
@@ -39,7 +39,7 @@ class AuthController(Controller):
     path = "/"
 
     @get("/login", sync_to_thread=True)
-    def login_form(self, request: Request[Any, Any, Any], next: str = "") -> Template | Redirect:  # noqa: A002
+    def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str] = "") -> Template | Redirect:  # noqa: A002
         actor = current_actor(request)
         if actor is not None:
             return Redirect(_safe_next(next) or landing_for(actor))

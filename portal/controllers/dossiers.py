@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from agents.dossiers import service as dossiers
@@ -62,13 +62,13 @@ class DossierController(Controller):
             return page("dossiers/choose.html", actor=actor, procedures=procedures.list_published(session))
 
     @get("/dossiers/new/{code:str}", sync_to_thread=True)
-    def new_dossier(self, request: Request[Any, Any, Any], code: str) -> Template:
+    def new_dossier(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         actor = require_actor(request)
         with open_session(partner_scope(request, actor)) as session:
             return _form_page(session, actor, procedures.get_published(session, code), {}, {})
 
     @post("/dossiers/new/{code:str}", sync_to_thread=True)
-    def file_dossier(self, request: Request[Any, Any, Any], code: str, data: Form) -> Template | Redirect:
+    def file_dossier(self, request: Request[Any, Any, Any], code: FromPath[str], data: Form) -> Template | Redirect:
         actor = require_actor(request)
         form = {k[len("form."):]: v for k, v in data.items() if k.startswith("form.")}
         with open_session(partner_scope(request, actor)) as session:
@@ -92,7 +92,7 @@ class DossierController(Controller):
         return Redirect(f"/dossiers/{filed.dossier.id}/receipt", status_code=303)
 
     @get("/dossiers/{dossier_id:uuid}/receipt", sync_to_thread=True)
-    def receipt(self, request: Request[Any, Any, Any], dossier_id: uuid.UUID) -> Template:
+    def receipt(self, request: Request[Any, Any, Any], dossier_id: FromPath[uuid.UUID]) -> Template:
         actor = require_actor(request)
         with open_session(partner_scope(request, actor)) as session:
             dossier = dossiers.view_personal_data(session, actor, dossier_id)
@@ -100,7 +100,7 @@ class DossierController(Controller):
                         **_detail_context(session, dossier))
 
     @get("/dossiers/{dossier_id:uuid}", sync_to_thread=True)
-    def dossier_detail(self, request: Request[Any, Any, Any], dossier_id: uuid.UUID) -> Template:
+    def dossier_detail(self, request: Request[Any, Any, Any], dossier_id: FromPath[uuid.UUID]) -> Template:
         actor = require_actor(request)
         with open_session(partner_scope(request, actor)) as session:
             dossier = dossiers.view_personal_data(session, actor, dossier_id)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
@@ -59,7 +59,7 @@ class PublicController(Controller):
         return page("public/home.html", points=rows, actor=current_actor(request))
 
     @get("/lang/{code:str}", sync_to_thread=False)
-    def switch_language(self, request: Request[Any, Any, Any], code: str) -> Redirect:
+    def switch_language(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Redirect:
         target = request.headers.get("referer") or "/"
         response = Redirect(target if target.startswith(str(request.base_url)) or target.startswith("/") else "/")
         if code in LANGUAGES:
@@ -67,7 +67,7 @@ class PublicController(Controller):
         return response
 
     @get("/track", sync_to_thread=True)
-    def track_form(self, request: Request[Any, Any, Any], code: str = "") -> Template:
+    def track_form(self, request: Request[Any, Any, Any], code: FromQuery[str] = "") -> Template:
         return page("public/track.html", code=code, phone="", error=None, dossier=None, actor=current_actor(request))
 
     @post("/track", sync_to_thread=True)
@@ -83,14 +83,14 @@ class PublicController(Controller):
                         **_tracked_context(session, dossier))
 
     @get("/rate/{code:str}", sync_to_thread=True)
-    def rating_form(self, request: Request[Any, Any, Any], code: str, token: str = "") -> Template:
+    def rating_form(self, request: Request[Any, Any, Any], code: FromPath[str], token: FromQuery[str] = "") -> Template:
         with open_session(_public_scope(request, "citizen opens the rating link")) as session:
             dossier = ratings.dossier_for_rating(session, code, token)
             context = _tracked_context(session, dossier)
         return page("public/rate.html", token=token, errors={}, done=False, **context)
 
     @post("/rate/{code:str}", sync_to_thread=True)
-    def submit_rating(self, request: Request[Any, Any, Any], code: str, data: Form) -> Template:
+    def submit_rating(self, request: Request[Any, Any, Any], code: FromPath[str], data: Form) -> Template:
         token = data.get("token", "")
         with open_session(_public_scope(request, "citizen rates the service")) as session:
             try:

@@ -1,0 +1,148 @@
+"""Forwarding dossiers to the city one-stop system, over real HTTP to its simulator."""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from agents.city.client import CityClient
+from agents.dossiers import service as dossiers
+from agents.dossiers.models import CityStatus, DossierState
+from agents.procedures.models import Procedure
+from portal.core.db import open_session
+from portal.core.tenancy import Scope
+from tests.factories import (
+    create_partner, create_point, create_staff, ensure_procedures, file_birth_registration, reload_dossier,
+    setup_scope,
+)
+
+
+@pytest.fixture(scope="module")
+def counter():
+    ensure_procedures()
+    partner = create_partner()
+    point = create_point(partner)
+    return partner, point, create_staff(point, partner)
+
+
+@pytest.fixture
+def city(city_simulator):
+    city_simulator.reset_knobs()
+    client = CityClient()
+    yield client
+    client.close()
+    city_simulator.reset_knobs()
+
+
+def _sim_copies(city_simulator, tracking_code):
+    return [d for d in city_simulator.dossiers() if d["MaHoSoDoiTac"] == tracking_code]
+
+
+def test_a_queued_dossier_is_filed_once_and_gets_the_citys_code_and_due_date(counter, city, city_simulator):
+    partner, point, staff = counter
+    dossier = file_birth_registration(staff, point)
+    outcome = dossiers.forward_dossier(dossier.id, partner.id, city)
+    assert outcome.kind == "forwarded"
+    stored = reload_dossier(dossier.id)
+    assert stored.state is DossierState.forwarded
+    assert stored.city_dossier_code == outcome.detail
+    assert stored.due_at is not None and stored.due_at > stored.submitted_at
+    assert [e.state for e in stored.events if e.source == "portal"] == ["queued", "forwarded"]
+    # A second run (a redelivered message, the sweeper) changes nothing and files nothing.
+    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "already_done"
+    assert len(_sim_copies(city_simulator, dossier.tracking_code)) == 1
+
+
+def test_while_the_city_is_down_the_dossier_waits_queued_and_goes_through_when_it_returns(
+        counter, city, city_simulator):
+    partner, point, staff = counter
+    dossier = file_birth_registration(staff, point)
+    city_simulator.configure(down=True)
+    outcome = dossiers.forward_dossier(dossier.id, partner.id, city)
+    assert outcome.kind == "retry"
+    waiting = reload_dossier(dossier.id)
+    assert waiting.state is DossierState.queued
+    assert waiting.forward_attempts == 1 and "503" in (waiting.last_error or "")
+    city_simulator.configure(down=False)
+    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
+    assert reload_dossier(dossier.id).last_error is None
+
+
+def test_a_lost_answer_is_retried_with_the_same_key_and_files_only_once(counter, city, city_simulator):
+    partner, point, staff = counter
+    dossier = file_birth_registration(staff, point)
+    city_simulator.configure(lost_response_rate=1.0)  # the city files it, but we never hear back
+    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "retry"
+    city_simulator.configure(lost_response_rate=0.0)
+    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
+    copies = _sim_copies(city_simulator, dossier.tracking_code)
+    assert len(copies) == 1
+    assert reload_dossier(dossier.id).city_dossier_code == copies[0]["MaHoSo"]
+
+
+def test_a_refusal_by_the_city_is_final_and_its_reason_is_kept(counter, city, city_simulator):
+    partner, point, staff = counter
+    with open_session(setup_scope()) as session:
+        # A procedure the portal publishes but the city's catalogue does not know.
+        if session.query(Procedure).filter_by(code="9.000001").first() is None:
+            session.add(Procedure(code="9.000001", name="Thủ tục thử nghiệm", field_code="X", field_name="X",
+                                  handled_by="X", processing_days=1, fee_vnd=0, required_documents=[],
+                                  form_schema={"type": "object", "properties": {}, "required": []}))
+            session.commit()
+    with open_session(staff.partner_scope(partner.id)) as session:
+        dossier = dossiers.file_dossier(session, staff, dossiers.FilingRequest(
+            "9.000001", point.id, uuid.uuid4().hex,
+            {"owner_full_name": "Lê Thị Cúc", "owner_id_number": "001190000002", "owner_birth_date": "1985-05-05",
+             "owner_phone": "0988000111", "owner_address": "3 Lý Thái Tổ"}, {})).dossier
+    outcome = dossiers.forward_dossier(dossier.id, partner.id, city)
+    assert outcome.kind == "rejected"
+    stored = reload_dossier(dossier.id)
+    assert stored.state is DossierState.rejected
+    assert "unknown_procedure" in stored.last_error or "422" in stored.last_error
+    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "already_done"
+
+
+def test_polling_the_city_records_its_status_history_once(counter, city, city_simulator):
+    partner, point, staff = counter
+    dossier = file_birth_registration(staff, point)
+    dossiers.forward_dossier(dossier.id, partner.id, city)
+    code = reload_dossier(dossier.id).city_dossier_code
+    assert city_simulator.advance(code) == 2
+    assert city_simulator.advance(code) == 4
+    assert dossiers.sync_status_from_city(dossier.id, partner.id, city) == 3  # 1, 2, 4
+    assert dossiers.sync_status_from_city(dossier.id, partner.id, city) == 0  # nothing new
+    stored = reload_dossier(dossier.id)
+    assert stored.city_status == CityStatus.processing
+    assert [e.city_status for e in stored.events if e.source == "city"] == [1, 2, 4]
+
+
+def _update(code, status, seq, *, event_id=None, minutes=0):
+    return dossiers.CityUpdate(
+        event_id=event_id or uuid.uuid4().hex, seq=seq, status=status,
+        occurred_at=datetime.now(timezone.utc) + timedelta(minutes=minutes), city_dossier_code=code,
+    )
+
+
+def test_duplicate_and_late_status_reports_never_move_a_dossier_backwards(counter, city):
+    partner, point, staff = counter
+    dossier = file_birth_registration(staff, point)
+    dossiers.forward_dossier(dossier.id, partner.id, city)
+    code = reload_dossier(dossier.id).city_dossier_code
+    scope = Scope.network("test: city callbacks", actor_label="city system")
+    nine = f"evt-{uuid.uuid4().hex}"
+    with open_session(scope) as session:
+        assert dossiers.apply_city_update(session, _update(code, 9, 4, event_id=nine, minutes=3)) == "applied"
+        assert dossiers.apply_city_update(session, _update(code, 9, 4, event_id=nine, minutes=3)) == "duplicate"
+        assert dossiers.apply_city_update(session, _update(code, 4, 3, minutes=2)) == "late"
+    stored = reload_dossier(dossier.id)
+    assert stored.city_status == CityStatus.processed
+    assert stored.finished_at is not None
+    assert sorted(e.city_status for e in stored.events if e.source == "city") == [4, 9]
+
+
+def test_a_report_for_an_unknown_dossier_is_refused(city):
+    from portal.core.errors import NotFound
+
+    with open_session(Scope.network("test", actor_label="city system")) as session:
+        with pytest.raises(NotFound):
+            dossiers.apply_city_update(session, _update("H01.22-000000-000000", 2, 1))

@@ -1,0 +1,58 @@
+"""Clients for the portal's pages and API, in-process over ASGI, signed in as a given person."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar.testing import TestClient
+
+from portal.app import create_app
+from tests.factories import PASSWORD
+
+
+class PortalClient:
+    def __init__(self, client: TestClient) -> None:
+        self.http = client
+
+    @property
+    def csrf(self) -> str:
+        token = self.http.cookies.get("csrftoken")
+        if token is None:
+            self.http.get("/login")
+            token = self.http.cookies.get("csrftoken")
+        return token
+
+    def get(self, url: str, **kw):  # type: ignore[no-untyped-def]
+        return self.http.get(url, **kw)
+
+    def post_form(self, url: str, data: dict, **kw):  # type: ignore[no-untyped-def]
+        return self.http.post(url, data={**data, "_csrf_token": self.csrf}, follow_redirects=False, **kw)
+
+    def post_json(self, url: str, body: dict, **kw):  # type: ignore[no-untyped-def]
+        return self.http.post(url, json=body, headers={"x-csrftoken": self.csrf}, **kw)
+
+    def sign_in(self, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        return self.post_form("/login", {"email": email, "password": password})
+
+    def form_defaults(self, url: str) -> dict[str, str]:
+        page = self.get(url).text
+        key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+        point = re.search(r'name="agent_point_id".*?value="([^"]+)"', page, re.S).group(1)
+        return {"idempotency_key": key, "agent_point_id": point}
+
+
+@pytest.fixture(scope="session")
+def app():  # type: ignore[no-untyped-def]
+    return create_app()
+
+
+@pytest.fixture
+def portal(app):  # type: ignore[no-untyped-def]  # noqa: D103
+    """A browser-like client with its own cookie jar."""
+    # Not entered as a context manager: several clients share one app, and the
+    # app has no lifespan hooks to run.
+    def make() -> PortalClient:
+        return PortalClient(TestClient(app, base_url="http://testserver.local"))
+
+    return make
