@@ -92,6 +92,18 @@ class Dossier(IdMixin, TimestampMixin, TenantScoped, Base):
         back_populates="dossier", order_by="DossierEvent.occurred_at", lazy="selectin"
     )
 
+    @property
+    def timeline(self) -> list[DossierEvent]:
+        """History in the order things happened.
+
+        The city reports whole seconds, so within one second our own steps
+        (filed, forwarded) come first, then the city's by its sequence number.
+        """
+        return sorted(
+            self.events,
+            key=lambda e: (e.occurred_at.replace(microsecond=0), e.source != "portal", e.city_seq or 0, e.recorded_at),
+        )
+
 
 class DossierEvent(IdMixin, TenantScoped, Base):
     """One step of a dossier's history: who, what, when. Never updated."""

@@ -74,7 +74,7 @@ def _dossier_out(dossier: Any) -> DossierOut:
         due_at=dossier.due_at,
         events=[
             StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note)
-            for e in sorted(dossier.events, key=lambda e: e.occurred_at)
+            for e in dossier.timeline
         ],
     )
 

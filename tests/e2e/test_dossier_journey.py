@@ -1,0 +1,106 @@
+"""End to end: a dossier filed at the counter travels through a real worker to the city and back."""
+
+import re
+import time
+import uuid
+
+import pytest
+
+from agents.dossiers.models import DossierState
+from agents.staff.models import Role
+from tests.e2e.conftest import form_defaults
+from tests.factories import (
+    BIRTH_FORM, PASSWORD, citizen, create_partner, create_person, create_point, create_staff, ensure_procedures,
+    reload_dossier,
+)
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def counter():
+    ensure_procedures()
+    partner = create_partner()
+    point = create_point(partner, name="Bưu điện Đầu cuối")
+    return partner, point, create_staff(point, partner), create_person((Role.partner_manager, partner, None))
+
+
+def _file(stack, staff, **overrides):
+    client = stack.browser_client()
+    stack.sign_in(client, staff.email, PASSWORD)
+    defaults = form_defaults(client.get("/dossiers/new/1.001193").text)
+    data = {**defaults, **citizen(), **{f"form.{k}": v for k, v in BIRTH_FORM.items()},
+            "_csrf_token": client.cookies["csrftoken"], **overrides}
+    response = client.post("/dossiers/new/1.001193", data=data)
+    assert response.status_code == 303, response.text
+    dossier_id = response.headers["location"].split("/")[2]
+    receipt = client.get(response.headers["location"]).text
+    code = re.search(r'data-testid="tracking-code">([^<]+)<', receipt).group(1)
+    return client, dossier_id, code
+
+
+def test_a_filing_reaches_the_city_and_its_result_comes_back_to_every_page(stack, counter):
+    partner, point, staff, manager = counter
+    client, dossier_id, code = _file(stack, staff)
+
+    def returned():
+        dossier = reload_dossier(uuid.UUID(dossier_id))
+        return dossier if dossier.city_status == 10 else None
+
+    dossier = stack.wait_for(returned, what="status 10 (result returned) from the city")
+    assert dossier.state is DossierState.forwarded and dossier.city_dossier_code
+    city_statuses = [e.city_status for e in dossier.timeline if e.city_status]
+    assert dossier.timeline[0].state == "queued"  # filed at the counter first, then the city
+    assert city_statuses == [1, 2, 4, 9, 10]
+    page = client.get(f"/dossiers/{dossier_id}").text
+    assert "Đã trả kết quả" in page and dossier.city_dossier_code in page
+
+    citizen_side = stack.browser_client()
+    citizen_side.get("/track")
+    tracked = citizen_side.post("/track", data={"code": code, "phone": "0912345678",
+                                                "_csrf_token": citizen_side.cookies["csrftoken"]})
+    assert tracked.status_code == 200 and "Đã trả kết quả" in tracked.text
+    token = re.search(r"/rate/" + code + r"\?token=([0-9a-f]+)", tracked.text).group(1)
+    rated = citizen_side.post(f"/rate/{code}", data={"token": token, "stars": "5",
+                                                     "_csrf_token": citizen_side.cookies["csrftoken"]})
+    assert rated.status_code == 201
+
+    boss = stack.browser_client()
+    stack.sign_in(boss, manager.email, PASSWORD)
+    row = boss.get("/partner/dashboard").text.split('data-point="Bưu điện Đầu cuối"')[1].split("</tr>")[0]
+    assert 'data-testid="avg">5.00<' in row
+
+
+def test_during_a_city_outage_the_dossier_waits_and_goes_through_when_the_city_returns(stack, counter):
+    partner, point, staff, _ = counter
+    stack.configure_city(down=True)
+    try:
+        _, dossier_id, _ = _file(stack, staff)
+        dossier_uuid = uuid.UUID(dossier_id)
+        stack.wait_for(lambda: reload_dossier(dossier_uuid).forward_attempts >= 2, what="retries against the outage")
+        waiting = reload_dossier(dossier_uuid)
+        assert waiting.state is DossierState.queued and "503" in waiting.last_error
+    finally:
+        stack.configure_city(down=False)
+    forwarded = stack.wait_for(lambda: reload_dossier(dossier_uuid).state is DossierState.forwarded,
+                               what="forwarding after the outage")
+    assert forwarded
+
+
+def test_duplicate_and_out_of_order_callbacks_leave_one_clean_history(stack, counter):
+    partner, point, staff, _ = counter
+    stack.configure_city(duplicate_callbacks=True, out_of_order=True)
+    try:
+        _, dossier_id, _ = _file(stack, staff)
+        dossier_uuid = uuid.UUID(dossier_id)
+        done = stack.wait_for(
+            lambda: (d := reload_dossier(dossier_uuid)) and len([e for e in d.events if e.city_status]) >= 5 and d,
+            what="all five city statuses despite duplicates and reordering",
+        )
+    finally:
+        stack.configure_city(duplicate_callbacks=False, out_of_order=False)
+    time.sleep(1.0)  # let any straggling duplicate arrive
+    final = reload_dossier(dossier_uuid)
+    assert final.city_status == 10  # the newest status wins, whatever order the reports came in
+    assert sorted(e.city_status for e in final.events if e.city_status) == [1, 2, 4, 9, 10]
+    assert done
