@@ -2,14 +2,19 @@
 
 from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
 from agents.locations.models import AgentPoint, AgentPointStatus
+from agents.partners.api_clients import ApiClient, ApiClientStatus, ApiToken
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.procedures.models import Procedure
 from agents.ratings.models import Rating
-from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
+from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment
 from portal.core.audit import AuditEvent
 
 __all__ = [
     "Account",
+    "ApiClient",
+    "ApiClientStatus",
+    "ApiToken",
+    "Invitation",
     "AccountStatus",
     "AgentPoint",
     "AgentPointStatus",

@@ -7,10 +7,10 @@ import logging
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
+from portal.auth.security_events import AuditedCookieBackendConfig
 from portal.core.settings import get_settings
 from portal.exceptions import EXCEPTION_HANDLERS
 from portal.routes import ROUTES
@@ -21,7 +21,7 @@ def create_app() -> Litestar:
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     secure_cookies = settings.is_production
-    session_config = CookieBackendConfig(
+    session_config = AuditedCookieBackendConfig(
         secret=hashlib.sha256(("session:" + settings.secret_key).encode()).digest(),
         key="portal_session",
         max_age=8 * 3600,

@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from portal.auth.security_events import record_security_event
 from portal.core.errors import AuthenticationFailed, DomainError
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 403 and "csrf" in str(exc.detail).lower():
+        record_security_event("security.csrf_rejected", request.client.host if request.client else "",
+                              {"path": request.url.path, "method": request.method})
     if _wants_json(request):
         return Response(
             {"error": "http_error", "message": exc.detail, **({"extra": exc.extra} if exc.extra else {})},

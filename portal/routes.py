@@ -6,13 +6,17 @@ from portal.controllers.auth import AuthController
 from portal.controllers.dashboards import DashboardController
 from portal.controllers.dossiers import DossierController
 from portal.controllers.health import HealthController
+from portal.controllers.partners import NetworkController
 from portal.controllers.public import PublicController
+from portal.controllers.staff import StaffController
 
 ROUTES = [
     PublicController,
     AuthController,
     DossierController,
     DashboardController,
+    StaffController,
+    NetworkController,
     AuditController,
     ApiController,
     HealthController,

@@ -15,7 +15,7 @@ from litestar.template.config import TemplateConfig
 from agents.dossiers.models import CityStatus, DossierState
 from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
 from agents.staff.models import Role
-from portal.i18n import LANGUAGES, translate
+from portal.i18n import LANGUAGES, VALUE_LABELS, translate
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -48,7 +48,8 @@ def _state_label(state: DossierState | str) -> str:
 
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
-    env.filters.update(vnd=_vnd, local_time=_local_time, city_status=_city_status_label, state_label=_state_label)
+    env.filters.update(vnd=_vnd, local_time=_local_time, city_status=_city_status_label, state_label=_state_label,
+                       label=lambda value: VALUE_LABELS.get(value, value))
     env.globals["CityStatus"] = CityStatus
     env.globals["actor_roles"] = Role
 

@@ -11,7 +11,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.db import Base, IdMixin, TimestampMixin
@@ -42,6 +42,7 @@ class AccountStatus(str, enum.Enum):
 
 class Account(IdMixin, TimestampMixin, Base):
     __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("sso_issuer", "sso_subject"),)
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
@@ -53,6 +54,9 @@ class Account(IdMixin, TimestampMixin, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # Set on the first single sign-on through a partner's identity provider.
+    sso_issuer: Mapped[str | None] = mapped_column(String(300))
+    sso_subject: Mapped[str | None] = mapped_column(String(200))
 
 
 class RoleAssignment(IdMixin, TimestampMixin, TenantScoped, Base):
@@ -63,3 +67,23 @@ class RoleAssignment(IdMixin, TimestampMixin, TenantScoped, Base):
     # Null for the center's roles; such rows are visible only to network scopes.
     partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"), index=True)
     agent_point_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent_points.id"))
+
+
+class Invitation(IdMixin, TimestampMixin, TenantScoped, Base):
+    """A partner manager (or the center) invites one named email to one role.
+
+    The invitee activates it with the link's token (local password), or simply
+    signs in through the partner's SSO with that email. Single use; expires.
+    """
+
+    __tablename__ = "invitations"
+
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=24))
+    agent_point_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent_points.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))

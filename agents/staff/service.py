@@ -151,7 +151,14 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
         raise refuse("wrong_password", "Email hoặc mật khẩu không đúng")
     actor = load_actor(session, account.id)
     if actor is None:
-        raise refuse("no_active_role", "Tài khoản chưa có vai trò nào đang hoạt động (đối tác có thể đang bị tạm dừng)")
+        suspended = session.scalars(
+            select(Partner).join(RoleAssignment, RoleAssignment.partner_id == Partner.id)
+            .where(RoleAssignment.account_id == account.id, Partner.status == PartnerStatus.suspended)
+        ).first()
+        if suspended is not None:
+            raise refuse("partner_suspended",
+                         f"Đối tác {suspended.name} đang bị tạm dừng: {suspended.status_reason or 'không rõ lý do'}")
+        raise refuse("no_active_role", "Tài khoản chưa có vai trò nào đang hoạt động")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     account.failed_logins = 0

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from portal.core import rls
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -221,7 +223,7 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     _protect_audit_log()
-    _enable_row_level_security()
+    rls.enable(op, TENANT_TABLES)
 
 
 def downgrade() -> None:
@@ -269,21 +271,6 @@ def downgrade() -> None:
 # Partner-owned tables: every row carries partner_id (see portal.core.tenancy).
 TENANT_TABLES = ("agent_points", "role_assignments", "dossiers", "dossier_events", "ratings")
 
-# The transaction's scope is set by portal.core.tenancy (set_config(..., true)).
-# Unset means no rows: the policy fails closed like the ORM filter does.
-_POLICY = (
-    "current_setting('app.all_partners', true) = 'on' "
-    "OR partner_id = nullif(current_setting('app.partner_id', true), '')::uuid"
-)
-
-
-def _enable_row_level_security() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for table in TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({_POLICY}) WITH CHECK ({_POLICY})")
-
 
 def _protect_audit_log() -> None:
     dialect = op.get_bind().dialect.name
@@ -309,13 +296,11 @@ def _protect_audit_log() -> None:
 
 
 def _drop_protections() -> None:
+    rls.disable(op, TENANT_TABLES)
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_update ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
-        for table in TENANT_TABLES:
-            op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
-            op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
     elif dialect == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")

@@ -48,6 +48,8 @@ class Settings:
     login_max_failures: int
     login_lockout_seconds: int
     default_language: str = "vi"
+    # Lifetime of the bearer tokens partner systems get from /api/oauth/token.
+    api_token_ttl_seconds: int = 900
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -159,6 +161,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5, errors),
         login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900, errors),
         default_language=env.get("PORTAL_LANGUAGE", "vi"),
+        api_token_ttl_seconds=_int(env, "API_TOKEN_TTL_SECONDS", 900, errors),
     )
     if errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(errors))

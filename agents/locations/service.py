@@ -1,0 +1,81 @@
+"""Agent points: a partner registers them, the center approves, suspends or closes them."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.locations.models import AgentPoint, AgentPointStatus
+from agents.staff.models import Role
+from agents.staff.service import Actor
+from portal.core import audit
+from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from portal.core.tenancy import current_scope
+
+HANOI_BOUNDS = (20.5, 21.4, 105.3, 106.1)  # lat min, lat max, lon min, lon max
+
+
+def list_points(session: Session, status: AgentPointStatus | None = None) -> list[AgentPoint]:
+    """The points visible in the session's scope (a partner's, or all for the center)."""
+    query = select(AgentPoint).order_by(AgentPoint.status, AgentPoint.name)
+    if status is not None:
+        query = query.where(AgentPoint.status == status)
+    return list(session.scalars(query))
+
+
+def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> AgentPoint:
+    """A partner manager registers a new point; it waits for the center's approval."""
+    partner_id = current_scope(session).partner_id
+    if partner_id is None or Role.partner_manager not in actor.roles_in(partner_id):
+        raise PermissionDenied("Chỉ quản lý đối tác được đăng ký điểm")
+    values = {k: (fields.get(k) or "").strip() for k in ("code", "name", "address", "ward", "latitude",
+                                                          "longitude", "opening_hours")}
+    errors: dict[str, str] = {}
+    for name in ("code", "name", "address", "ward", "latitude", "longitude"):
+        if not values[name]:
+            errors[name] = "Bắt buộc nhập"
+    coords: dict[str, float] = {}
+    for name, low, high in (("latitude", HANOI_BOUNDS[0], HANOI_BOUNDS[1]),
+                            ("longitude", HANOI_BOUNDS[2], HANOI_BOUNDS[3])):
+        if values[name]:
+            try:
+                coords[name] = float(values[name].replace(",", "."))
+                if not low <= coords[name] <= high:
+                    errors[name] = "Tọa độ nằm ngoài Hà Nội"
+            except ValueError:
+                errors[name] = "Phải là số"
+    if values["code"] and session.scalar(select(AgentPoint.id).where(AgentPoint.code == values["code"])):
+        errors["code"] = "Mã điểm đã tồn tại"
+    if errors:
+        raise ValidationFailed("Thông tin điểm chưa hợp lệ", field_errors=errors)
+    point = AgentPoint(partner_id=partner_id, code=values["code"], name=values["name"], address=values["address"],
+                       ward=values["ward"], latitude=coords["latitude"], longitude=coords["longitude"],
+                       opening_hours=values["opening_hours"], status=AgentPointStatus.pending)
+    session.add(point)
+    session.flush()
+    audit.record(session, "agent_point.registered", "agent_point", point.id, partner_id=partner_id,
+                 detail={"code": point.code, "name": point.name})
+    session.commit()
+    return point
+
+
+def set_status(session: Session, actor: Actor, point_id: uuid.UUID, status: AgentPointStatus,
+               reason: str = "") -> AgentPoint:
+    """The center approves a pending point, or closes one (with a reason)."""
+    if not actor.has(Role.center_admin):
+        raise PermissionDenied("Chỉ Trung tâm được duyệt hoặc đóng điểm")
+    point = session.get(AgentPoint, point_id)
+    if point is None:
+        raise NotFound("Không tìm thấy điểm đại lý")
+    if status is AgentPointStatus.closed and not reason.strip():
+        raise ValidationFailed("Cần ghi lý do đóng điểm", field_errors={"reason": "Bắt buộc nhập"})
+    if point.status is status:
+        raise Conflict("Điểm đã ở trạng thái này")
+    before = point.status.value
+    point.status = status
+    audit.record(session, f"agent_point.{status.value}", "agent_point", point.id, partner_id=point.partner_id,
+                 detail={"before": before, "reason": reason.strip()})
+    session.commit()
+    return point
