@@ -69,6 +69,14 @@ def create_staff(point: AgentPoint, partner: Partner) -> Actor:
     return create_person((Role.agent_staff, partner, point))
 
 
+def create_counter(point_name: str | None = None) -> tuple[Partner, AgentPoint, Actor]:
+    """A partner with one approved point and one staff member there, procedures published."""
+    ensure_procedures()
+    partner = create_partner()
+    point = create_point(partner, name=point_name)
+    return partner, point, create_staff(point, partner)
+
+
 def citizen(**overrides: str) -> dict[str, str]:
     data = {
         "owner_full_name": "Nguyễn Văn An",

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Template
+from sqlalchemy.orm import Session
 
 from agents.locations import service as locations
 from agents.locations.models import AgentPointStatus
 from agents.partners import service as partners
 from agents.partners.models import PartnerKind, PartnerStatus
 from agents.staff.models import Role
+from agents.staff.service import Actor
 from portal.auth.session import network_scope, partner_scope, require_actor
 from portal.core.db import open_session
 from portal.core.errors import DomainError, PermissionDenied
@@ -60,17 +63,12 @@ class NetworkController(Controller):
         link = f"{str(request.base_url).rstrip('/')}/invitations/{token}"
         return self._center_page(request, status_code=201, invite_link=link)
 
-    @post("/center/partners/{partner_id:uuid}/status", sync_to_thread=True)
-    def partner_status(self, request: Request[Any, Any, Any], partner_id: FromPath[uuid.UUID],
-                       data: Form) -> Template:
+    def _center_action(self, request: Request[Any, Any, Any], reason: str,
+                       action: Callable[[Session, Actor], object]) -> Template:
         actor = require_actor(request)
-        try:
-            status = PartnerStatus(data.get("status", ""))
-        except ValueError:
-            return self._center_page(request, status_code=422, message="Giá trị không hợp lệ")
-        with open_session(network_scope(request, actor, "center changes a partner's status")) as session:
+        with open_session(network_scope(request, actor, reason)) as session:
             try:
-                partners.set_status(session, actor, partner_id, status, data.get("reason", ""))
+                action(session, actor)
             except DomainError as exc:
                 session.rollback()  # end the transaction before rendering opens another
                 if exc.status_code in (403, 404):
@@ -78,22 +76,26 @@ class NetworkController(Controller):
                 return self._center_page(request, status_code=exc.status_code, message=exc.message)
         return self._center_page(request)
 
+    @post("/center/partners/{partner_id:uuid}/status", sync_to_thread=True)
+    def partner_status(self, request: Request[Any, Any, Any], partner_id: FromPath[uuid.UUID],
+                       data: Form) -> Template:
+        try:
+            status = PartnerStatus(data.get("status", ""))
+        except ValueError:
+            return self._center_page(request, status_code=422, message="Giá trị không hợp lệ")
+        return self._center_action(
+            request, "center changes a partner's status",
+            lambda session, actor: partners.set_status(session, actor, partner_id, status, data.get("reason", "")))
+
     @post("/center/points/{point_id:uuid}/status", sync_to_thread=True)
     def point_status(self, request: Request[Any, Any, Any], point_id: FromPath[uuid.UUID], data: Form) -> Template:
-        actor = require_actor(request)
         try:
             status = AgentPointStatus(data.get("status", ""))
         except ValueError:
             return self._center_page(request, status_code=422, message="Giá trị không hợp lệ")
-        with open_session(network_scope(request, actor, "center approves or closes a point")) as session:
-            try:
-                locations.set_status(session, actor, point_id, status, data.get("reason", ""))
-            except DomainError as exc:
-                session.rollback()  # end the transaction before rendering opens another
-                if exc.status_code in (403, 404):
-                    raise
-                return self._center_page(request, status_code=exc.status_code, message=exc.message)
-        return self._center_page(request)
+        return self._center_action(
+            request, "center approves or closes a point",
+            lambda session, actor: locations.set_status(session, actor, point_id, status, data.get("reason", "")))
 
     # -- partner manager -------------------------------------------------------------
     def _points_page(self, request: Request[Any, Any, Any], *, status_code: int = 200, message: str | None = None,

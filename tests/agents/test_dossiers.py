@@ -14,17 +14,14 @@ from portal.core.db import get_engine, open_session
 from portal.core.errors import NotFound, PermissionDenied, ValidationFailed
 from portal.core.tenancy import Scope
 from tests.factories import (
-    BIRTH_FORM, citizen, create_partner, create_person, create_point, create_staff, ensure_procedures,
-    file_birth_registration, reload_dossier,
+    create_counter,
+    BIRTH_FORM, citizen, create_partner, create_person, create_point, create_staff, file_birth_registration, reload_dossier,
 )
 
 
 @pytest.fixture(scope="module")
 def counter():
-    ensure_procedures()
-    partner = create_partner()
-    point = create_point(partner)
-    return partner, point, create_staff(point, partner)
+    return create_counter()
 
 
 def _file(actor, point, *, key=None, procedure="1.001193", form=None, **citizen_fields):

@@ -12,17 +12,15 @@ from agents.procedures.models import Procedure
 from portal.core.db import open_session
 from portal.core.tenancy import Scope
 from tests.factories import (
-    create_partner, create_point, create_staff, ensure_procedures, file_birth_registration, reload_dossier,
+    create_counter,
+    file_birth_registration, reload_dossier,
     setup_scope,
 )
 
 
 @pytest.fixture(scope="module")
 def counter():
-    ensure_procedures()
-    partner = create_partner()
-    point = create_point(partner)
-    return partner, point, create_staff(point, partner)
+    return create_counter()
 
 
 @pytest.fixture

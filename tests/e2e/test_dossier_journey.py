@@ -11,6 +11,7 @@ from agents.staff.models import Role
 from tests.e2e.conftest import form_defaults
 from tests.factories import (
     BIRTH_FORM, PASSWORD, citizen, create_partner, create_person, create_point, create_staff, ensure_procedures,
+    file_birth_registration,
     reload_dossier,
 )
 
@@ -104,3 +105,15 @@ def test_duplicate_and_out_of_order_callbacks_leave_one_clean_history(stack, cou
     assert final.city_status == 10  # the newest status wins, whatever order the reports came in
     assert sorted(e.city_status for e in final.events if e.city_status) == [1, 2, 4, 9, 10]
     assert done
+
+
+def test_a_dossier_whose_message_was_lost_is_forwarded_by_the_sweeper(stack, counter):
+    partner, point, staff, _ = counter
+    # Filed in this test process: its message goes to this process's broker folder, which the
+    # stack's worker never reads, exactly as if the message had been lost. Only the worker's
+    # periodic sweeper (beat) can find the dossier, by its row left queued.
+    dossier = file_birth_registration(staff, point)
+    assert reload_dossier(dossier.id).state is DossierState.queued
+    forwarded = stack.wait_for(lambda: reload_dossier(dossier.id).state is DossierState.forwarded,
+                               what="the sweeper to re-enqueue the dossier")
+    assert forwarded

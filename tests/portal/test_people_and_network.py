@@ -3,7 +3,6 @@
 import re
 import uuid
 
-import pytest
 from sqlalchemy import select
 
 from agents.staff.models import Account, AccountStatus, Role
