@@ -103,8 +103,6 @@ def migration_url() -> str:
 @pytest.fixture(scope="session")
 def city_simulator(settings):  # type: ignore[no-untyped-def]
     """The city one-stop system simulator as its own process, driven through /_sim (no automatic steps)."""
-    import httpx
-
     from portal.launcher import child_env, start_city_simulator, wait_for_http
 
     port = urlparse(settings.city_api_url).port
