@@ -135,4 +135,45 @@ def seed_demo() -> list[DemoLogin]:
         logins.append(DemoLogin("center admin", admin.email, "Trung tâm Phục vụ hành chính công"))
         logins.append(DemoLogin("auditor", auditor.email, "Trung tâm Phục vụ hành chính công"))
         session.commit()
+        staff_ids = [session.scalar(select(Account.id).where(Account.email == login.email))
+                     for login in logins if login.role == "agent staff"]
+    for account_id in staff_ids:
+        _seed_sample_dossiers(account_id)
     return logins
+
+
+SAMPLE_CITIZENS = [
+    ("Trần Văn Bình", "001085004321", "1985-03-12", "0912300001", "18 Hàng Bông, Hà Nội"),
+    ("Phạm Thị Mai", "001192007654", "1992-08-25", "0983400002", "7 Kim Mã, Hà Nội"),
+]
+
+
+def _seed_sample_dossiers(account_id: object) -> None:
+    """Two dossiers per partner so the demo's pages and figures are not empty.
+
+    They are filed through the same service as the counter (deterministic
+    idempotency keys: seeding again files nothing new), so the demo worker
+    forwards them to the city simulator like any other.
+    """
+    from agents.dossiers.service import FilingRequest, file_dossier
+    from agents.staff.service import load_actor
+
+    with open_session(Scope.network("demo seed: load staff", actor_label="seed", origin="cli")) as session:
+        actor = load_actor(session, account_id)  # type: ignore[arg-type]
+    if actor is None:
+        return
+    partner_id = actor.partner_ids[0]
+    point_id = next(iter(actor.point_ids(partner_id)))
+    forms = [
+        ("2.000815", {"document_name": "Bằng tốt nghiệp trung học phổ thông", "pages": 1, "copies": 2}),
+        ("1.004194", {"temporary_address": "25 Lý Thường Kiệt, Hà Nội", "from_date": "2026-11-01"}),
+    ]
+    with open_session(actor.partner_scope(partner_id, origin="cli")) as session:
+        for index, ((code, form), person) in enumerate(zip(forms, SAMPLE_CITIZENS)):
+            name, id_number, born, phone, address = person
+            file_dossier(session, actor, FilingRequest(
+                procedure_code=code, agent_point_id=point_id, idempotency_key=f"demo-seed-{partner_id}-{index}",
+                citizen={"owner_full_name": name, "owner_id_number": id_number, "owner_birth_date": born,
+                         "owner_phone": phone, "owner_address": address},
+                form=form,
+            ))
