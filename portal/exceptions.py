@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -25,9 +26,13 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         body: dict[str, Any] = {"error": exc.code, "message": exc.message}
         if exc.field_errors:
             body["field_errors"] = exc.field_errors
-        return Response(body, status_code=exc.status_code, media_type=MediaType.JSON)
+        headers = {}
+        if isinstance(exc, AuthenticationFailed) and request.headers.get("authorization", "").lower().startswith("bearer"):
+            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'  # RFC 6750 §3
+        return Response(body, status_code=exc.status_code, media_type=MediaType.JSON, headers=headers)
     if isinstance(exc, AuthenticationFailed):
-        return Redirect(f"/login?next={request.url.path}")
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/login?next={quote(target, safe='/')}")
     return Template(
         template_name="errors/error.html",
         context={"status": exc.status_code, "message": exc.message},

@@ -218,6 +218,28 @@ EN: dict[str, str] = {
     "Mã điểm đã tồn tại": "Point code already exists",
     "Mã đối tác đã tồn tại": "Partner code already exists",
     "Chọn điểm đại lý của đối tác": "Choose one of the partner's points",
+    # partner API clients
+    "Ứng dụng kết nối API": "API clients",
+    "Hệ thống của đối tác (ví dụ phần mềm chi nhánh ngân hàng) lấy mã truy cập bằng mã ứng dụng và khóa bí mật, rồi gọi API để nộp và xem hồ sơ tại điểm đại lý được gắn.":
+        "A partner's system (e.g. a bank's branch software) gets an access token with its client id and secret, then calls the API to file and read dossiers at its agent point.",
+    "Đã đăng ký ứng dụng. Sao chép khóa bí mật ngay: khóa chỉ hiện một lần và không thể xem lại.":
+        "Client registered. Copy the secret now: it is shown only once and cannot be viewed again.",
+    "Tên ứng dụng": "Client name",
+    "Quyền": "Scopes",
+    "Người chịu trách nhiệm": "Accountable person",
+    "Lần dùng gần nhất": "Last used",
+    "Đã thu hồi": "Revoked",
+    "Lý do thu hồi": "Reason for revocation",
+    "Thu hồi": "Revoke",
+    "Chưa có ứng dụng nào.": "No clients yet.",
+    "Đăng ký ứng dụng mới": "Register a new client",
+    "Điểm đại lý nơi ứng dụng nộp hồ sơ": "Agent point where the client files",
+    "Bạn là người chịu trách nhiệm về mọi thao tác của ứng dụng; nhật ký kiểm toán ghi tên ứng dụng và tên bạn.":
+        "You are accountable for everything the client does; the audit log records the client's name and yours.",
+    "Đăng ký": "Register",
+    "Đọc danh mục thủ tục": "Read the procedure catalogue",
+    "Xem hồ sơ của đối tác": "Read the partner's dossiers",
+    "Nộp hồ sơ": "File dossiers",
     # errors
     "Không tìm thấy": "Not found",
     "Không có quyền": "Not allowed",
@@ -225,6 +247,38 @@ EN: dict[str, str] = {
     "Không tìm thấy hồ sơ": "Dossier not found",
     "Bạn không được phân công tại điểm này": "You are not assigned to this point",
     "Về trang chủ": "Back to home",
+    # partner single sign-on (portal/controllers/sso.py, portal/auth/oidc.py, agents/partners/sso.py)
+    "Đăng nhập bằng SSO của đối tác": "Sign in with your partner's SSO",
+    "Chọn đối tác của bạn": "Choose your partner",
+    "Chưa có đối tác nào bật đăng nhập SSO.": "No partner offers single sign-on yet.",
+    "Không tìm thấy đối tác": "Partner not found",
+    "Đối tác này chưa bật đăng nhập SSO": "This partner has not enabled single sign-on",
+    "Tài khoản SSO chưa được mời": "This SSO account has not been invited",
+    "Email của tài khoản SSO chưa được xác minh": "The SSO account's email is not verified",
+    "Tài khoản chưa có vai trò nào đang hoạt động tại đối tác này": "The account has no active role at this partner",
+    "Email này đã gắn với một tài khoản SSO khác; vui lòng liên hệ Trung tâm":
+        "This email is linked to another SSO account; please contact the center",
+    "Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại":
+        "The SSO sign-in request is invalid or has expired; please try again",
+    "Hệ thống đăng nhập của đối tác đã từ chối yêu cầu đăng nhập": "The partner's sign-in system refused the request",
+    "Không kết nối được tới hệ thống đăng nhập của đối tác; vui lòng thử lại sau":
+        "Could not reach the partner's sign-in system; please try again later",
+    "Cấu hình đăng nhập SSO của đối tác không hợp lệ; vui lòng liên hệ Trung tâm":
+        "The partner's SSO configuration is not valid; please contact the center",
+    "Hệ thống đăng nhập của đối tác không cấp mã đăng nhập; vui lòng thử lại":
+        "The partner's sign-in system did not issue a token; please try again",
+    "Chữ ký của mã định danh (ID token) không hợp lệ": "The ID token's signature is not valid",
+    "Mã định danh (ID token) đã hết hạn; vui lòng đăng nhập lại": "The ID token has expired; please sign in again",
+    "Thời điểm phát hành mã định danh không hợp lệ (lệch giờ)": "The ID token's issue time is not valid (clock skew)",
+    "Mã định danh không do hệ thống đăng nhập của đối tác phát hành":
+        "The ID token was not issued by the partner's sign-in system",
+    "Mã định danh không dành cho cổng này": "The ID token is not meant for this portal",
+    "Mã định danh không khớp với yêu cầu đăng nhập": "The ID token does not match the sign-in request",
+    "Mã định danh (ID token) không hợp lệ": "The ID token is not valid",
+    "Chỉ Trung tâm được cấu hình đăng nhập SSO cho đối tác": "Only the center may configure a partner's single sign-on",
+    "Cấu hình SSO chưa hợp lệ": "The SSO settings are not valid",
+    "Issuer phải là địa chỉ https:// hợp lệ": "The issuer must be a valid https:// address",
+    "Issuer phải là địa chỉ http(s):// hợp lệ": "The issuer must be a valid http(s):// address",
 }
 
 

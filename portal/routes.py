@@ -1,6 +1,7 @@
 """Every URL of the portal: one controller per area (see each module for its paths)."""
 
 from portal.controllers.api import ApiController
+from portal.controllers.api_clients import ApiClientController
 from portal.controllers.audit import AuditController
 from portal.controllers.auth import AuthController
 from portal.controllers.dashboards import DashboardController
@@ -8,11 +9,13 @@ from portal.controllers.dossiers import DossierController
 from portal.controllers.health import HealthController
 from portal.controllers.partners import NetworkController
 from portal.controllers.public import PublicController
+from portal.controllers.sso import SsoController
 from portal.controllers.staff import StaffController
 
 ROUTES = [
     PublicController,
     AuthController,
+    SsoController,
     DossierController,
     DashboardController,
     StaffController,
@@ -20,4 +23,5 @@ ROUTES = [
     AuditController,
     ApiController,
     HealthController,
+    ApiClientController,
 ]

@@ -74,3 +74,12 @@ def partner_scope(request: Request[Any, Any, Any], actor: Actor) -> Scope:
 
 def network_scope(request: Request[Any, Any, Any], actor: Actor, reason: str) -> Scope:
     return actor.network_scope(reason, origin=client_ip(request))
+
+
+def safe_next(target: str) -> str:
+    """A local path to return to after signing in, or "" (no other site, no scheme-relative tricks)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return ""
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or len(target) > 500:
+        return ""
+    return target

@@ -1,20 +1,28 @@
-"""The JSON API (OpenAPI at /schema): catalogue, filing, tracking, the city's callbacks."""
+"""The JSON API (OpenAPI at /schema): catalogue, filing, tracking, the city's callbacks.
+
+Filing and reading dossiers accept either a signed-in session (with its CSRF
+token, as the pages do) or a partner system's bearer token from
+`POST /api/oauth/token` (see portal/auth/api_tokens.py and docs/partner-api.md).
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
+from litestar.params import Body, FromPath, JSONBody, Parameter, RawBody
 
 from agents.city.callbacks import verify_signature
 from agents.dossiers import service as dossiers
 from agents.procedures import service as procedures
-from portal.auth.session import client_ip, partner_scope, require_actor
+from portal.auth.api_tokens import BearerOrCSRFMiddleware, api_caller, token_response
+from portal.auth.session import client_ip
 from portal.core.db import open_session
 from portal.core.errors import ValidationFailed
 from portal.core.settings import get_settings
@@ -56,6 +64,21 @@ class DossierOut(msgspec.Struct):
     submitted_at: datetime
     due_at: datetime | None
     events: list[StatusEventOut]
+    agent_point_id: uuid.UUID | None = None
+
+
+class DossierSummaryOut(msgspec.Struct):
+    id: uuid.UUID
+    tracking_code: str
+    agent_point_id: uuid.UUID
+    state: str
+    city_status: int | None
+    city_dossier_code: str | None
+    submitted_at: datetime
+    due_at: datetime | None
+
+
+TokenForm = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 class TrackIn(msgspec.Struct):
@@ -76,6 +99,7 @@ def _dossier_out(dossier: Any) -> DossierOut:
             StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note)
             for e in dossier.timeline
         ],
+        agent_point_id=dossier.agent_point_id,
     )
 
 
@@ -92,23 +116,43 @@ class ApiController(Controller):
                 for p in procedures.list_published(session)
             ]
 
-    @post("/api/v1/dossiers", sync_to_thread=True, status_code=201)
+    @post("/api/oauth/token", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
+    def oauth_token(self, request: Request[Any, Any, Any], data: TokenForm) -> Response[Any]:
+        """OAuth2 client credentials (RFC 6749 §4.4) for partner systems; not a browser form, so no CSRF."""
+        return token_response(request, data)
+
+    # Bearer or session: CSRF applies to session callers only (see portal/auth/api_tokens.py).
+    @post("/api/v1/dossiers", sync_to_thread=True, status_code=201, exclude_from_csrf=True,
+          middleware=[BearerOrCSRFMiddleware])
     def file_dossier(self, request: Request[Any, Any, Any], data: JSONBody[DossierIn]) -> DossierOut:
         """File a dossier. Repeating the same idempotency_key returns the same dossier."""
-        actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
+        caller = api_caller(request, "dossiers:write")
+        with open_session(caller.scope) as session:
             filed = dossiers.file_dossier(
-                session, actor,
+                session, caller.actor,
                 dossiers.FilingRequest(data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen,
                                        data.form),
             )
             return _dossier_out(filed.dossier)
 
+    @get("/api/v1/dossiers", sync_to_thread=True)
+    def list_dossiers(
+        self, request: Request[Any, Any, Any], limit: Annotated[int, Parameter(ge=1, le=100)] = 50
+    ) -> list[DossierSummaryOut]:
+        """The newest dossiers the caller may see (a partner system: those of its agent point)."""
+        caller = api_caller(request, "dossiers:read")
+        with open_session(caller.scope) as session:
+            return [
+                DossierSummaryOut(d.id, d.tracking_code, d.agent_point_id, d.state.value, d.city_status,
+                                  d.city_dossier_code, d.submitted_at, d.due_at)
+                for d in dossiers.list_for_actor(session, caller.actor, limit=limit)
+            ]
+
     @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True)
     def get_dossier(self, request: Request[Any, Any, Any], dossier_id: FromPath[uuid.UUID]) -> DossierOut:
-        actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
-            return _dossier_out(dossiers.get_for_actor(session, actor, dossier_id))
+        caller = api_caller(request, "dossiers:read")
+        with open_session(caller.scope) as session:
+            return _dossier_out(dossiers.get_for_actor(session, caller.actor, dossier_id))
 
     @post("/api/v1/track", sync_to_thread=True, status_code=200)
     def track(self, request: Request[Any, Any, Any], data: JSONBody[TrackIn]) -> DossierOut:

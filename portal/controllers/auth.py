@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from agents.staff import service as staff
 from agents.staff.models import Role
 from agents.staff.service import Actor
-from portal.auth.session import client_ip, current_actor, sign_in, sign_out
+from portal.auth.session import client_ip, current_actor, safe_next, sign_in, sign_out
 from portal.core.db import open_session
 from portal.core.errors import AuthenticationFailed
 from portal.core.tenancy import Scope
@@ -31,8 +31,10 @@ def landing_for(actor: Actor) -> str:
     return "/audit"
 
 
-def _safe_next(target: str) -> str | None:
-    return target if target.startswith("/") and not target.startswith("//") else None
+def _sso_links(request: Request[Any, Any, Any]) -> list[Any]:
+    from portal.controllers.sso import sso_links  # the SSO controller imports landing_for from here
+
+    return sso_links(request)
 
 
 class AuthController(Controller):
@@ -42,8 +44,8 @@ class AuthController(Controller):
     def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str] = "") -> Template | Redirect:  # noqa: A002
         actor = current_actor(request)
         if actor is not None:
-            return Redirect(_safe_next(next) or landing_for(actor))
-        return page("auth/login.html", error=None, email="", next=next, actor=None)
+            return Redirect(safe_next(next) or landing_for(actor))
+        return page("auth/login.html", error=None, email="", next=next, actor=None, sso_partners=_sso_links(request))
 
     @post("/login", sync_to_thread=True)
     def login(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
@@ -53,9 +55,10 @@ class AuthController(Controller):
             try:
                 actor = staff.authenticate(session, email, password)
             except AuthenticationFailed as exc:
-                return page("auth/login.html", status_code=401, error=exc.message, email=email, next=target, actor=None)
+                return page("auth/login.html", status_code=401, error=exc.message, email=email, next=target,
+                            actor=None, sso_partners=_sso_links(request))
         sign_in(request, actor)
-        return Redirect(_safe_next(target) or landing_for(actor))
+        return Redirect(safe_next(target) or landing_for(actor))
 
     @post("/logout", sync_to_thread=False)
     def logout(self, request: Request[Any, Any, Any]) -> Redirect:

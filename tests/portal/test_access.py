@@ -159,3 +159,16 @@ def test_a_login_flood_locks_the_account_and_every_attempt_is_recorded(portal):
     assert locked.status_code == 401 and "quá nhiều lần" in locked.text
     attempts = [e for e in _events("auth.sign_in_failed") if e.detail.get("email") == victim.email]
     assert [e.detail["reason"] for e in attempts][-2:] == ["wrong_password_locked", "locked_out"]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "https://evil.example/"])
+def test_signing_in_never_sends_anyone_to_another_site(portal, world, target):
+    client = portal()
+    response = client.post_form("/login", {"email": world["staff"].email, "password": PASSWORD, "next": target})
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == "/dossiers"
+
+
+def test_a_stranger_is_sent_to_sign_in_and_back_to_where_they_were(portal, world):
+    response = portal().get("/dossiers/new/1.001193?x=1", follow_redirects=False)
+    assert response.headers["location"] == "/login?next=/dossiers/new/1.001193%3Fx%3D1"

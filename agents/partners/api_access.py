@@ -1,0 +1,417 @@
+"""Partner systems calling the JSON API: clients, secrets, access tokens (RFC 6749 §4.4).
+
+Who may do what:
+- a partner manager registers and revokes the API clients of their own partner
+  (a center admin may do it for any partner, in that partner's scope);
+- a client exchanges its id and secret for a short-lived bearer token limited
+  to the scopes it was granted; the token then stands for an `Actor` that the
+  existing services accept unchanged (role `agent_staff` at the client's agent
+  point), labelled with the client *and* the named person accountable for it.
+
+Secrets are shown once and stored as argon2 hashes; tokens are stored as
+SHA-256 hashes (they are long random strings, so a fast hash is enough and
+lets us look them up). Every refusal is written to the audit log and committed
+even though the request fails.
+
+Tenancy: a token request or a bearer request does not know its partner until
+the client or token has been found, so those look-ups run in an explicit
+network scope (the caller's session); everything written for an identified
+client happens in a session scoped to that client's partner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+from typing import NamedTuple
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from agents.locations.models import AgentPoint
+from agents.partners.api_clients import API_SCOPES, ApiClient, ApiClientStatus, ApiToken
+from agents.partners.models import Partner, PartnerStatus
+from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
+from agents.staff.service import Actor, Grant, hash_password
+from portal.core import audit
+from portal.core.db import open_session, utcnow
+from portal.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    TenancyError,
+    ValidationFailed,
+)
+from portal.core.settings import get_settings
+from portal.core.tenancy import Scope, current_scope
+
+CLIENT_ID_PREFIX = "pc_"
+# Scopes that act on dossiers need an agent point: the client files and reads
+# there, exactly like a member of staff assigned to that point.
+POINT_SCOPES = frozenset({"dossiers:write", "dossiers:read"})
+
+_verifier = PasswordHasher()
+# Checking a secret against this keeps "unknown client" as slow as "wrong secret".
+_DUMMY_HASH = hash_password("not-a-real-client-secret")
+
+
+# -- errors (RFC 6749 §5.2: `code` is the RFC's error code) ----------------------
+
+
+class OAuthError(DomainError):
+    """A token request refused; `code` is the `error` value of RFC 6749 §5.2."""
+
+    code = "invalid_request"
+
+
+class InvalidRequest(OAuthError):
+    status_code = 400
+    code = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    """Unknown client, wrong secret, or a revoked client (401)."""
+
+    status_code = 401
+    code = "invalid_client"
+
+
+class InvalidScope(OAuthError):
+    status_code = 400
+    code = "invalid_scope"
+
+
+class UnsupportedGrantType(OAuthError):
+    status_code = 400
+    code = "unsupported_grant_type"
+
+
+# -- results -------------------------------------------------------------------------
+
+
+class IssuedToken(NamedTuple):
+    access_token: str
+    expires_in: int  # seconds
+    scopes: tuple[str, ...]
+
+
+class ApiCaller(NamedTuple):
+    """Who is behind a bearer token: the actor the services see, the client, the token's scopes."""
+
+    actor: Actor
+    client: ApiClient
+    scopes: frozenset[str]
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _may_manage_clients(actor: Actor, partner_id: uuid.UUID) -> bool:
+    return actor.has(Role.center_admin) or Role.partner_manager in actor.roles_in(partner_id)
+
+
+def _partner_of_session(session: Session) -> uuid.UUID:
+    scope = current_scope(session)
+    if scope.partner_id is None:
+        raise TenancyError("API clients are managed in the scope of one partner")
+    return scope.partner_id
+
+
+def parse_scopes(raw: str | None) -> list[str]:
+    """RFC 6749 §3.3: a space-delimited list; order and repeats do not matter."""
+    seen: list[str] = []
+    for item in (raw or "").split():
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def client_label(client: ApiClient, owner: Account | None) -> str:
+    who = owner.full_name if owner is not None else "(no owner)"
+    return f"API client {client.name} ({client.client_id}) for {who}"
+
+
+def actor_for_client(client: ApiClient, owner: Account) -> Actor:
+    """The actor an API client acts as: staff at its agent point, accountable person named.
+
+    `account_id` is the owner's, so rows that must name a person (a dossier's
+    `staff_account_id`) name the accountable one; the label says it was the client.
+    Its `label` reads "API client <name> (<client_id>) for <owner> <email>".
+    """
+    grants: tuple[Grant, ...] = ()
+    if client.agent_point_id is not None:
+        grants = (Grant(Role.agent_staff, client.partner_id, client.agent_point_id),)
+    return Actor(
+        account_id=owner.id,
+        email=owner.email,
+        full_name=client_label(client, owner),
+        grants=grants,
+    )
+
+
+def require_scope(scopes: frozenset[str] | set[str] | tuple[str, ...] | list[str], needed: str) -> None:
+    """Per-action check for bearer callers: the token must carry `needed`."""
+    if needed not in scopes:
+        raise PermissionDenied(f"Mã truy cập không có quyền “{needed}” ({API_SCOPES.get(needed, needed)})")
+
+
+# -- managing clients (partner manager) ----------------------------------------------
+
+
+def register_client(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    scopes: list[str] | tuple[str, ...] | set[str],
+    agent_point_id: uuid.UUID | None,
+    owner_account_id: uuid.UUID | None = None,
+) -> tuple[ApiClient, str]:
+    """Register a client of the session's partner. Returns it and its secret (shown once). Commits."""
+    partner_id = _partner_of_session(session)
+    if not _may_manage_clients(actor, partner_id):
+        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API")
+
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Bắt buộc nhập"
+    elif len(name) > 200:
+        errors["name"] = "Quá dài"
+    wanted = sorted(set(scopes or ()))
+    unknown = [s for s in wanted if s not in API_SCOPES]
+    if not wanted:
+        errors["scopes"] = "Chọn ít nhất một quyền"
+    elif unknown:
+        errors["scopes"] = f"Quyền không tồn tại: {', '.join(unknown)}"
+    point: AgentPoint | None = None
+    if agent_point_id is not None:
+        # Partner scope: another partner's point is simply not found.
+        point = session.get(AgentPoint, agent_point_id)
+        if point is None or point.partner_id != partner_id:
+            errors["agent_point_id"] = "Chọn điểm đại lý của đối tác"
+    needs_point = sorted(POINT_SCOPES.intersection(wanted))
+    if needs_point and agent_point_id is None:
+        errors["agent_point_id"] = f"Quyền {', '.join(needs_point)} cần một điểm đại lý của đối tác"
+
+    owner_id = owner_account_id or actor.account_id
+    owner = session.get(Account, owner_id)
+    if owner is None or owner.status is not AccountStatus.active:
+        errors["owner_account_id"] = "Người chịu trách nhiệm phải là một tài khoản đang hoạt động"
+    elif owner_account_id is not None and owner_account_id != actor.account_id:
+        # Partner scope: only this partner's role rows are visible.
+        has_role_here = session.scalar(
+            select(RoleAssignment.id).where(RoleAssignment.account_id == owner_id,
+                                            RoleAssignment.partner_id == partner_id).limit(1)
+        )
+        if has_role_here is None:
+            errors["owner_account_id"] = "Người chịu trách nhiệm phải có vai trò tại đối tác"
+    if errors:
+        raise ValidationFailed("Thông tin ứng dụng chưa hợp lệ", field_errors=errors)
+
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        partner_id=partner_id,
+        client_id=CLIENT_ID_PREFIX + secrets.token_hex(12),
+        secret_hash=hash_password(secret),
+        name=name,
+        scopes=wanted,
+        agent_point_id=point.id if point is not None else None,
+        owner_account_id=owner_id,
+        status=ApiClientStatus.active,
+    )
+    session.add(client)
+    session.flush()
+    audit.record(
+        session, "api_client.registered", "api_client", client.id, partner_id=partner_id,
+        detail={"client_id": client.client_id, "name": name, "scopes": wanted,
+                "agent_point_id": str(client.agent_point_id or ""), "owner_account_id": str(owner_id)},
+    )
+    session.commit()
+    return client, secret
+
+
+def list_clients(session: Session, actor: Actor) -> list[ApiClient]:
+    partner_id = _partner_of_session(session)
+    if not _may_manage_clients(actor, partner_id):
+        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API")
+    return list(session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
+
+
+def revoke_client(session: Session, actor: Actor, client_id: str, reason: str) -> ApiClient:
+    """Revoke a client of the session's partner: its tokens stop working at once. Commits."""
+    partner_id = _partner_of_session(session)
+    if not _may_manage_clients(actor, partner_id):
+        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Vui lòng nêu lý do thu hồi", field_errors={"reason": "Bắt buộc nhập"})
+    client = session.scalar(select(ApiClient).where(ApiClient.client_id == (client_id or "").strip()))
+    if client is None:
+        raise NotFound("Không tìm thấy ứng dụng kết nối API")
+    if client.status is ApiClientStatus.revoked:
+        raise Conflict("Ứng dụng này đã bị thu hồi trước đó")
+    now = utcnow()
+    client.status = ApiClientStatus.revoked
+    client.status_reason = reason[:1000]
+    # The client's status is checked on every request, so its tokens are
+    # already dead; expiring them too means they stay dead whatever happens
+    # to the client row later.
+    expired = session.execute(
+        update(ApiToken)
+        .where(ApiToken.api_client_id == client.id, ApiToken.expires_at > now)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit.record(
+        session, "api_client.revoked", "api_client", client.id, partner_id=client.partner_id,
+        detail={"client_id": client.client_id, "reason": reason, "tokens_expired": int(expired or 0)},
+    )
+    session.commit()
+    return client
+
+
+# -- tokens ---------------------------------------------------------------------------
+
+
+def _require_lookup_scope(session: Session) -> Scope:
+    scope = current_scope(session)
+    if not scope.all_partners:
+        raise TenancyError("client and token look-ups need an explicit network scope (the partner is not known yet)")
+    return scope
+
+
+def _refusal_reason(client: ApiClient, session: Session) -> tuple[str, str] | None:
+    """Why an identified client may not act now (reason code, message), or None."""
+    if client.status is not ApiClientStatus.active:
+        return "client_revoked", "Ứng dụng đã bị thu hồi quyền truy cập API; liên hệ quản lý đối tác"
+    partner = session.get(Partner, client.partner_id)
+    if partner is None or partner.status is not PartnerStatus.active:
+        return "partner_suspended", "Đối tác đang bị tạm dừng; ứng dụng không được truy cập API"
+    owner = session.get(Account, client.owner_account_id)
+    if owner is None or owner.status is not AccountStatus.active:
+        return "owner_inactive", "Người chịu trách nhiệm của ứng dụng không còn hoạt động; liên hệ quản lý đối tác"
+    return None
+
+
+def issue_token(
+    session: Session,
+    client_id: str,
+    client_secret: str,
+    requested_scopes: list[str] | tuple[str, ...] | None,
+) -> IssuedToken:
+    """Client credentials grant: check the client, then issue a token for the asked (or all granted) scopes.
+
+    `session` is a network-scoped session used to find the client. Refusals are
+    audited and committed there; the token itself is written in a session
+    scoped to the client's partner. Raises InvalidClient / InvalidScope.
+    """
+    lookup_scope = _require_lookup_scope(session)
+    client_id = (client_id or "").strip()
+    client = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id)) if client_id else None
+
+    def refuse(reason: str, error: OAuthError) -> OAuthError:
+        audit.record(
+            session, "api_client.token_refused", "api_client", client.id if client else None,
+            partner_id=client.partner_id if client else None,
+            actor_label=f"API client {client_id[:64] or '(blank)'}",
+            detail={"client_id": client_id[:64], "reason": reason,
+                    "requested_scopes": [str(s)[:64] for s in (requested_scopes or [])][:10]},
+        )
+        session.commit()
+        return error
+
+    try:
+        _verifier.verify(client.secret_hash if client else _DUMMY_HASH, client_secret or "-")
+        secret_ok = client is not None
+    except (VerificationError, InvalidHashError):
+        secret_ok = False
+    if not secret_ok:
+        raise refuse("unknown_client" if client is None else "wrong_secret",
+                     InvalidClient("Mã ứng dụng hoặc khóa bí mật không đúng"))
+    assert client is not None
+    refusal = _refusal_reason(client, session)
+    if refusal is not None:
+        raise refuse(refusal[0], InvalidClient(refusal[1]))
+
+    granted = list(client.scopes or [])
+    wanted = list(requested_scopes or []) or granted
+    not_granted = [s for s in wanted if s not in granted]
+    if not_granted:
+        raise refuse("scope_not_granted", InvalidScope(
+            f"Ứng dụng không được cấp quyền: {', '.join(not_granted)}"))
+    token_scopes = tuple(s for s in granted if s in wanted)  # the client's order, no repeats
+    session.commit()  # end the look-up transaction before the partner-scoped one
+
+    ttl = get_settings().api_token_ttl_seconds
+    token = secrets.token_urlsafe(32)
+    scope = Scope.partner(client.partner_id, actor_id=client.owner_account_id,
+                          actor_label=f"API client {client.name} ({client.client_id})", origin=lookup_scope.origin)
+    with open_session(scope) as work:
+        live = work.get(ApiClient, client.id)
+        owner = work.get(Account, client.owner_account_id)
+        if live is None or live.status is not ApiClientStatus.active:  # revoked in between
+            raise InvalidClient("Ứng dụng đã bị thu hồi quyền truy cập API; liên hệ quản lý đối tác")
+        owner_label = client_label(live, owner)
+        expires_at = utcnow() + timedelta(seconds=ttl)
+        row = ApiToken(partner_id=live.partner_id, api_client_id=live.id, token_hash=_sha256(token),
+                       scopes=list(token_scopes), expires_at=expires_at)
+        work.add(row)
+        live.last_used_at = utcnow()
+        work.flush()
+        audit.record(
+            work, "api_client.token_issued", "api_client", live.id, partner_id=live.partner_id,
+            actor_label=owner_label,
+            detail={"client_id": live.client_id, "token_id": str(row.id), "scopes": list(token_scopes),
+                    "expires_at": expires_at.isoformat()},
+        )
+        work.commit()
+    return IssuedToken(token, ttl, token_scopes)
+
+
+def actor_for_token(session: Session, bearer: str) -> ApiCaller:
+    """Who a bearer token stands for, or AuthenticationFailed (audited, committed).
+
+    `session` is a network-scoped session (the token names its partner only
+    once found); the caller continues in `Scope.partner(caller.client.partner_id, ...)`.
+    """
+    _require_lookup_scope(session)
+    bearer = (bearer or "").strip()
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(bearer))) if bearer else None
+    client = session.get(ApiClient, row.api_client_id) if row is not None else None
+
+    def reject(reason: str, message: str) -> AuthenticationFailed:
+        audit.record(
+            session, "api_client.token_rejected", "api_client", client.id if client else None,
+            partner_id=client.partner_id if client else None,
+            actor_label=f"API client {client.client_id}" if client else "API bearer (unknown token)",
+            detail={"reason": reason, **({"client_id": client.client_id, "token_id": str(row.id)}
+                                         if client and row else {})},
+        )
+        session.commit()
+        return AuthenticationFailed(message)
+
+    if row is None or client is None:
+        raise reject("unknown_token" if bearer else "blank_token", "Mã truy cập không hợp lệ")
+    if row.expires_at <= utcnow():
+        # A revoked client's tokens are expired at revocation: say which it was.
+        if client.status is not ApiClientStatus.active:
+            raise reject("client_revoked", "Ứng dụng đã bị thu hồi quyền truy cập API; liên hệ quản lý đối tác")
+        raise reject("expired", "Mã truy cập đã hết hạn; vui lòng lấy mã mới")
+    refusal = _refusal_reason(client, session)
+    if refusal is not None:
+        raise reject(*refusal)
+    owner = session.get(Account, client.owner_account_id)
+    assert owner is not None
+    return ApiCaller(actor_for_client(client, owner), client, frozenset(row.scopes or []))
+

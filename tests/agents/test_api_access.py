@@ -1,0 +1,206 @@
+"""The rules of API clients and tokens, at the service level (agents.partners.api_access)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from agents.partners import api_access
+from agents.partners.api_clients import ApiClient, ApiClientStatus, ApiToken
+from agents.partners.models import Partner, PartnerStatus
+from agents.staff.models import Account, AccountStatus, Role
+from portal.core.audit import AuditEvent
+from portal.core.db import open_session, utcnow
+from portal.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TenancyError,
+    ValidationFailed,
+)
+from portal.core.tenancy import Scope
+from tests.factories import (
+    create_partner,
+    create_person,
+    create_point,
+    create_staff,
+    setup_scope,
+)
+
+
+@pytest.fixture
+def world():
+    a, b = create_partner(), create_partner()
+    point_a, point_b = create_point(a), create_point(b)
+    return {
+        "a": a, "b": b, "point_a": point_a, "point_b": point_b,
+        "manager": create_person((Role.partner_manager, a, None)),
+        "manager_b": create_person((Role.partner_manager, b, None)),
+        "staff": create_staff(point_a, a),
+        "admin": create_person((Role.center_admin, None, None)),
+    }
+
+
+def _in_a(world, actor=None):
+    actor = actor or world["manager"]
+    if actor.is_center:
+        return open_session(Scope.partner(world["a"].id, actor_id=actor.account_id, actor_label=actor.label))
+    return open_session(actor.partner_scope(world["a"].id))
+
+
+def _register(world, actor=None, **overrides):
+    kwargs = {"name": "Core banking", "scopes": ["dossiers:write", "dossiers:read"],
+              "agent_point_id": world["point_a"].id, **overrides}
+    actor = actor or world["manager"]
+    with _in_a(world, actor) as session:
+        return api_access.register_client(session, actor, **kwargs)
+
+
+def _lookup():
+    return open_session(Scope.network("test: token look-up", actor_label="test"))
+
+
+def _count(model) -> int:
+    with open_session(setup_scope()) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def _audit(action: str, object_id) -> list[AuditEvent]:
+    with open_session(setup_scope()) as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action,
+                                                             AuditEvent.object_id == str(object_id))))
+
+
+def test_a_manager_registers_a_client_and_the_record_holds_no_secret(world):
+    client, secret = _register(world)
+    assert client.client_id.startswith("pc_") and client.partner_id == world["a"].id
+    assert client.owner_account_id == world["manager"].account_id
+    assert len(secret) >= 40 and client.secret_hash != secret
+    [entry] = _audit("api_client.registered", client.id)
+    assert secret not in str(entry.detail) and client.secret_hash not in str(entry.detail)
+    assert entry.actor_id == world["manager"].account_id
+
+
+def test_a_center_admin_may_register_for_a_partner(world):
+    client, _ = _register(world, world["admin"])
+    assert client.partner_id == world["a"].id
+
+
+def test_staff_may_not_register_and_nothing_is_saved(world):
+    before = _count(ApiClient)
+    with pytest.raises(PermissionDenied):
+        _register(world, world["staff"])
+    assert _count(ApiClient) == before
+
+
+def test_clients_are_managed_in_one_partners_scope(world):
+    with open_session(setup_scope()) as session, pytest.raises(TenancyError):
+        api_access.register_client(session, world["admin"], name="x", scopes=["procedures:read"],
+                                   agent_point_id=None)
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"scopes": []}, "scopes"),
+    ({"scopes": ["dossiers:delete"]}, "scopes"),
+    ({"name": "  "}, "name"),
+    ({"agent_point_id": None}, "agent_point_id"),  # dossier scopes need a point
+])
+def test_invalid_registrations_are_refused_with_the_field_named(world, overrides, field):
+    with pytest.raises(ValidationFailed) as error:
+        _register(world, **overrides)
+    assert field in error.value.field_errors
+
+
+def test_another_partners_point_is_refused(world):
+    with pytest.raises(ValidationFailed) as error:
+        _register(world, agent_point_id=world["point_b"].id)
+    assert "agent_point_id" in error.value.field_errors
+
+
+def test_a_catalogue_only_client_needs_no_point(world):
+    client, _ = _register(world, scopes=["procedures:read"], agent_point_id=None)
+    assert client.agent_point_id is None and client.scopes == ["procedures:read"]
+
+
+def test_the_accountable_person_must_hold_a_role_at_the_partner(world):
+    with pytest.raises(ValidationFailed) as error:
+        _register(world, owner_account_id=world["manager_b"].account_id)
+    assert "owner_account_id" in error.value.field_errors
+    client, _ = _register(world, owner_account_id=world["staff"].account_id)
+    assert client.owner_account_id == world["staff"].account_id
+
+
+def test_a_token_stands_for_staff_at_the_clients_point_labelled_with_the_owner(world):
+    client, secret = _register(world)
+    with _lookup() as session:
+        token, expires_in, scopes = api_access.issue_token(session, client.client_id, secret, [])
+    assert expires_in > 0 and set(scopes) == {"dossiers:write", "dossiers:read"}
+    with _lookup() as session:
+        actor, found, token_scopes = api_access.actor_for_token(session, token)
+    assert found.id == client.id and token_scopes == frozenset(scopes)
+    assert actor.account_id == world["manager"].account_id
+    assert actor.point_ids(world["a"].id) == {world["point_a"].id}
+    assert actor.roles_in(world["a"].id) == {Role.agent_staff}  # not the owner's manager role
+    assert actor.label.startswith(f"API client Core banking ({client.client_id}) for ")
+    assert world["manager"].email in actor.label
+    api_access.require_scope(token_scopes, "dossiers:write")
+    with pytest.raises(PermissionDenied):
+        api_access.require_scope(token_scopes, "procedures:read")
+
+
+def test_look_ups_need_an_explicit_network_scope(world):
+    client, secret = _register(world)
+    with _in_a(world) as session, pytest.raises(TenancyError):
+        api_access.issue_token(session, client.client_id, secret, [])
+    with _in_a(world) as session, pytest.raises(TenancyError):
+        api_access.actor_for_token(session, "anything")
+
+
+def test_revoking_needs_a_reason_and_ends_the_tokens(world):
+    client, secret = _register(world)
+    with _lookup() as session:
+        token = api_access.issue_token(session, client.client_id, secret, []).access_token
+    with _in_a(world) as session, pytest.raises(ValidationFailed):
+        api_access.revoke_client(session, world["manager"], client.client_id, "  ")
+    with _in_a(world) as session:
+        assert session.get(ApiClient, client.id).status is ApiClientStatus.active
+        api_access.revoke_client(session, world["manager"], client.client_id, "Ngừng hợp tác")
+    with open_session(setup_scope()) as session:
+        assert all(t.expires_at <= utcnow() for t in session.scalars(
+            select(ApiToken).where(ApiToken.api_client_id == client.id)))
+    with _lookup() as session, pytest.raises(AuthenticationFailed):
+        api_access.actor_for_token(session, token)
+    with _in_a(world) as session, pytest.raises(Conflict):
+        api_access.revoke_client(session, world["manager"], client.client_id, "lần nữa")
+    [entry] = _audit("api_client.revoked", client.id)
+    assert entry.detail["reason"] == "Ngừng hợp tác" and entry.detail["tokens_expired"] == 1
+
+
+def test_another_partners_client_cannot_be_revoked(world):
+    client, _ = _register(world)
+    with open_session(world["manager_b"].partner_scope(world["b"].id)) as session, pytest.raises(NotFound):
+        api_access.revoke_client(session, world["manager_b"], client.client_id, "không phải của tôi")
+
+
+def test_a_suspended_partner_or_a_deactivated_owner_stops_the_client(world):
+    client, secret = _register(world)
+    with _lookup() as session:
+        token = api_access.issue_token(session, client.client_id, secret, []).access_token
+
+    with open_session(setup_scope()) as session:
+        session.get(Partner, world["a"].id).status = PartnerStatus.suspended
+        session.commit()
+    with _lookup() as session, pytest.raises(api_access.InvalidClient):
+        api_access.issue_token(session, client.client_id, secret, [])
+    with _lookup() as session, pytest.raises(AuthenticationFailed):
+        api_access.actor_for_token(session, token)
+    assert [e.detail["reason"] for e in _audit("api_client.token_rejected", client.id)] == ["partner_suspended"]
+
+    with open_session(setup_scope()) as session:
+        session.get(Partner, world["a"].id).status = PartnerStatus.active
+        session.get(Account, world["manager"].account_id).status = AccountStatus.deactivated
+        session.commit()
+    with _lookup() as session, pytest.raises(AuthenticationFailed):
+        api_access.actor_for_token(session, token)
+    assert _audit("api_client.token_rejected", client.id)[-1].detail["reason"] == "owner_inactive"
