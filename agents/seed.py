@@ -6,6 +6,7 @@ Every demo account has the password DEMO_PASSWORD (demo mode only).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,9 +15,11 @@ from sqlalchemy.orm import Session
 from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerKind
 from agents.procedures.catalogue import PROCEDURES
+from agents.partners.sso import configure_sso
 from agents.procedures.models import Procedure
+from agents.staff.lifecycle import invite, open_invitation_for
 from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
-from agents.staff.service import hash_password
+from agents.staff.service import hash_password, load_actor
 from portal.core import audit
 from portal.core.db import open_session
 from portal.core.tenancy import Scope
@@ -60,6 +63,15 @@ FIRST_NAMES = ["Nguyễn Thị Lan", "Trần Văn Minh", "Lê Thu Hà", "Phạm 
                "Đỗ Thanh Hương"]
 MANAGER_NAMES = ["Bùi Văn Nam", "Đặng Thị Hoa", "Ngô Minh Tuấn", "Dương Thu Trang", "Lý Quang Vinh",
                  "Trịnh Thị Ngọc", "Phan Văn Dũng"]
+
+
+# (partner code, IdP simulator tenant, client id, client secret, [(invited email, name, point code), ...])
+DEMO_SSO = [
+    ("VNPOST", "vnpost", "portal-vnpost", "portal-vnpost-secret",
+     [("lan.nguyen@vnpost.vn", "Nguyễn Thị Lan", "BD-HK")]),
+    ("VTPOST", "viettelpost", "portal-viettelpost", "portal-viettelpost-secret",
+     [("hoa.le@viettelpost.com.vn", "Lê Thị Hoa", "VTP-DD")]),
+]
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,7 @@ def seed_demo() -> list[DemoLogin]:
             logins.append(DemoLogin("partner manager", manager.email, partner.name))
         admin = _account(session, "admin@trungtam.demo.vn", "Nguyễn Hữu Trung")
         _grant(session, admin, Role.center_admin, None, None)
+        _seed_demo_sso(session, admin)
         auditor = _account(session, "kiemtoan@trungtam.demo.vn", "Mai Thị Kiểm")
         _grant(session, auditor, Role.auditor, None, None)
         logins.append(DemoLogin("center admin", admin.email, "Trung tâm Phục vụ hành chính công"))
@@ -140,6 +153,27 @@ def seed_demo() -> list[DemoLogin]:
     for account_id in staff_ids:
         _seed_sample_dossiers(account_id)
     return logins
+
+
+def _seed_demo_sso(session: Session, admin: Account) -> None:
+    """Point VNPost and Viettel Post at the IdP simulator; invite one SSO user each (idempotent)."""
+    idp = os.environ.get("IDP_PUBLIC_URL", "http://127.0.0.1:8200").rstrip("/")
+    session.flush()
+    center = load_actor(session, admin.id)
+    assert center is not None
+    for code, tenant, client_id, secret, invitees in DEMO_SSO:
+        partner = session.scalar(select(Partner).where(Partner.code == code))
+        assert partner is not None
+        if (partner.oidc_issuer, partner.oidc_client_id) != (f"{idp}/{tenant}", client_id):
+            configure_sso(session, center, partner.id, f"{idp}/{tenant}", client_id, secret)
+        for email, name, point_code in invitees:
+            point = session.scalar(select(AgentPoint).where(AgentPoint.partner_id == partner.id,
+                                                            AgentPoint.code == point_code))
+            assert point is not None
+            if (session.scalar(select(Account.id).where(Account.email == email)) is None
+                    and open_invitation_for(session, email, partner.id) is None):
+                invite(session, center, email=email, full_name=name, role=Role.agent_staff,
+                       partner_id=partner.id, agent_point_id=point.id)
 
 
 SAMPLE_CITIZENS = [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import os
 import signal
 import sys
@@ -78,9 +80,15 @@ def cmd_demo(args: argparse.Namespace) -> None:
         raise SystemExit(2)
     from agents.seed import DEMO_PASSWORD, seed_demo
     from portal.core.migrations import upgrade_database
-    from portal.launcher import Stack, child_env, start_city_simulator, start_web, start_worker, wait_for_http
+    from agents.seed import DEMO_SSO
+    from portal.launcher import (
+        Stack, child_env, start_city_simulator, start_identity_provider, start_web, start_worker, wait_for_http,
+    )
+    from simulators.idp.config import DEFAULT_TENANTS_DOCUMENT
 
     upgrade_database(settings)
+    idp_port = 8200
+    os.environ.setdefault("IDP_PUBLIC_URL", f"http://127.0.0.1:{idp_port}")
     logins = seed_demo()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     city_port = urlparse(settings.city_api_url).port or 8100
@@ -91,9 +99,19 @@ def cmd_demo(args: argparse.Namespace) -> None:
         "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
         "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
     })
+    tenants = copy.deepcopy(DEFAULT_TENANTS_DOCUMENT)
+    for code, tenant, client_id, secret, _ in DEMO_SSO:
+        tenants[tenant]["clients"] = [{
+            "client_id": client_id, "client_secret": secret,
+            "redirect_uris": [f"http://127.0.0.1:{args.port}/auth/sso/{code.lower()}/callback"],
+        }]
+    env["IDP_TENANTS"] = json.dumps(tenants)
+    env["IDP_KEYS_DIR"] = str(settings.var_dir / "idp-keys")
+    env["PORTAL_PUBLIC_URL"] = f"http://127.0.0.1:{args.port}"
     stack = Stack()
     logs = settings.var_dir
     stack.processes["city"] = start_city_simulator(city_port, env, logs / "city-simulator.log")
+    stack.processes["idp"] = start_identity_provider(idp_port, env, logs / "idp-simulator.log")
     stack.processes["worker"] = start_worker(env, logs / "worker.log")
     stack.processes["web"] = start_web(args.port, env, logs / "web.log")
 
@@ -104,15 +122,20 @@ def cmd_demo(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=stack.processes["city"])
+        wait_for_http(f"http://127.0.0.1:{idp_port}/healthz", process=stack.processes["idp"])
         wait_for_http(f"http://127.0.0.1:{args.port}/healthz", process=stack.processes["web"])
         print("\n  Agent Network Portal is running (demo mode)")
         print(f"  Portal:              http://127.0.0.1:{args.port}/")
         print(f"  API schema:          http://127.0.0.1:{args.port}/schema")
         print(f"  City simulator:      http://127.0.0.1:{city_port}/_sim/dossiers")
+        print(f"  Identity provider:   http://127.0.0.1:{idp_port}/vnpost/.well-known/openid-configuration")
         print(f"  Logs:                {logs}/*.log")
         print(f"\n  Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in logins:
             print(f"    {login.role:16} {login.email:32} {login.where}")
+        print("\n  Partner single sign-on (password 'demo' at the identity provider):")
+        print("    lan.nguyen@vnpost.vn (invited, VNPost) and hoa.le@viettelpost.com.vn (invited, Viettel Post)")
+        print("    minh.tran@vnpost.vn exists at the provider but was not invited: refused")
         print("\n  Ctrl+C stops everything.\n", flush=True)
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1.0)
