@@ -457,6 +457,15 @@ def list_for_actor(session: Session, actor: Actor, limit: int = 100) -> list[Dos
     return list(session.scalars(query))
 
 
+def record_list_view(session: Session, rows: list[Dossier]) -> None:
+    """A list shows owners' names: the view goes on the record, naming the dossiers shown."""
+    if not rows:
+        return
+    audit.record(session, "dossier.list_viewed", "dossier", None,
+                 detail={"count": len(rows), "tracking_codes": [d.tracking_code for d in rows]})
+    session.commit()
+
+
 def track(session: Session, tracking_code: str, phone: str) -> Dossier:
     """Public look-up: the tracking code and the owner's phone must both match.
 

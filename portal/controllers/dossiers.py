@@ -52,6 +52,7 @@ class DossierController(Controller):
         actor = require_actor(request)
         with open_session(partner_scope(request, actor)) as session:
             rows = dossiers.list_for_actor(session, actor)
+            dossiers.record_list_view(session, rows)
             names = {p.id: p for p in procedures.list_published(session)}
             return page("dossiers/list.html", actor=actor, dossiers=rows, procedures=names)
 

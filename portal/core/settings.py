@@ -163,6 +163,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         default_language=env.get("PORTAL_LANGUAGE", "vi"),
         api_token_ttl_seconds=_int(env, "API_TOKEN_TTL_SECONDS", 900, errors),
     )
+    if settings.api_token_ttl_seconds <= 0 or settings.api_token_ttl_seconds > 86400:
+        errors.append("API_TOKEN_TTL_SECONDS must be between 1 and 86400")
     if errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(errors))
     return settings

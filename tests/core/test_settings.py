@@ -50,3 +50,8 @@ def test_a_complete_production_environment_loads():
 def test_a_malformed_number_is_named():
     with pytest.raises(SettingsError, match="FORWARD_MAX_RETRIES"):
         load_settings({"FORWARD_MAX_RETRIES": "many"})
+
+
+def test_an_api_token_lifetime_must_be_positive():
+    with pytest.raises(SettingsError, match="API_TOKEN_TTL_SECONDS"):
+        load_settings({"API_TOKEN_TTL_SECONDS": "0"})

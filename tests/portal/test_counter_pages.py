@@ -115,3 +115,15 @@ def test_viewing_a_citizens_data_goes_on_the_record(portal, counter):
                                                          AuditEvent.object_id == dossier_id)).all()
     assert len(views) == 2
     assert {v.actor_id for v in views} == {staff.account_id}
+
+
+def test_the_list_of_dossiers_shows_owners_names_and_that_view_is_recorded(portal, counter):
+    _, _, staff = counter
+    client = portal()
+    client.sign_in(staff.email)
+    client.post_form("/dossiers/new/1.001193", _filing(client.form_defaults("/dossiers/new/1.001193")))
+    assert "Nguyễn Văn An" in client.get("/dossiers").text
+    with open_session(Scope.network("test", actor_label="t")) as session:
+        views = session.scalars(select(AuditEvent).where(AuditEvent.action == "dossier.list_viewed",
+                                                         AuditEvent.actor_id == staff.account_id)).all()
+    assert views and views[-1].detail["count"] >= 1
