@@ -13,19 +13,14 @@ from __future__ import annotations
 import html
 import json
 import re
-import socket
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select, text
 
 from agents.partners import sso
@@ -41,6 +36,7 @@ from portal.core.tenancy import Scope
 from simulators.idp import IdpConfig
 from simulators.idp.app import create_app as create_idp_app
 from simulators.idp.config import parse_tenants
+from tests.servers import serve_in_thread
 from tests.factories import create_partner, create_person, create_point, setup_scope
 
 TENANT = "acme"
@@ -50,32 +46,6 @@ IDP_PASSWORD = "idp-password"
 
 
 # --------------------------------------------------------------------------- harness
-
-
-@contextmanager
-def _serve(make_app: Callable[[str], Any]) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free 127.0.0.1 port, in a thread; yields its base URL.
-
-    The app is built once the port is known (the IdP's issuer URLs must name it).
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(make_app(base_url), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the IdP simulator did not start")
-        time.sleep(0.01)
-    try:
-        yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @dataclass
@@ -136,7 +106,7 @@ def world() -> Iterator[SsoWorld]:
             "users": [],
         }
     })
-    with _serve(lambda base_url: create_idp_app(IdpConfig(public_url=base_url, tenants=tenants))) as base_url:
+    with serve_in_thread(lambda url: create_idp_app(IdpConfig(public_url=url, tenants=tenants))) as (base_url, _):
         issuer = f"{base_url}/{TENANT}"
         with open_session(admin.network_scope("tests configure SSO")) as session:
             for partner in (main, paused, later):

@@ -12,13 +12,10 @@ import hashlib
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,7 +24,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
-import uvicorn
+
+from tests.servers import bound_socket, serve_in_thread
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, ExpiredTokenError, InvalidClaimError
 from joserfc.jwk import KeySet
@@ -59,41 +57,10 @@ class RunningIdp:
         return f"{self.base_url}/{tenant}"
 
 
-@contextmanager
-def _serve(app: Any, sock: socket.socket) -> Iterator[None]:
-    """Serve ``app`` with uvicorn on an already bound socket, in a background thread."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the IdP simulator did not start")
-        time.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def _bound_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="module")
 def idp() -> Iterator[RunningIdp]:
-    sock = _bound_socket()
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = create_app(IdpConfig(public_url=base_url))
-    try:
-        with _serve(app, sock):
-            yield RunningIdp(base_url, app)
-    finally:
-        sock.close()
+    with serve_in_thread(lambda url: create_app(IdpConfig(public_url=url))) as (base_url, app):
+        yield RunningIdp(base_url, app)
 
 
 @pytest.fixture
@@ -914,7 +881,7 @@ def test_keys_dir_keeps_the_signing_key_across_restarts(tmp_path: Path) -> None:
 
 
 def test_python_dash_m_serves_issuers_at_the_given_port() -> None:
-    sock = _bound_socket()
+    sock = bound_socket()
     port = sock.getsockname()[1]
     sock.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
