@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from portal.auth.security_events import AuditedCookieBackendConfig
+from portal.core.migrations import check_app_role
 from portal.core.settings import get_settings
 from portal.exceptions import EXCEPTION_HANDLERS
 from portal.routes import ROUTES
@@ -19,6 +20,8 @@ from portal.templating import TEMPLATE_DIR, template_config
 
 def create_app() -> Litestar:
     settings = get_settings()
+    if settings.is_production:
+        check_app_role(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     secure_cookies = settings.is_production
     session_config = AuditedCookieBackendConfig(

@@ -78,15 +78,24 @@ def cmd_demo(args: argparse.Namespace) -> None:
     if settings.is_production:
         print("portal demo refuses to run with PORTAL_ENV=production", file=sys.stderr)
         raise SystemExit(2)
-    from agents.seed import DEMO_PASSWORD, seed_demo
-    from portal.core.migrations import upgrade_database
-    from agents.seed import DEMO_SSO
+    from agents.seed import DEMO_PASSWORD, DEMO_SSO, seed_demo
+    from portal.core.migrations import check_app_role, upgrade_database
     from portal.launcher import (
         Stack, child_env, start_city_simulator, start_identity_provider, start_web, start_worker, wait_for_http,
     )
     from simulators.idp.config import DEFAULT_TENANTS_DOCUMENT
 
+    if not settings.is_sqlite and settings.database_url == settings.database_migration_url:
+        # Only the owner's URL was given: migrate as the owner, run as a role RLS applies to.
+        from portal.core.migrations import provision_app_role
+        from portal.core.settings import get_settings
+
+        os.environ["DATABASE_MIGRATION_URL"] = settings.database_url
+        os.environ["DATABASE_URL"] = provision_app_role(settings.database_url)
+        get_settings.cache_clear()
+        settings = get_settings()
     upgrade_database(settings)
+    check_app_role(settings)
     idp_port = 8200
     os.environ.setdefault("IDP_PUBLIC_URL", f"http://127.0.0.1:{idp_port}")
     logins = seed_demo()

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from portal.core.db import make_engine
-from portal.core.settings import Settings, get_settings
+from portal.core.settings import Settings, SettingsError, get_settings
 
 ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
 
@@ -52,3 +52,45 @@ def grant_app_role(settings: Settings) -> None:
             conn.execute(text(f"REVOKE ALL ON alembic_version FROM {role}"))
     finally:
         engine.dispose()
+
+
+def provision_app_role(owner_url: str, role: str = "portal_app") -> str:
+    """Create (once) a login role with no superuser or RLS-bypass right; return the app's URL for it.
+
+    For `portal demo` on PostgreSQL when only an owner URL is given: the portal
+    must never run as a role that row-level security does not apply to.
+    """
+    owner = make_url(owner_url)
+    engine = make_engine(owner_url)
+    try:
+        with engine.begin() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
+            if not exists:
+                quoted = conn.dialect.identifier_preparer.quote(role)
+                conn.execute(text(f"CREATE ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS"))
+    finally:
+        engine.dispose()
+    return owner.set(username=role, password=None).render_as_string(hide_password=False)
+
+
+def check_app_role(settings: Settings) -> None:
+    """Refuse to serve as a PostgreSQL role that bypasses row-level security.
+
+    Superusers always bypass RLS, and so do roles with BYPASSRLS; the owner of
+    the tables does too unless RLS is forced. Raises SettingsError naming DATABASE_URL.
+    """
+    if settings.is_sqlite:
+        return
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT r.rolsuper, r.rolbypassrls, "
+                "EXISTS (SELECT 1 FROM pg_tables WHERE tableowner = current_user AND tablename = 'dossiers') "
+                "FROM pg_roles r WHERE r.rolname = current_user")).one()
+    finally:
+        engine.dispose()
+    if any(row):
+        raise SettingsError(
+            "DATABASE_URL connects as a role that bypasses row-level security (superuser, BYPASSRLS or the "
+            "tables' owner); connect the portal as its own role and give the owner's URL in DATABASE_MIGRATION_URL")

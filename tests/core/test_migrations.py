@@ -72,3 +72,17 @@ def test_upgrade_downgrade_upgrade_round_trip(scratch_database, monkeypatch):
         engine.dispose()
     finally:
         settings_module.get_settings.cache_clear()
+
+
+def test_the_portal_refuses_to_run_as_a_role_that_bypasses_row_level_security(settings, is_postgres):
+    from dataclasses import replace
+
+    from portal.core.migrations import check_app_role
+    from portal.core.settings import SettingsError
+
+    if not is_postgres:
+        pytest.skip("row-level security is PostgreSQL's; the PostgreSQL run covers it")
+    check_app_role(settings)  # the suite's own app role is fine
+    as_owner = replace(settings, database_url=settings.database_migration_url)
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        check_app_role(as_owner)
