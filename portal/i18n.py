@@ -240,6 +240,12 @@ EN: dict[str, str] = {
     "Đọc danh mục thủ tục": "Read the procedure catalogue",
     "Xem hồ sơ của đối tác": "Read the partner's dossiers",
     "Nộp hồ sơ": "File dossiers",
+    "Nhận vai trò mới": "Accept the new role",
+    "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng tài khoản đó rồi mở lại liên kết mời":
+        "This email already has an account: sign in with it, then open the invitation link again",
+    "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng mật khẩu rồi mở liên kết mời để nhận vai trò mới":
+        "This email already has an account: sign in with your password, then open the invitation link",
+    "Mã chống gửi trùng đã được dùng cho hồ sơ khác": "This submission key was already used for another dossier",
     # errors
     "Không tìm thấy": "Not found",
     "Không có quyền": "Not allowed",

@@ -31,7 +31,7 @@ from agents.staff.service import Actor
 from portal.core import audit
 from portal.core.crypto import blind_index
 from portal.core.db import open_session, utcnow
-from portal.core.errors import ExternalServiceError, NotFound, PermissionDenied, ValidationFailed
+from portal.core.errors import Conflict, ExternalServiceError, NotFound, PermissionDenied, ValidationFailed
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope, current_scope
 
@@ -87,7 +87,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
         raise ValidationFailed("Thiếu mã chống gửi trùng", field_errors={"idempotency_key": "Không hợp lệ"})
     existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
     if existing is not None:
-        return Filed(existing, created=False)
+        return Filed(_same_filer(session, actor, existing), created=False)
 
     point = session.get(AgentPoint, request.agent_point_id)
     if point is None:
@@ -154,10 +154,19 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
         existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
         if existing is None:
             raise
-        return Filed(existing, created=False)
+        return Filed(_same_filer(session, actor, existing), created=False)
     enqueue_forward(dossier.id, dossier.partner_id)
     log.info("dossier %s filed by %s (scope %s)", dossier.tracking_code, actor.email, scope.partner_id)
     return Filed(dossier, created=True)
+
+
+def _same_filer(session: Session, actor: Actor, existing: Dossier) -> Dossier:
+    """A repeated key answers with its dossier only to someone allowed to see that dossier."""
+    try:
+        return get_for_actor(session, actor, existing.id)
+    except NotFound as exc:
+        raise Conflict("Mã chống gửi trùng đã được dùng cho hồ sơ khác",
+                       field_errors={"idempotency_key": "Đã được dùng"}) from exc
 
 
 def enqueue_forward(dossier_id: uuid.UUID, partner_id: uuid.UUID) -> None:

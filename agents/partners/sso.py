@@ -37,6 +37,8 @@ MSG_NOT_CONFIGURED = "Đối tác này chưa bật đăng nhập SSO"
 MSG_NOT_INVITED = "Tài khoản SSO chưa được mời"
 MSG_EMAIL_NOT_VERIFIED = "Email của tài khoản SSO chưa được xác minh"
 MSG_NO_ROLE = "Tài khoản chưa có vai trò nào đang hoạt động tại đối tác này"
+MSG_ACCOUNT_EXISTS = ("Email này đã có tài khoản trên cổng: hãy đăng nhập bằng mật khẩu rồi mở liên kết mời "
+                      "để nhận vai trò mới")
 MSG_IDENTITY_CONFLICT = "Email này đã gắn với một tài khoản SSO khác; vui lòng liên hệ Trung tâm"
 
 
@@ -202,10 +204,13 @@ def sign_in_with_sso(session: Session, partner_id: uuid.UUID, *, issuer: str, su
     if holder is not None:
         if holder.status is AccountStatus.deactivated:
             raise deactivated(holder)
-        if holder.sso_subject is not None and (holder.sso_issuer, holder.sso_subject) != (issuer, subject):
-            raise refuse("identity_conflict", MSG_IDENTITY_CONFLICT, holder)
+        if (holder.sso_issuer, holder.sso_subject) != (issuer, subject):
+            # Linking a provider's identity to an existing account on that provider's word alone
+            # would let one partner's IdP take over a person's account (possibly a center role).
+            raise refuse("account_exists", MSG_ACCOUNT_EXISTS, holder)
 
-    account = accept_invitation(session, invitation, sso_issuer=issuer, sso_subject=subject)  # commits
+    account = accept_invitation(session, invitation, sso_issuer=issuer, sso_subject=subject,
+                                as_account_id=holder.id if holder is not None else None)  # commits
     actor = load_actor(session, account.id)
     if actor is None or partner.id not in actor.partner_ids:  # pragma: no cover - accept_invitation granted it
         raise refuse("no_active_role", MSG_NO_ROLE, account)

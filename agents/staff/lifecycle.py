@@ -107,21 +107,31 @@ def open_invitation_for(session: Session, email: str, partner_id: uuid.UUID) -> 
 
 
 def accept_invitation(session: Session, invitation: Invitation, *, password: str | None = None,
-                      sso_issuer: str | None = None, sso_subject: str | None = None) -> Account:
-    """Activate: create the account (or reuse the person's existing one) and grant the role. Commits."""
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed("Mật khẩu quá ngắn",
-                               field_errors={"password": f"Tối thiểu {MIN_PASSWORD_LENGTH} ký tự"})
+                      sso_issuer: str | None = None, sso_subject: str | None = None,
+                      as_account_id: uuid.UUID | None = None) -> Account:
+    """Activate: create the account, or add the role to the person's existing one. Commits.
+
+    An invitation never sets the credentials of an account that already exists
+    (whoever holds the link would take it over): an existing account accepts only
+    while signed in as itself (`as_account_id`), and keeps its password and SSO link.
+    """
     account = session.scalar(select(Account).where(Account.email == invitation.email))
-    if account is None:
-        account = Account(email=invitation.email, full_name=invitation.full_name, status=AccountStatus.active)
+    if account is not None:
+        if as_account_id != account.id:
+            raise Conflict("Email này đã có tài khoản trên cổng: hãy đăng nhập bằng tài khoản đó rồi mở lại "
+                           "liên kết mời")
+        if account.status is AccountStatus.deactivated:
+            raise PermissionDenied(f"Tài khoản đã bị khóa: {account.status_reason or ''}")
+    else:
+        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+            raise ValidationFailed("Mật khẩu quá ngắn",
+                                   field_errors={"password": f"Tối thiểu {MIN_PASSWORD_LENGTH} ký tự"})
+        if password is None and not (sso_issuer and sso_subject):
+            raise ValidationFailed("Cần đặt mật khẩu", field_errors={"password": "Bắt buộc nhập"})
+        account = Account(email=invitation.email, full_name=invitation.full_name, status=AccountStatus.active,
+                          password_hash=hash_password(password) if password is not None else None,
+                          sso_issuer=sso_issuer if sso_subject else None, sso_subject=sso_subject)
         session.add(account)
-    elif account.status is AccountStatus.deactivated:
-        raise PermissionDenied(f"Tài khoản đã bị khóa: {account.status_reason or ''}")
-    if password is not None:
-        account.password_hash = hash_password(password)
-    if sso_issuer and sso_subject:
-        account.sso_issuer, account.sso_subject = sso_issuer, sso_subject
     session.flush()
     session.add(RoleAssignment(account_id=account.id, role=invitation.role, partner_id=invitation.partner_id,
                                agent_point_id=invitation.agent_point_id))
@@ -130,9 +140,13 @@ def accept_invitation(session: Session, invitation: Invitation, *, password: str
     audit.record(session, "account.activated", "account", account.id, partner_id=invitation.partner_id,
                  actor_id=account.id, actor_label=f"{account.full_name} <{account.email}>",
                  detail={"invitation": str(invitation.id), "role": invitation.role.value,
-                         "via": "sso" if sso_subject else "password"})
+                         "via": "sso" if sso_subject else ("signed_in" if as_account_id else "password")})
     session.commit()
     return account
+
+
+def account_exists(session: Session, email: str) -> bool:
+    return session.scalar(select(Account.id).where(Account.email == email.strip().lower())) is not None
 
 
 def _account_in_reach(session: Session, actor: Actor, account_id: uuid.UUID) -> Account:

@@ -182,6 +182,14 @@ class ApiController(Controller):
                 city_dossier_code=event.get("MaHoSo"),
                 tracking_code=event.get("MaHoSoDoiTac"),
             )
+            if update.occurred_at.tzinfo is None:
+                raise ValueError("ThoiGian needs a UTC offset")
+            if not 0 < len(update.event_id) <= 80:
+                raise ValueError("event_id must be 1 to 80 characters")
+            if not 0 <= update.seq < 2**31:
+                raise ValueError("seq out of range")
+            if not all(v is None or isinstance(v, str) for v in (update.city_dossier_code, update.tracking_code)):
+                raise ValueError("MaHoSo and MaHoSoDoiTac must be strings")
         except (ValueError, KeyError, TypeError) as exc:
             raise HTTPException(status_code=400, detail=f"malformed callback: {exc}") from exc
         scope = Scope.network("status callback from the city system", actor_label="city system",

@@ -73,13 +73,14 @@ class PublicController(Controller):
     @post("/track", sync_to_thread=True)
     def track(self, request: Request[Any, Any, Any], data: Form) -> Template:
         code, phone = data.get("code", ""), data.get("phone", "")
+        actor = current_actor(request)  # before the session below: SQLite allows one writer
         with open_session(_public_scope(request, "public dossier tracking by code and phone")) as session:
             try:
                 dossier = dossiers.track(session, code, phone)
             except NotFound as exc:
                 return page("public/track.html", status_code=404, code=code, phone=phone, error=exc.message,
-                            dossier=None, actor=current_actor(request))
-            return page("public/track.html", code=code, phone="", error=None, actor=current_actor(request),
+                            dossier=None, actor=actor)
+            return page("public/track.html", code=code, phone="", error=None, actor=actor,
                         **_tracked_context(session, dossier))
 
     @get("/rate/{code:str}", sync_to_thread=True)

@@ -14,7 +14,7 @@ from agents.locations import service as locations
 from agents.locations.models import AgentPointStatus
 from agents.staff import lifecycle
 from agents.staff.models import Role
-from portal.auth.session import active_partner_id, client_ip, partner_scope, require_actor
+from portal.auth.session import active_partner_id, client_ip, current_actor, partner_scope, require_actor
 from portal.core.db import open_session
 from portal.core.errors import DomainError, ValidationFailed
 from portal.core.tenancy import Scope
@@ -111,22 +111,33 @@ class StaffController(Controller):
         with open_session(Scope.network("invitee opens the invitation link", actor_label="invitee",
                                         origin=client_ip(request))) as session:
             invitation = lifecycle.invitation_by_token(session, token)
-        return page("auth/activate.html", invitation=invitation, token=token, errors={}, actor=None)
+            existing = lifecycle.account_exists(session, invitation.email)
+        return page("auth/activate.html", invitation=invitation, token=token, errors={}, actor=current_actor(request),
+                    existing=existing, message=None)
 
     @post("/invitations/{token:str}", sync_to_thread=True)
     def activate(self, request: Request[Any, Any, Any], token: FromPath[str], data: Form) -> Template | Redirect:
+        actor = current_actor(request)  # before the session below: SQLite allows one writer
         with open_session(Scope.network("invitee activates the account", actor_label="invitee",
                                         origin=client_ip(request))) as session:
             invitation = lifecycle.invitation_by_token(session, token)
-            errors = {}
-            if data.get("password", "") != data.get("password_again", ""):
+            existing = lifecycle.account_exists(session, invitation.email)
+            errors: dict[str, str] = {}
+            message = None
+            status = 422
+            if not existing and data.get("password", "") != data.get("password_again", ""):
                 errors["password_again"] = "Hai mật khẩu không khớp"
             if not errors:
                 try:
-                    lifecycle.accept_invitation(session, invitation, password=data.get("password", ""))
-                except ValidationFailed as exc:
-                    errors = exc.field_errors
-            if errors:
-                return page("auth/activate.html", status_code=422, invitation=invitation, token=token,
-                            errors=errors, actor=None)
+                    lifecycle.accept_invitation(
+                        session, invitation, password=None if existing else data.get("password", ""),
+                        as_account_id=actor.account_id if actor else None)
+                except DomainError as exc:
+                    errors, message, status = exc.field_errors, exc.message, exc.status_code
+            if errors or message:
+                return page("auth/activate.html", status_code=status, invitation=invitation, token=token,
+                            errors=errors, actor=actor, existing=existing, message=message)
+        if existing:
+            request.state.pop("actor", None)  # roles changed: reload them on the next request
+            return Redirect("/", status_code=303)
         return Redirect("/login?activated=1", status_code=303)

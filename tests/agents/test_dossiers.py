@@ -11,7 +11,7 @@ from agents.locations.models import AgentPointStatus
 from agents.staff.models import Role
 from portal.core.audit import AuditEvent
 from portal.core.db import get_engine, open_session
-from portal.core.errors import NotFound, PermissionDenied, ValidationFailed
+from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.tenancy import Scope
 from tests.factories import (
     create_counter,
@@ -144,3 +144,13 @@ def test_staff_see_their_points_dossiers_and_the_manager_sees_the_partners(count
             dossiers.get_for_actor(session, staff, theirs.id)
     with open_session(manager.partner_scope(partner.id)) as session:
         assert theirs.id in {d.id for d in dossiers.list_for_actor(session, manager)}
+
+
+def test_a_repeated_key_from_another_point_does_not_reveal_that_points_dossier(counter):
+    partner, point, staff = counter
+    other_point = create_point(partner)
+    other_staff = create_staff(other_point, partner)
+    key = uuid.uuid4().hex
+    _file(staff, point, key=key)
+    with pytest.raises(Conflict):
+        _file(other_staff, other_point, key=key)

@@ -124,3 +124,36 @@ def test_a_manager_cannot_deactivate_someone_who_also_works_for_another_partner(
     client, _ = _as(portal, manager_a.email, "correct horse battery")
     assert client.post_form(f"/partner/staff/{shared.account_id}/deactivate", {"reason": "x"}).status_code == 403
     assert _account(shared.email).status is AccountStatus.active
+
+
+def test_an_invitation_never_takes_over_an_existing_account(portal):
+    """A manager invites the center admin's email and opens the link: the admin's account is untouched."""
+    partner = create_partner()
+    admin = create_person((Role.center_admin, None, None))
+    manager_person = create_person((Role.partner_manager, partner, None))
+    manager, _ = _as(portal, manager_person.email, "correct horse battery")
+    invited = manager.post_form("/partner/staff/invite", {"full_name": "X", "email": admin.email,
+                                                          "role": "partner_manager", "agent_point_id": ""})
+    link = _invite_link(invited.text)
+    attacker = portal()
+    taken = attacker.post_form(link, {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    assert taken.status_code == 409
+    _, refused = _as(portal, admin.email, NEW_PASSWORD)
+    assert refused.status_code == 401
+    # The real person, signed in, accepts the new role; their password is unchanged.
+    person, signed = _as(portal, admin.email, "correct horse battery")
+    assert signed.status_code in (302, 303)
+    assert "Nhận vai trò mới" in person.get(link).text
+    assert person.post_form(link, {}).status_code == 303
+    assert "/partner/dashboard" in person.get("/").text
+
+
+def test_a_signed_in_person_can_track_a_dossier_too(portal):
+    from tests.factories import create_counter, file_birth_registration
+
+    partner, point, staff = create_counter()
+    dossier = file_birth_registration(staff, point)
+    client, _ = _as(portal, staff.email, "correct horse battery")
+    found = client.post_form("/track", {"code": dossier.tracking_code, "phone": "0912345678"})
+    assert found.status_code == 200
+    assert client.post_form("/track", {"code": dossier.tracking_code, "phone": "0900000000"}).status_code == 404

@@ -91,8 +91,11 @@ def test_city_callbacks_must_be_signed_and_are_applied_once(portal, filed, setti
     assert applied.status_code == 200 and applied.json() == {"result": "applied"}
     assert _signed_post(client, event, settings.city_webhook_secret).json() == {"result": "duplicate"}
     assert reload_dossier(dossier.id).city_status == 10
-    malformed = _signed_post(client, {"seq": "x"}, settings.city_webhook_secret)
-    assert malformed.status_code == 400
+    for broken in ({"seq": "x"}, {**event, "event_id": uuid.uuid4().hex, "ThoiGian": "2026-11-23T10:00:00"},
+                   {**event, "event_id": uuid.uuid4().hex, "seq": 2**70},
+                   {**event, "event_id": uuid.uuid4().hex, "MaHoSoDoiTac": ["x"]},
+                   {**event, "event_id": "e" * 200}):
+        assert _signed_post(client, broken, settings.city_webhook_secret).status_code == 400, broken
 
 
 def test_the_json_api_files_and_reads_dossiers_for_a_signed_in_counter(portal, filed):
