@@ -1,7 +1,8 @@
 """The Celery application: all background work.
 
-Broker: kombu's filesystem transport by default (no server, for the demo and
-tests: web and worker exchange messages through folders under PORTAL_VAR_DIR);
+Broker: kombu's filesystem transport by default, with atomic writes
+(portal/core/fs_broker.py; no server, for the demo and tests: web and worker
+exchange messages through folders under PORTAL_VAR_DIR);
 Redis or RabbitMQ in production via CELERY_BROKER_URL. No result backend:
 outcomes are written to the database by the tasks themselves.
 Task modules are listed by name so the kernel imports none of them.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from celery import Celery
 
+from portal.core import fs_broker
 from portal.core.settings import get_settings
 
 
@@ -27,9 +29,9 @@ def _broker_options() -> tuple[str, dict[str, object]]:
     if not settings.broker_url.startswith("filesystem"):
         return settings.broker_url, {}
     folder = settings.broker_folder
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "staging"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    return "filesystem://", {
+    return f"{fs_broker.ALIAS}://", {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),

@@ -26,7 +26,8 @@ def _free_port() -> int:
 
 
 class RunningStack:
-    def __init__(self, web_url: str, city_url: str, logs: Path) -> None:
+    def __init__(self, web_url: str, city_url: str, logs: Path, stack: Stack) -> None:
+        self.stack = stack
         self.web_url = web_url
         self.city_url = city_url
         self.logs = logs
@@ -47,6 +48,9 @@ class RunningStack:
     def wait_for(self, predicate, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            dead = [name for name, proc in self.stack.processes.items() if proc.poll() is not None]
+            if dead:
+                raise AssertionError(f"{', '.join(dead)} stopped while waiting for {what}; logs in {self.logs}")
             result = predicate()
             if result:
                 return result
@@ -78,7 +82,7 @@ def stack(settings):  # type: ignore[no-untyped-def]
     try:
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=running.processes["city"])
         wait_for_http(f"http://127.0.0.1:{web_port}/healthz", process=running.processes["web"])
-        yield RunningStack(f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{city_port}", var)
+        yield RunningStack(f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{city_port}", var, running)
     finally:
         running.stop()
 
