@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerKind
-from agents.procedures.catalogue import PROCEDURES
 from agents.partners.sso import configure_sso
+from agents.procedures.catalogue import PROCEDURES
 from agents.procedures.models import Procedure
 from agents.staff.lifecycle import invite, open_invitation_for
 from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
@@ -28,49 +28,129 @@ DEMO_PASSWORD = "demo1234"
 
 # (code, name, kind, email domain, [(point code, name, address, ward, lat, lon), ...])
 PARTNERS = [
-    ("VNPOST", "Bưu điện Việt Nam (VNPost)", PartnerKind.post, "vnpost", [
-        ("BD-HK", "Bưu điện Bờ Hồ", "75 Đinh Tiên Hoàng", "Phường Hoàn Kiếm", 21.0277, 105.8525),
-        ("BD-BD", "Bưu điện Ba Đình", "2 Quán Thánh", "Phường Ba Đình", 21.0405, 105.8402),
-        ("BD-CG", "Bưu điện Cầu Giấy", "168 Cầu Giấy", "Phường Cầu Giấy", 21.0336, 105.7985),
-    ]),
-    ("VTPOST", "Viettel Post", PartnerKind.post, "viettelpost", [
-        ("VTP-DD", "Viettel Post Đống Đa", "120 Tôn Đức Thắng", "Phường Văn Miếu - Quốc Tử Giám", 21.0215, 105.8335),
-        ("VTP-HD", "Viettel Post Hà Đông", "56 Quang Trung", "Phường Hà Đông", 20.9700, 105.7760),
-    ]),
-    ("FPTSHOP", "FPT Retail (FPT Shop)", PartnerKind.retail, "fptshop", [
-        ("FPT-TX", "FPT Shop Thanh Xuân", "231 Nguyễn Trãi", "Phường Thanh Xuân", 20.9960, 105.8080),
-        ("FPT-LB", "FPT Shop Long Biên", "390 Nguyễn Văn Cừ", "Phường Bồ Đề", 21.0440, 105.8770),
-    ]),
-    ("VNPT", "VNPT Hà Nội", PartnerKind.telco, "vnpt", [
-        ("VNPT-HBT", "Điểm giao dịch VNPT Hai Bà Trưng", "92 Lê Đại Hành", "Phường Hai Bà Trưng", 21.0110, 105.8480),
-        ("VNPT-TH", "Điểm giao dịch VNPT Tây Hồ", "55 Xuân Diệu", "Phường Tây Hồ", 21.0650, 105.8260),
-    ]),
-    ("MOBIFONE", "MobiFone", PartnerKind.telco, "mobifone", [
-        ("MBF-HM", "Cửa hàng MobiFone Hoàng Mai", "500 Giải Phóng", "Phường Tương Mai", 20.9880, 105.8410),
-        ("MBF-DC", "Cửa hàng MobiFone Định Công", "12 Kim Đồng", "Phường Định Công", 20.9840, 105.8300),
-    ]),
-    ("VTSTORE", "Viettel Store", PartnerKind.retail, "viettelstore", [
-        ("VTS-LA", "Viettel Store Láng", "1105 Đường Láng", "Phường Láng", 21.0240, 105.8050),
-        ("VTS-ND", "Viettel Store Nghĩa Đô", "95 Hoàng Quốc Việt", "Phường Nghĩa Đô", 21.0460, 105.7990),
-    ]),
-    ("BIDV", "Ngân hàng BIDV", PartnerKind.bank, "bidv", [
-        ("BIDV-CN", "BIDV Cửa Nam", "194 Trần Quang Khải", "Phường Cửa Nam", 21.0230, 105.8450),
-        ("BIDV-YH", "BIDV Yên Hòa", "263 Cầu Giấy", "Phường Yên Hòa", 21.0250, 105.7900),
-    ]),
+    (
+        "VNPOST",
+        "Bưu điện Việt Nam (VNPost)",
+        PartnerKind.post,
+        "vnpost",
+        [
+            ("BD-HK", "Bưu điện Bờ Hồ", "75 Đinh Tiên Hoàng", "Phường Hoàn Kiếm", 21.0277, 105.8525),
+            ("BD-BD", "Bưu điện Ba Đình", "2 Quán Thánh", "Phường Ba Đình", 21.0405, 105.8402),
+            ("BD-CG", "Bưu điện Cầu Giấy", "168 Cầu Giấy", "Phường Cầu Giấy", 21.0336, 105.7985),
+        ],
+    ),
+    (
+        "VTPOST",
+        "Viettel Post",
+        PartnerKind.post,
+        "viettelpost",
+        [
+            (
+                "VTP-DD",
+                "Viettel Post Đống Đa",
+                "120 Tôn Đức Thắng",
+                "Phường Văn Miếu - Quốc Tử Giám",
+                21.0215,
+                105.8335,
+            ),
+            ("VTP-HD", "Viettel Post Hà Đông", "56 Quang Trung", "Phường Hà Đông", 20.9700, 105.7760),
+        ],
+    ),
+    (
+        "FPTSHOP",
+        "FPT Retail (FPT Shop)",
+        PartnerKind.retail,
+        "fptshop",
+        [
+            ("FPT-TX", "FPT Shop Thanh Xuân", "231 Nguyễn Trãi", "Phường Thanh Xuân", 20.9960, 105.8080),
+            ("FPT-LB", "FPT Shop Long Biên", "390 Nguyễn Văn Cừ", "Phường Bồ Đề", 21.0440, 105.8770),
+        ],
+    ),
+    (
+        "VNPT",
+        "VNPT Hà Nội",
+        PartnerKind.telco,
+        "vnpt",
+        [
+            (
+                "VNPT-HBT",
+                "Điểm giao dịch VNPT Hai Bà Trưng",
+                "92 Lê Đại Hành",
+                "Phường Hai Bà Trưng",
+                21.0110,
+                105.8480,
+            ),
+            ("VNPT-TH", "Điểm giao dịch VNPT Tây Hồ", "55 Xuân Diệu", "Phường Tây Hồ", 21.0650, 105.8260),
+        ],
+    ),
+    (
+        "MOBIFONE",
+        "MobiFone",
+        PartnerKind.telco,
+        "mobifone",
+        [
+            ("MBF-HM", "Cửa hàng MobiFone Hoàng Mai", "500 Giải Phóng", "Phường Tương Mai", 20.9880, 105.8410),
+            ("MBF-DC", "Cửa hàng MobiFone Định Công", "12 Kim Đồng", "Phường Định Công", 20.9840, 105.8300),
+        ],
+    ),
+    (
+        "VTSTORE",
+        "Viettel Store",
+        PartnerKind.retail,
+        "viettelstore",
+        [
+            ("VTS-LA", "Viettel Store Láng", "1105 Đường Láng", "Phường Láng", 21.0240, 105.8050),
+            ("VTS-ND", "Viettel Store Nghĩa Đô", "95 Hoàng Quốc Việt", "Phường Nghĩa Đô", 21.0460, 105.7990),
+        ],
+    ),
+    (
+        "BIDV",
+        "Ngân hàng BIDV",
+        PartnerKind.bank,
+        "bidv",
+        [
+            ("BIDV-CN", "BIDV Cửa Nam", "194 Trần Quang Khải", "Phường Cửa Nam", 21.0230, 105.8450),
+            ("BIDV-YH", "BIDV Yên Hòa", "263 Cầu Giấy", "Phường Yên Hòa", 21.0250, 105.7900),
+        ],
+    ),
 ]
 
-FIRST_NAMES = ["Nguyễn Thị Lan", "Trần Văn Minh", "Lê Thu Hà", "Phạm Quốc Huy", "Hoàng Mai Anh", "Vũ Đức Thắng",
-               "Đỗ Thanh Hương"]
-MANAGER_NAMES = ["Bùi Văn Nam", "Đặng Thị Hoa", "Ngô Minh Tuấn", "Dương Thu Trang", "Lý Quang Vinh",
-                 "Trịnh Thị Ngọc", "Phan Văn Dũng"]
+FIRST_NAMES = [
+    "Nguyễn Thị Lan",
+    "Trần Văn Minh",
+    "Lê Thu Hà",
+    "Phạm Quốc Huy",
+    "Hoàng Mai Anh",
+    "Vũ Đức Thắng",
+    "Đỗ Thanh Hương",
+]
+MANAGER_NAMES = [
+    "Bùi Văn Nam",
+    "Đặng Thị Hoa",
+    "Ngô Minh Tuấn",
+    "Dương Thu Trang",
+    "Lý Quang Vinh",
+    "Trịnh Thị Ngọc",
+    "Phan Văn Dũng",
+]
 
 
 # (partner code, IdP simulator tenant, client id, client secret, [(invited email, name, point code), ...])
 DEMO_SSO = [
-    ("VNPOST", "vnpost", "portal-vnpost", "portal-vnpost-secret",
-     [("lan.nguyen@vnpost.vn", "Nguyễn Thị Lan", "BD-HK")]),
-    ("VTPOST", "viettelpost", "portal-viettelpost", "portal-viettelpost-secret",
-     [("hoa.le@viettelpost.com.vn", "Lê Thị Hoa", "VTP-DD")]),
+    (
+        "VNPOST",
+        "vnpost",
+        "portal-vnpost",
+        "portal-vnpost-secret",
+        [("lan.nguyen@vnpost.vn", "Nguyễn Thị Lan", "BD-HK")],
+    ),
+    (
+        "VTPOST",
+        "viettelpost",
+        "portal-viettelpost",
+        "portal-viettelpost-secret",
+        [("hoa.le@viettelpost.com.vn", "Lê Thị Hoa", "VTP-DD")],
+    ),
 ]
 
 
@@ -84,8 +164,9 @@ class DemoLogin:
 def _account(session: Session, email: str, name: str) -> Account:
     account = session.scalar(select(Account).where(Account.email == email))
     if account is None:
-        account = Account(email=email, full_name=name, password_hash=hash_password(DEMO_PASSWORD),
-                          status=AccountStatus.active)
+        account = Account(
+            email=email, full_name=name, password_hash=hash_password(DEMO_PASSWORD), status=AccountStatus.active
+        )
         session.add(account)
         session.flush()
         audit.record(session, "account.created", "account", account.id, detail={"email": email, "by": "seed"})
@@ -101,8 +182,14 @@ def _grant(session: Session, account: Account, role: Role, partner: Partner | No
         )
     )
     if exists is None:
-        session.add(RoleAssignment(account_id=account.id, role=role, partner_id=partner.id if partner else None,
-                                   agent_point_id=point.id if point else None))
+        session.add(
+            RoleAssignment(
+                account_id=account.id,
+                role=role,
+                partner_id=partner.id if partner else None,
+                agent_point_id=point.id if point else None,
+            )
+        )
 
 
 def seed_procedures(session: Session) -> None:
@@ -121,16 +208,31 @@ def seed_demo() -> list[DemoLogin]:
                 partner = Partner(code=code, name=name, kind=kind)
                 session.add(partner)
                 session.flush()
-                audit.record(session, "partner.onboarded", "partner", partner.id, partner_id=partner.id,
-                             detail={"code": code, "by": "seed"})
+                audit.record(
+                    session,
+                    "partner.onboarded",
+                    "partner",
+                    partner.id,
+                    partner_id=partner.id,
+                    detail={"code": code, "by": "seed"},
+                )
             point_rows = []
             for p_code, p_name, address, ward, lat, lon in points:
-                point = session.scalar(select(AgentPoint).where(AgentPoint.partner_id == partner.id,
-                                                                AgentPoint.code == p_code))
+                point = session.scalar(
+                    select(AgentPoint).where(AgentPoint.partner_id == partner.id, AgentPoint.code == p_code)
+                )
                 if point is None:
-                    point = AgentPoint(partner_id=partner.id, code=p_code, name=p_name, address=f"{address}, Hà Nội",
-                                       ward=ward, latitude=lat, longitude=lon, opening_hours="T2–T7 7:30–17:30",
-                                       status=AgentPointStatus.approved)
+                    point = AgentPoint(
+                        partner_id=partner.id,
+                        code=p_code,
+                        name=p_name,
+                        address=f"{address}, Hà Nội",
+                        ward=ward,
+                        latitude=lat,
+                        longitude=lon,
+                        opening_hours="T2–T7 7:30–17:30",
+                        status=AgentPointStatus.approved,
+                    )
                     session.add(point)
                     session.flush()
                 point_rows.append(point)
@@ -148,8 +250,11 @@ def seed_demo() -> list[DemoLogin]:
         logins.append(DemoLogin("center admin", admin.email, "Trung tâm Phục vụ hành chính công"))
         logins.append(DemoLogin("auditor", auditor.email, "Trung tâm Phục vụ hành chính công"))
         session.commit()
-        staff_ids = [session.scalar(select(Account.id).where(Account.email == login.email))
-                     for login in logins if login.role == "agent staff"]
+        staff_ids = [
+            session.scalar(select(Account.id).where(Account.email == login.email))
+            for login in logins
+            if login.role == "agent staff"
+        ]
     for account_id in staff_ids:
         _seed_sample_dossiers(account_id)
     return logins
@@ -167,13 +272,23 @@ def _seed_demo_sso(session: Session, admin: Account) -> None:
         if (partner.oidc_issuer, partner.oidc_client_id) != (f"{idp}/{tenant}", client_id):
             configure_sso(session, center, partner.id, f"{idp}/{tenant}", client_id, secret)
         for email, name, point_code in invitees:
-            point = session.scalar(select(AgentPoint).where(AgentPoint.partner_id == partner.id,
-                                                            AgentPoint.code == point_code))
+            point = session.scalar(
+                select(AgentPoint).where(AgentPoint.partner_id == partner.id, AgentPoint.code == point_code)
+            )
             assert point is not None
-            if (session.scalar(select(Account.id).where(Account.email == email)) is None
-                    and open_invitation_for(session, email, partner.id) is None):
-                invite(session, center, email=email, full_name=name, role=Role.agent_staff,
-                       partner_id=partner.id, agent_point_id=point.id)
+            if (
+                session.scalar(select(Account.id).where(Account.email == email)) is None
+                and open_invitation_for(session, email, partner.id) is None
+            ):
+                invite(
+                    session,
+                    center,
+                    email=email,
+                    full_name=name,
+                    role=Role.agent_staff,
+                    partner_id=partner.id,
+                    agent_point_id=point.id,
+                )
 
 
 SAMPLE_CITIZENS = [
@@ -203,11 +318,22 @@ def _seed_sample_dossiers(account_id: object) -> None:
         ("1.004194", {"temporary_address": "25 Lý Thường Kiệt, Hà Nội", "from_date": "2026-11-01"}),
     ]
     with open_session(actor.partner_scope(partner_id, origin="cli")) as session:
-        for index, ((code, form), person) in enumerate(zip(forms, SAMPLE_CITIZENS)):
+        for index, ((code, form), person) in enumerate(zip(forms, SAMPLE_CITIZENS, strict=False)):
             name, id_number, born, phone, address = person
-            file_dossier(session, actor, FilingRequest(
-                procedure_code=code, agent_point_id=point_id, idempotency_key=f"demo-seed-{partner_id}-{index}",
-                citizen={"owner_full_name": name, "owner_id_number": id_number, "owner_birth_date": born,
-                         "owner_phone": phone, "owner_address": address},
-                form=form,
-            ))
+            file_dossier(
+                session,
+                actor,
+                FilingRequest(
+                    procedure_code=code,
+                    agent_point_id=point_id,
+                    idempotency_key=f"demo-seed-{partner_id}-{index}",
+                    citizen={
+                        "owner_full_name": name,
+                        "owner_id_number": id_number,
+                        "owner_birth_date": born,
+                        "owner_phone": phone,
+                        "owner_address": address,
+                    },
+                    form=form,
+                ),
+            )

@@ -5,9 +5,8 @@ connects as its own non-owner role (DATABASE_URL) so PostgreSQL's row-level
 security applies to it.
 """
 
-from alembic import context
-
 import agents.models  # noqa: F401  (registers every table on the metadata)
+from alembic import context
 from portal.core.db import make_engine, metadata
 from portal.core.settings import get_settings
 

@@ -46,7 +46,8 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{scratch}"'))
         os.environ["DATABASE_MIGRATION_URL"] = admin.set(database=scratch).render_as_string(hide_password=False)
         os.environ["DATABASE_URL"] = admin.set(database=scratch, username="portal_app_bench").render_as_string(
-            hide_password=False)
+            hide_password=False
+        )
 
     from agents.dossiers import service as dossiers
     from portal.core.db import open_session
@@ -59,8 +60,11 @@ def main() -> None:
     def one(_: int) -> float:
         started = time.perf_counter()
         with open_session(staff.partner_scope(partner.id)) as session:
-            dossiers.file_dossier(session, staff, dossiers.FilingRequest(
-                "1.001193", point.id, uuid.uuid4().hex, citizen(), dict(BIRTH_FORM)))
+            dossiers.file_dossier(
+                session,
+                staff,
+                dossiers.FilingRequest("1.001193", point.id, uuid.uuid4().hex, citizen(), dict(BIRTH_FORM)),
+            )
         return time.perf_counter() - started
 
     one(0)  # warm up: connections, key derivation
@@ -73,10 +77,14 @@ def main() -> None:
 
     kind = "PostgreSQL" if scratch else "SQLite"
     print(f"database: {kind} ({get_settings().database_url.split('@')[-1]})")
-    print(f"filings: {args.count} with {args.threads} threads in {elapsed:.2f}s "
-          f"= {args.count / elapsed:.1f}/s ({args.count / elapsed * 60:.0f}/min)")
-    print(f"latency: p50 {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms")
+    print(
+        f"filings: {args.count} with {args.threads} threads in {elapsed:.2f}s "
+        f"= {args.count / elapsed:.1f}/s ({args.count / elapsed * 60:.0f}/min)"
+    )
+    print(
+        f"latency: p50 {statistics.median(latencies) * 1000:.1f} ms, "
+        f"p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms"
+    )
 
     if scratch:
         from portal.core.db import get_engine

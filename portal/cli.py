@@ -81,7 +81,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from agents.seed import DEMO_PASSWORD, DEMO_SSO, seed_demo
     from portal.core.migrations import check_app_role, upgrade_database
     from portal.launcher import (
-        Stack, child_env, start_city_simulator, start_identity_provider, start_web, start_worker, wait_for_http,
+        Stack,
+        child_env,
+        start_city_simulator,
+        start_identity_provider,
+        start_web,
+        start_worker,
+        wait_for_http,
     )
     from simulators.idp.config import DEFAULT_TENANTS_DOCUMENT
 
@@ -101,19 +107,24 @@ def cmd_demo(args: argparse.Namespace) -> None:
     logins = seed_demo()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     city_port = urlparse(settings.city_api_url).port or 8100
-    env = child_env({
-        "CITYSIM_STEP_SECONDS": os.environ.get("CITYSIM_STEP_SECONDS", "5"),
-        "CITYSIM_SUPPLEMENT_RATE": os.environ.get("CITYSIM_SUPPLEMENT_RATE", "0.1"),
-        "CITYSIM_REFUSE_RATE": os.environ.get("CITYSIM_REFUSE_RATE", "0.05"),
-        "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
-        "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
-    })
+    env = child_env(
+        {
+            "CITYSIM_STEP_SECONDS": os.environ.get("CITYSIM_STEP_SECONDS", "5"),
+            "CITYSIM_SUPPLEMENT_RATE": os.environ.get("CITYSIM_SUPPLEMENT_RATE", "0.1"),
+            "CITYSIM_REFUSE_RATE": os.environ.get("CITYSIM_REFUSE_RATE", "0.05"),
+            "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
+            "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+        }
+    )
     tenants = copy.deepcopy(DEFAULT_TENANTS_DOCUMENT)
     for code, tenant, client_id, secret, _ in DEMO_SSO:
-        tenants[tenant]["clients"] = [{
-            "client_id": client_id, "client_secret": secret,
-            "redirect_uris": [f"http://127.0.0.1:{args.port}/auth/sso/{code.lower()}/callback"],
-        }]
+        tenants[tenant]["clients"] = [
+            {
+                "client_id": client_id,
+                "client_secret": secret,
+                "redirect_uris": [f"http://127.0.0.1:{args.port}/auth/sso/{code.lower()}/callback"],
+            }
+        ]
     env["IDP_TENANTS"] = json.dumps(tenants)
     env["IDP_KEYS_DIR"] = str(settings.var_dir / "idp-keys")
     env["PORTAL_PUBLIC_URL"] = f"http://127.0.0.1:{args.port}"

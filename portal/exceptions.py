@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
@@ -27,7 +27,9 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         if exc.field_errors:
             body["field_errors"] = exc.field_errors
         headers = {}
-        if isinstance(exc, AuthenticationFailed) and request.headers.get("authorization", "").lower().startswith("bearer"):
+        if isinstance(exc, AuthenticationFailed) and request.headers.get("authorization", "").lower().startswith(
+            "bearer"
+        ):
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'  # RFC 6750 §3
         return Response(body, status_code=exc.status_code, media_type=MediaType.JSON, headers=headers)
     if isinstance(exc, AuthenticationFailed):
@@ -42,8 +44,11 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code == 403 and "csrf" in str(exc.detail).lower():
-        record_security_event("security.csrf_rejected", request.client.host if request.client else "",
-                              {"path": request.url.path, "method": request.method})
+        record_security_event(
+            "security.csrf_rejected",
+            request.client.host if request.client else "",
+            {"path": request.url.path, "method": request.method},
+        )
     if _wants_json(request):
         return Response(
             {"error": "http_error", "message": exc.detail, **({"extra": exc.extra} if exc.extra else {})},

@@ -41,8 +41,7 @@ EN: dict[str, str] = {
     "Trang chủ": "Home",
     "Phục vụ 24/7. Mọi bước đều được ghi nhận công khai.": "Open 24/7. Every step is on the public record.",
     # home
-    "Nộp hồ sơ thủ tục hành chính trực tuyến tại điểm đại lý gần nhà, miễn phí hỗ trợ.":
-        "File administrative procedures online at an agent point near you; the help is free.",
+    "Nộp hồ sơ thủ tục hành chính trực tuyến tại điểm đại lý gần nhà, miễn phí hỗ trợ.": "File administrative procedures online at an agent point near you; the help is free.",
     "Điểm đại lý": "Agent points",
     "Phường": "Ward",
     "Địa chỉ": "Address",
@@ -80,8 +79,7 @@ EN: dict[str, str] = {
     "Thông tin thủ tục": "Procedure details",
     "Điểm tiếp nhận": "Receiving point",
     "Gửi hồ sơ": "Submit dossier",
-    "Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu":
-        "The dossier is not valid yet; please correct the marked fields",
+    "Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu": "The dossier is not valid yet; please correct the marked fields",
     "Bắt buộc nhập": "Required",
     "Bắt buộc nhập khi nộp thay": "Required when filing by proxy",
     "Số CCCD phải gồm đúng 12 chữ số": "The ID number must be exactly 12 digits",
@@ -96,8 +94,7 @@ EN: dict[str, str] = {
     "Quá dài": "Too long",
     "Thủ tục không có trong danh mục": "Procedure not in the catalogue",
     "Biên nhận hồ sơ": "Dossier receipt",
-    "Hồ sơ đã được tiếp nhận và đang được gửi tới hệ thống một cửa của thành phố.":
-        "The dossier has been received and is being sent to the city's one-stop system.",
+    "Hồ sơ đã được tiếp nhận và đang được gửi tới hệ thống một cửa của thành phố.": "The dossier has been received and is being sent to the city's one-stop system.",
     "Tra cứu tại": "Track at",
     "bằng mã theo dõi và số điện thoại của chủ hồ sơ.": "with the tracking code and the owner's phone number.",
     "Đánh giá dịch vụ (sau khi có kết quả)": "Rate the service (once the result is ready)",
@@ -127,8 +124,7 @@ EN: dict[str, str] = {
     "Đã xử lý xong": "Processed",
     "Đã trả kết quả": "Result returned",
     # tracking & rating
-    "Nhập mã theo dõi trên biên nhận và số điện thoại của chủ hồ sơ.":
-        "Enter the tracking code from the receipt and the owner's phone number.",
+    "Nhập mã theo dõi trên biên nhận và số điện thoại của chủ hồ sơ.": "Enter the tracking code from the receipt and the owner's phone number.",
     "Tra cứu": "Look up",
     "Không tìm thấy hồ sơ với mã và số điện thoại này": "No dossier with this code and phone number",
     "Đánh giá dịch vụ": "Rate the service",
@@ -171,8 +167,7 @@ EN: dict[str, str] = {
     "Khóa tài khoản": "Deactivate",
     "Mời nhân sự": "Invite a person",
     "Gửi lời mời": "Send invitation",
-    "Đã tạo lời mời. Gửi liên kết kích hoạt này cho người được mời (chỉ hiện một lần):":
-        "Invitation created. Send this activation link to the invitee (shown only once):",
+    "Đã tạo lời mời. Gửi liên kết kích hoạt này cho người được mời (chỉ hiện một lần):": "Invitation created. Send this activation link to the invitee (shown only once):",
     "Mã": "Code",
     "Tên điểm": "Point name",
     "Vĩ độ": "Latitude",
@@ -220,10 +215,8 @@ EN: dict[str, str] = {
     "Chọn điểm đại lý của đối tác": "Choose one of the partner's points",
     # partner API clients
     "Ứng dụng kết nối API": "API clients",
-    "Hệ thống của đối tác (ví dụ phần mềm chi nhánh ngân hàng) lấy mã truy cập bằng mã ứng dụng và khóa bí mật, rồi gọi API để nộp và xem hồ sơ tại điểm đại lý được gắn.":
-        "A partner's system (e.g. a bank's branch software) gets an access token with its client id and secret, then calls the API to file and read dossiers at its agent point.",
-    "Đã đăng ký ứng dụng. Sao chép khóa bí mật ngay: khóa chỉ hiện một lần và không thể xem lại.":
-        "Client registered. Copy the secret now: it is shown only once and cannot be viewed again.",
+    "Hệ thống của đối tác (ví dụ phần mềm chi nhánh ngân hàng) lấy mã truy cập bằng mã ứng dụng và khóa bí mật, rồi gọi API để nộp và xem hồ sơ tại điểm đại lý được gắn.": "A partner's system (e.g. a bank's branch software) gets an access token with its client id and secret, then calls the API to file and read dossiers at its agent point.",
+    "Đã đăng ký ứng dụng. Sao chép khóa bí mật ngay: khóa chỉ hiện một lần và không thể xem lại.": "Client registered. Copy the secret now: it is shown only once and cannot be viewed again.",
     "Tên ứng dụng": "Client name",
     "Quyền": "Scopes",
     "Người chịu trách nhiệm": "Accountable person",
@@ -234,17 +227,14 @@ EN: dict[str, str] = {
     "Chưa có ứng dụng nào.": "No clients yet.",
     "Đăng ký ứng dụng mới": "Register a new client",
     "Điểm đại lý nơi ứng dụng nộp hồ sơ": "Agent point where the client files",
-    "Bạn là người chịu trách nhiệm về mọi thao tác của ứng dụng; nhật ký kiểm toán ghi tên ứng dụng và tên bạn.":
-        "You are accountable for everything the client does; the audit log records the client's name and yours.",
+    "Bạn là người chịu trách nhiệm về mọi thao tác của ứng dụng; nhật ký kiểm toán ghi tên ứng dụng và tên bạn.": "You are accountable for everything the client does; the audit log records the client's name and yours.",
     "Đăng ký": "Register",
     "Đọc danh mục thủ tục": "Read the procedure catalogue",
     "Xem hồ sơ của đối tác": "Read the partner's dossiers",
     "Nộp hồ sơ": "File dossiers",
     "Nhận vai trò mới": "Accept the new role",
-    "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng tài khoản đó rồi mở lại liên kết mời":
-        "This email already has an account: sign in with it, then open the invitation link again",
-    "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng mật khẩu rồi mở liên kết mời để nhận vai trò mới":
-        "This email already has an account: sign in with your password, then open the invitation link",
+    "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng tài khoản đó rồi mở lại liên kết mời": "This email already has an account: sign in with it, then open the invitation link again",
+    "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng mật khẩu rồi mở liên kết mời để nhận vai trò mới": "This email already has an account: sign in with your password, then open the invitation link",
     "Mã chống gửi trùng đã được dùng cho hồ sơ khác": "This submission key was already used for another dossier",
     # errors
     "Không tìm thấy": "Not found",
@@ -262,22 +252,16 @@ EN: dict[str, str] = {
     "Tài khoản SSO chưa được mời": "This SSO account has not been invited",
     "Email của tài khoản SSO chưa được xác minh": "The SSO account's email is not verified",
     "Tài khoản chưa có vai trò nào đang hoạt động tại đối tác này": "The account has no active role at this partner",
-    "Email này đã gắn với một tài khoản SSO khác; vui lòng liên hệ Trung tâm":
-        "This email is linked to another SSO account; please contact the center",
-    "Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại":
-        "The SSO sign-in request is invalid or has expired; please try again",
+    "Email này đã gắn với một tài khoản SSO khác; vui lòng liên hệ Trung tâm": "This email is linked to another SSO account; please contact the center",
+    "Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại": "The SSO sign-in request is invalid or has expired; please try again",
     "Hệ thống đăng nhập của đối tác đã từ chối yêu cầu đăng nhập": "The partner's sign-in system refused the request",
-    "Không kết nối được tới hệ thống đăng nhập của đối tác; vui lòng thử lại sau":
-        "Could not reach the partner's sign-in system; please try again later",
-    "Cấu hình đăng nhập SSO của đối tác không hợp lệ; vui lòng liên hệ Trung tâm":
-        "The partner's SSO configuration is not valid; please contact the center",
-    "Hệ thống đăng nhập của đối tác không cấp mã đăng nhập; vui lòng thử lại":
-        "The partner's sign-in system did not issue a token; please try again",
+    "Không kết nối được tới hệ thống đăng nhập của đối tác; vui lòng thử lại sau": "Could not reach the partner's sign-in system; please try again later",
+    "Cấu hình đăng nhập SSO của đối tác không hợp lệ; vui lòng liên hệ Trung tâm": "The partner's SSO configuration is not valid; please contact the center",
+    "Hệ thống đăng nhập của đối tác không cấp mã đăng nhập; vui lòng thử lại": "The partner's sign-in system did not issue a token; please try again",
     "Chữ ký của mã định danh (ID token) không hợp lệ": "The ID token's signature is not valid",
     "Mã định danh (ID token) đã hết hạn; vui lòng đăng nhập lại": "The ID token has expired; please sign in again",
     "Thời điểm phát hành mã định danh không hợp lệ (lệch giờ)": "The ID token's issue time is not valid (clock skew)",
-    "Mã định danh không do hệ thống đăng nhập của đối tác phát hành":
-        "The ID token was not issued by the partner's sign-in system",
+    "Mã định danh không do hệ thống đăng nhập của đối tác phát hành": "The ID token was not issued by the partner's sign-in system",
     "Mã định danh không dành cho cổng này": "The ID token is not meant for this portal",
     "Mã định danh không khớp với yêu cầu đăng nhập": "The ID token does not match the sign-in request",
     "Mã định danh (ID token) không hợp lệ": "The ID token is not valid",

@@ -50,18 +50,46 @@ def start_identity_provider(port: int, env: dict[str, str], log: Path | None = N
 
 def start_worker(env: dict[str, str], log: Path | None = None, concurrency: int = 2) -> subprocess.Popen[bytes]:
     return _spawn(
-        [PYTHON, "-m", "celery", "-A", "portal.core.celery_app:celery_app", "worker", "--beat",
-         "--queues", "city,periodic", "--concurrency", str(concurrency), "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        env, log,
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "portal.core.celery_app:celery_app",
+            "worker",
+            "--beat",
+            "--queues",
+            "city,periodic",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env,
+        log,
     )
 
 
 def start_web(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
     return _spawn(
-        [PYTHON, "-m", "uvicorn", "--factory", "portal.app:create_app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        env, log,
+        [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "portal.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env,
+        log,
     )
 
 

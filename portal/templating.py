@@ -48,8 +48,13 @@ def _state_label(state: DossierState | str) -> str:
 
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
-    env.filters.update(vnd=_vnd, local_time=_local_time, city_status=_city_status_label, state_label=_state_label,
-                       label=lambda value: VALUE_LABELS.get(value, value))
+    env.filters.update(
+        vnd=_vnd,
+        local_time=_local_time,
+        city_status=_city_status_label,
+        state_label=_state_label,
+        label=lambda value: VALUE_LABELS.get(value, value),
+    )
     env.globals["CityStatus"] = CityStatus
     env.globals["actor_roles"] = Role
 

@@ -106,13 +106,15 @@ def city_simulator(settings):  # type: ignore[no-untyped-def]
     from portal.launcher import child_env, start_city_simulator, wait_for_http
 
     port = urlparse(settings.city_api_url).port
-    env = child_env({
-        "CITYSIM_STEP_SECONDS": "0",
-        "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
-        "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
-        "CITYSIM_CALLBACK_RETRY_BASE": "0.2",
-        "CITYSIM_SEED": "7",
-    })
+    env = child_env(
+        {
+            "CITYSIM_STEP_SECONDS": "0",
+            "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
+            "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+            "CITYSIM_CALLBACK_RETRY_BASE": "0.2",
+            "CITYSIM_SEED": "7",
+        }
+    )
     proc = start_city_simulator(port, env, _VAR / "city-simulator.log")
     try:
         wait_for_http(f"{settings.city_api_url}/healthz", process=proc)
@@ -135,8 +137,16 @@ class CitySim:
         self.http.put("/_sim/config", json=knobs).raise_for_status()
 
     def reset_knobs(self) -> None:
-        self.configure(latency_ms=0, error_rate=0, duplicate_callbacks=False, out_of_order=False, down=False,
-                       refuse_rate=0, supplement_rate=0, step_seconds=0)
+        self.configure(
+            latency_ms=0,
+            error_rate=0,
+            duplicate_callbacks=False,
+            out_of_order=False,
+            down=False,
+            refuse_rate=0,
+            supplement_rate=0,
+            step_seconds=0,
+        )
 
     def advance(self, city_code: str) -> int:
         response = self.http.post(f"/_sim/dossiers/{city_code}/advance")

@@ -38,27 +38,43 @@ def create_partner(*, name: str | None = None, status: PartnerStatus = PartnerSt
         return partner
 
 
-def create_point(partner: Partner, *, status: AgentPointStatus = AgentPointStatus.approved,
-                 name: str | None = None) -> AgentPoint:
+def create_point(
+    partner: Partner, *, status: AgentPointStatus = AgentPointStatus.approved, name: str | None = None
+) -> AgentPoint:
     code = f"PT{uuid.uuid4().hex[:6].upper()}"
     with open_session(setup_scope()) as session:
-        point = AgentPoint(partner_id=partner.id, code=code, name=name or f"Điểm {code}", address="1 Tràng Tiền",
-                           ward="Phường Hoàn Kiếm", latitude=21.02, longitude=105.85, status=status)
+        point = AgentPoint(
+            partner_id=partner.id,
+            code=code,
+            name=name or f"Điểm {code}",
+            address="1 Tràng Tiền",
+            ward="Phường Hoàn Kiếm",
+            latitude=21.02,
+            longitude=105.85,
+            status=status,
+        )
         session.add(point)
         session.commit()
         return point
 
 
-def create_person(*roles: tuple[Role, Partner | None, AgentPoint | None], name: str = "Nguyễn Thị Test",
-                  password: str = PASSWORD) -> Actor:
+def create_person(
+    *roles: tuple[Role, Partner | None, AgentPoint | None], name: str = "Nguyễn Thị Test", password: str = PASSWORD
+) -> Actor:
     email = f"user-{uuid.uuid4().hex[:10]}@test.vn"
     with open_session(setup_scope()) as session:
         account = Account(email=email, full_name=name, password_hash=hash_password(password))
         session.add(account)
         session.flush()
         for role, partner, point in roles:
-            session.add(RoleAssignment(account_id=account.id, role=role, partner_id=partner.id if partner else None,
-                                       agent_point_id=point.id if point else None))
+            session.add(
+                RoleAssignment(
+                    account_id=account.id,
+                    role=role,
+                    partner_id=partner.id if partner else None,
+                    agent_point_id=point.id if point else None,
+                )
+            )
         session.commit()
         actor = load_actor(session, account.id)
     assert actor is not None
@@ -98,8 +114,9 @@ BIRTH_FORM = {
 }
 
 
-def file_birth_registration(actor: Actor, point: AgentPoint, *, key: str | None = None,
-                            **citizen_overrides: str) -> Dossier:
+def file_birth_registration(
+    actor: Actor, point: AgentPoint, *, key: str | None = None, **citizen_overrides: str
+) -> Dossier:
     """File a birth registration (1.001193) the way the counter does, through the service."""
     ensure_procedures()
     with open_session(actor.partner_scope(point.partner_id)) as session:

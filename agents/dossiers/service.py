@@ -165,8 +165,9 @@ def _same_filer(session: Session, actor: Actor, existing: Dossier) -> Dossier:
     try:
         return get_for_actor(session, actor, existing.id)
     except NotFound as exc:
-        raise Conflict("Mã chống gửi trùng đã được dùng cho hồ sơ khác",
-                       field_errors={"idempotency_key": "Đã được dùng"}) from exc
+        raise Conflict(
+            "Mã chống gửi trùng đã được dùng cho hồ sơ khác", field_errors={"idempotency_key": "Đã được dùng"}
+        ) from exc
 
 
 def enqueue_forward(dossier_id: uuid.UUID, partner_id: uuid.UUID) -> None:
@@ -175,7 +176,7 @@ def enqueue_forward(dossier_id: uuid.UUID, partner_id: uuid.UUID) -> None:
 
     try:
         celery_app.send_task("dossiers.forward", args=[str(dossier_id), str(partner_id)])
-    except Exception:  # noqa: BLE001 - the row stays queued; the sweeper retries
+    except Exception:
         log.exception("could not enqueue dossier %s; the sweeper will pick it up", dossier_id)
 
 
@@ -263,8 +264,12 @@ def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityCl
             if changed:
                 _portal_event(session, dossier, DossierState.rejected, f"Hệ thống một cửa từ chối: {exc.message}")
                 audit.record(
-                    session, "dossier.rejected_by_city", "dossier", dossier.id,
-                    partner_id=dossier.partner_id, detail={"reason": exc.message},
+                    session,
+                    "dossier.rejected_by_city",
+                    "dossier",
+                    dossier.id,
+                    partner_id=dossier.partner_id,
+                    detail={"reason": exc.message},
                 )
             session.commit()
             return ForwardOutcome("rejected", detail=exc.message)
@@ -285,12 +290,18 @@ def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityCl
             session.rollback()
             return ForwardOutcome("already_done")
         _portal_event(
-            session, dossier, DossierState.forwarded,
+            session,
+            dossier,
+            DossierState.forwarded,
             f"Hệ thống một cửa đã nhận hồ sơ, mã hồ sơ {receipt.city_dossier_code}",
         )
         audit.record(
-            session, "dossier.forwarded", "dossier", dossier.id,
-            partner_id=dossier.partner_id, detail={"city_dossier_code": receipt.city_dossier_code},
+            session,
+            "dossier.forwarded",
+            "dossier",
+            dossier.id,
+            partner_id=dossier.partner_id,
+            detail={"city_dossier_code": receipt.city_dossier_code},
         )
         session.commit()
         return ForwardOutcome("forwarded", detail=receipt.city_dossier_code)
@@ -369,7 +380,11 @@ def apply_city_update(session: Session, update_: CityUpdate) -> str:
     if status is CityStatus.returned and dossier.returned_at is None:
         dossier.returned_at = update_.occurred_at
     audit.record(
-        session, "dossier.city_status", "dossier", dossier.id, partner_id=dossier.partner_id,
+        session,
+        "dossier.city_status",
+        "dossier",
+        dossier.id,
+        partner_id=dossier.partner_id,
         detail={"status": status.value, "seq": update_.seq, "event_id": update_.event_id, "outcome": outcome},
     )
     try:
@@ -393,7 +408,9 @@ def sync_status_from_city(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: 
         for entry in client.dossier_history(code):
             result = apply_city_update(
                 session,
-                CityUpdate(entry.event_id, entry.seq, entry.status, entry.occurred_at, entry.note, city_dossier_code=code),
+                CityUpdate(
+                    entry.event_id, entry.seq, entry.status, entry.occurred_at, entry.note, city_dossier_code=code
+                ),
             )
             applied += result != "duplicate"
         return applied
@@ -450,8 +467,12 @@ def view_personal_data(session: Session, actor: Actor, dossier_id: uuid.UUID) ->
     """As get_for_actor, and the view of the citizen's data goes on the record."""
     dossier = get_for_actor(session, actor, dossier_id)
     audit.record(
-        session, "dossier.personal_data_viewed", "dossier", dossier.id,
-        partner_id=dossier.partner_id, detail={"tracking_code": dossier.tracking_code},
+        session,
+        "dossier.personal_data_viewed",
+        "dossier",
+        dossier.id,
+        partner_id=dossier.partner_id,
+        detail={"tracking_code": dossier.tracking_code},
     )
     session.commit()
     return dossier
@@ -470,8 +491,13 @@ def record_list_view(session: Session, rows: list[Dossier]) -> None:
     """A list shows owners' names: the view goes on the record, naming the dossiers shown."""
     if not rows:
         return
-    audit.record(session, "dossier.list_viewed", "dossier", None,
-                 detail={"count": len(rows), "tracking_codes": [d.tracking_code for d in rows]})
+    audit.record(
+        session,
+        "dossier.list_viewed",
+        "dossier",
+        None,
+        detail={"count": len(rows), "tracking_codes": [d.tracking_code for d in rows]},
+    )
     session.commit()
 
 

@@ -25,8 +25,12 @@ def forward(self, dossier_id: str, partner_id: str) -> str:  # type: ignore[no-u
     if outcome.kind == "retry":
         if self.request.retries >= get_settings().forward_max_retries:
             # Not lost: the row stays queued and the sweeper tries again later.
-            log.error("ALERT dossier %s still not accepted by the city after %s tries: %s",
-                      dossier_id, self.request.retries + 1, outcome.detail)
+            log.error(
+                "ALERT dossier %s still not accepted by the city after %s tries: %s",
+                dossier_id,
+                self.request.retries + 1,
+                outcome.detail,
+            )
             return "left_for_sweeper"
         raise self.retry(countdown=backoff_seconds(self.request.retries, outcome.retry_after))
     return outcome.kind

@@ -30,15 +30,19 @@ def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> Ag
     partner_id = current_scope(session).partner_id
     if partner_id is None or Role.partner_manager not in actor.roles_in(partner_id):
         raise PermissionDenied("Chỉ quản lý đối tác được đăng ký điểm")
-    values = {k: (fields.get(k) or "").strip() for k in ("code", "name", "address", "ward", "latitude",
-                                                          "longitude", "opening_hours")}
+    values = {
+        k: (fields.get(k) or "").strip()
+        for k in ("code", "name", "address", "ward", "latitude", "longitude", "opening_hours")
+    }
     errors: dict[str, str] = {}
     for name in ("code", "name", "address", "ward", "latitude", "longitude"):
         if not values[name]:
             errors[name] = "Bắt buộc nhập"
     coords: dict[str, float] = {}
-    for name, low, high in (("latitude", HANOI_BOUNDS[0], HANOI_BOUNDS[1]),
-                            ("longitude", HANOI_BOUNDS[2], HANOI_BOUNDS[3])):
+    for name, low, high in (
+        ("latitude", HANOI_BOUNDS[0], HANOI_BOUNDS[1]),
+        ("longitude", HANOI_BOUNDS[2], HANOI_BOUNDS[3]),
+    ):
         if values[name]:
             try:
                 coords[name] = float(values[name].replace(",", "."))
@@ -50,19 +54,34 @@ def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> Ag
         errors["code"] = "Mã điểm đã tồn tại"
     if errors:
         raise ValidationFailed("Thông tin điểm chưa hợp lệ", field_errors=errors)
-    point = AgentPoint(partner_id=partner_id, code=values["code"], name=values["name"], address=values["address"],
-                       ward=values["ward"], latitude=coords["latitude"], longitude=coords["longitude"],
-                       opening_hours=values["opening_hours"], status=AgentPointStatus.pending)
+    point = AgentPoint(
+        partner_id=partner_id,
+        code=values["code"],
+        name=values["name"],
+        address=values["address"],
+        ward=values["ward"],
+        latitude=coords["latitude"],
+        longitude=coords["longitude"],
+        opening_hours=values["opening_hours"],
+        status=AgentPointStatus.pending,
+    )
     session.add(point)
     session.flush()
-    audit.record(session, "agent_point.registered", "agent_point", point.id, partner_id=partner_id,
-                 detail={"code": point.code, "name": point.name})
+    audit.record(
+        session,
+        "agent_point.registered",
+        "agent_point",
+        point.id,
+        partner_id=partner_id,
+        detail={"code": point.code, "name": point.name},
+    )
     session.commit()
     return point
 
 
-def set_status(session: Session, actor: Actor, point_id: uuid.UUID, status: AgentPointStatus,
-               reason: str = "") -> AgentPoint:
+def set_status(
+    session: Session, actor: Actor, point_id: uuid.UUID, status: AgentPointStatus, reason: str = ""
+) -> AgentPoint:
     """The center approves a pending point, or closes one (with a reason)."""
     if not actor.has(Role.center_admin):
         raise PermissionDenied("Chỉ Trung tâm được duyệt hoặc đóng điểm")
@@ -75,7 +94,13 @@ def set_status(session: Session, actor: Actor, point_id: uuid.UUID, status: Agen
         raise Conflict("Điểm đã ở trạng thái này")
     before = point.status.value
     point.status = status
-    audit.record(session, f"agent_point.{status.value}", "agent_point", point.id, partner_id=point.partner_id,
-                 detail={"before": before, "reason": reason.strip()})
+    audit.record(
+        session,
+        f"agent_point.{status.value}",
+        "agent_point",
+        point.id,
+        partner_id=point.partner_id,
+        detail={"before": before, "reason": reason.strip()},
+    )
     session.commit()
     return point

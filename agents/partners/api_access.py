@@ -211,8 +211,9 @@ def register_client(
     elif owner_account_id is not None and owner_account_id != actor.account_id:
         # Partner scope: only this partner's role rows are visible.
         has_role_here = session.scalar(
-            select(RoleAssignment.id).where(RoleAssignment.account_id == owner_id,
-                                            RoleAssignment.partner_id == partner_id).limit(1)
+            select(RoleAssignment.id)
+            .where(RoleAssignment.account_id == owner_id, RoleAssignment.partner_id == partner_id)
+            .limit(1)
         )
         if has_role_here is None:
             errors["owner_account_id"] = "Người chịu trách nhiệm phải có vai trò tại đối tác"
@@ -233,9 +234,18 @@ def register_client(
     session.add(client)
     session.flush()
     audit.record(
-        session, "api_client.registered", "api_client", client.id, partner_id=partner_id,
-        detail={"client_id": client.client_id, "name": name, "scopes": wanted,
-                "agent_point_id": str(client.agent_point_id or ""), "owner_account_id": str(owner_id)},
+        session,
+        "api_client.registered",
+        "api_client",
+        client.id,
+        partner_id=partner_id,
+        detail={
+            "client_id": client.client_id,
+            "name": name,
+            "scopes": wanted,
+            "agent_point_id": str(client.agent_point_id or ""),
+            "owner_account_id": str(owner_id),
+        },
     )
     session.commit()
     return client, secret
@@ -274,7 +284,11 @@ def revoke_client(session: Session, actor: Actor, client_id: str, reason: str) -
         .execution_options(synchronize_session=False)
     ).rowcount
     audit.record(
-        session, "api_client.revoked", "api_client", client.id, partner_id=client.partner_id,
+        session,
+        "api_client.revoked",
+        "api_client",
+        client.id,
+        partner_id=client.partner_id,
         detail={"client_id": client.client_id, "reason": reason, "tokens_expired": int(expired or 0)},
     )
     session.commit()
@@ -322,11 +336,17 @@ def issue_token(
 
     def refuse(reason: str, error: OAuthError) -> OAuthError:
         audit.record(
-            session, "api_client.token_refused", "api_client", client.id if client else None,
+            session,
+            "api_client.token_refused",
+            "api_client",
+            client.id if client else None,
             partner_id=client.partner_id if client else None,
             actor_label=f"API client {client_id[:64] or '(blank)'}",
-            detail={"client_id": client_id[:64], "reason": reason,
-                    "requested_scopes": [str(s)[:64] for s in (requested_scopes or [])][:10]},
+            detail={
+                "client_id": client_id[:64],
+                "reason": reason,
+                "requested_scopes": [str(s)[:64] for s in (requested_scopes or [])][:10],
+            },
         )
         session.commit()
         return error
@@ -337,8 +357,10 @@ def issue_token(
     except (VerificationError, InvalidHashError):
         secret_ok = False
     if not secret_ok:
-        raise refuse("unknown_client" if client is None else "wrong_secret",
-                     InvalidClient("Mã ứng dụng hoặc khóa bí mật không đúng"))
+        raise refuse(
+            "unknown_client" if client is None else "wrong_secret",
+            InvalidClient("Mã ứng dụng hoặc khóa bí mật không đúng"),
+        )
     assert client is not None
     refusal = _refusal_reason(client, session)
     if refusal is not None:
@@ -348,15 +370,18 @@ def issue_token(
     wanted = list(requested_scopes or []) or granted
     not_granted = [s for s in wanted if s not in granted]
     if not_granted:
-        raise refuse("scope_not_granted", InvalidScope(
-            f"Ứng dụng không được cấp quyền: {', '.join(not_granted)}"))
+        raise refuse("scope_not_granted", InvalidScope(f"Ứng dụng không được cấp quyền: {', '.join(not_granted)}"))
     token_scopes = tuple(s for s in granted if s in wanted)  # the client's order, no repeats
     session.commit()  # end the look-up transaction before the partner-scoped one
 
     ttl = get_settings().api_token_ttl_seconds
     token = secrets.token_urlsafe(32)
-    scope = Scope.partner(client.partner_id, actor_id=client.owner_account_id,
-                          actor_label=f"API client {client.name} ({client.client_id})", origin=lookup_scope.origin)
+    scope = Scope.partner(
+        client.partner_id,
+        actor_id=client.owner_account_id,
+        actor_label=f"API client {client.name} ({client.client_id})",
+        origin=lookup_scope.origin,
+    )
     with open_session(scope) as work:
         live = work.get(ApiClient, client.id)
         owner = work.get(Account, client.owner_account_id)
@@ -364,16 +389,29 @@ def issue_token(
             raise InvalidClient("Ứng dụng đã bị thu hồi quyền truy cập API; liên hệ quản lý đối tác")
         owner_label = client_label(live, owner)
         expires_at = utcnow() + timedelta(seconds=ttl)
-        row = ApiToken(partner_id=live.partner_id, api_client_id=live.id, token_hash=_sha256(token),
-                       scopes=list(token_scopes), expires_at=expires_at)
+        row = ApiToken(
+            partner_id=live.partner_id,
+            api_client_id=live.id,
+            token_hash=_sha256(token),
+            scopes=list(token_scopes),
+            expires_at=expires_at,
+        )
         work.add(row)
         live.last_used_at = utcnow()
         work.flush()
         audit.record(
-            work, "api_client.token_issued", "api_client", live.id, partner_id=live.partner_id,
+            work,
+            "api_client.token_issued",
+            "api_client",
+            live.id,
+            partner_id=live.partner_id,
             actor_label=owner_label,
-            detail={"client_id": live.client_id, "token_id": str(row.id), "scopes": list(token_scopes),
-                    "expires_at": expires_at.isoformat()},
+            detail={
+                "client_id": live.client_id,
+                "token_id": str(row.id),
+                "scopes": list(token_scopes),
+                "expires_at": expires_at.isoformat(),
+            },
         )
         work.commit()
     return IssuedToken(token, ttl, token_scopes)
@@ -392,11 +430,16 @@ def actor_for_token(session: Session, bearer: str) -> ApiCaller:
 
     def reject(reason: str, message: str) -> AuthenticationFailed:
         audit.record(
-            session, "api_client.token_rejected", "api_client", client.id if client else None,
+            session,
+            "api_client.token_rejected",
+            "api_client",
+            client.id if client else None,
             partner_id=client.partner_id if client else None,
             actor_label=f"API client {client.client_id}" if client else "API bearer (unknown token)",
-            detail={"reason": reason, **({"client_id": client.client_id, "token_id": str(row.id)}
-                                         if client and row else {})},
+            detail={
+                "reason": reason,
+                **({"client_id": client.client_id, "token_id": str(row.id)} if client and row else {}),
+            },
         )
         session.commit()
         return AuthenticationFailed(message)
@@ -414,4 +457,3 @@ def actor_for_token(session: Session, bearer: str) -> ApiCaller:
     owner = session.get(Account, client.owner_account_id)
     assert owner is not None
     return ApiCaller(actor_for_client(client, owner), client, frozenset(row.scopes or []))
-

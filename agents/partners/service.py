@@ -27,8 +27,9 @@ def list_partners(session: Session) -> list[Partner]:
     return list(session.scalars(select(Partner).order_by(Partner.name)))
 
 
-def onboard(session: Session, actor: Actor, *, code: str, name: str, kind: str, manager_email: str,
-            manager_name: str) -> tuple[Partner, Invitation, str]:
+def onboard(
+    session: Session, actor: Actor, *, code: str, name: str, kind: str, manager_email: str, manager_name: str
+) -> tuple[Partner, Invitation, str]:
     """Create a partner and invite its first manager (token returned once). Network scope."""
     _require_center_admin(actor)
     code = code.strip().upper()
@@ -46,15 +47,23 @@ def onboard(session: Session, actor: Actor, *, code: str, name: str, kind: str, 
     partner = Partner(code=code, name=name.strip(), kind=PartnerKind(kind))
     session.add(partner)
     session.flush()
-    audit.record(session, "partner.onboarded", "partner", partner.id, partner_id=partner.id,
-                 detail={"code": code, "name": partner.name})
-    invitation, token = lifecycle.invite(session, actor, email=manager_email, full_name=manager_name,
-                                         role=Role.partner_manager, partner_id=partner.id)
+    audit.record(
+        session,
+        "partner.onboarded",
+        "partner",
+        partner.id,
+        partner_id=partner.id,
+        detail={"code": code, "name": partner.name},
+    )
+    invitation, token = lifecycle.invite(
+        session, actor, email=manager_email, full_name=manager_name, role=Role.partner_manager, partner_id=partner.id
+    )
     return partner, invitation, token
 
 
-def set_status(session: Session, actor: Actor, partner_id: uuid.UUID, status: PartnerStatus,
-               reason: str = "") -> Partner:
+def set_status(
+    session: Session, actor: Actor, partner_id: uuid.UUID, status: PartnerStatus, reason: str = ""
+) -> Partner:
     """Suspend (reason required: its people see it when they try to sign in) or reinstate."""
     _require_center_admin(actor)
     partner = session.get(Partner, partner_id)
@@ -66,7 +75,13 @@ def set_status(session: Session, actor: Actor, partner_id: uuid.UUID, status: Pa
         raise Conflict("Đối tác đã ở trạng thái này")
     partner.status = status
     partner.status_reason = reason.strip() or None
-    audit.record(session, f"partner.{status.value}", "partner", partner.id, partner_id=partner.id,
-                 detail={"reason": reason.strip()})
+    audit.record(
+        session,
+        f"partner.{status.value}",
+        "partner",
+        partner.id,
+        partner_id=partner.id,
+        detail={"reason": reason.strip()},
+    )
     session.commit()
     return partner

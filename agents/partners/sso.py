@@ -37,8 +37,9 @@ MSG_NOT_CONFIGURED = "Đối tác này chưa bật đăng nhập SSO"
 MSG_NOT_INVITED = "Tài khoản SSO chưa được mời"
 MSG_EMAIL_NOT_VERIFIED = "Email của tài khoản SSO chưa được xác minh"
 MSG_NO_ROLE = "Tài khoản chưa có vai trò nào đang hoạt động tại đối tác này"
-MSG_ACCOUNT_EXISTS = ("Email này đã có tài khoản trên cổng: hãy đăng nhập bằng mật khẩu rồi mở liên kết mời "
-                      "để nhận vai trò mới")
+MSG_ACCOUNT_EXISTS = (
+    "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng mật khẩu rồi mở liên kết mời để nhận vai trò mới"
+)
 MSG_IDENTITY_CONFLICT = "Email này đã gắn với một tài khoản SSO khác; vui lòng liên hệ Trung tâm"
 
 
@@ -56,8 +57,9 @@ class SsoSettings:
 def sso_settings_of(partner: Partner) -> SsoSettings | None:
     if not (partner.oidc_issuer and partner.oidc_client_id and partner.oidc_client_secret):
         return None
-    return SsoSettings(partner.id, partner.code, partner.oidc_issuer, partner.oidc_client_id,
-                       partner.oidc_client_secret)
+    return SsoSettings(
+        partner.id, partner.code, partner.oidc_issuer, partner.oidc_client_id, partner.oidc_client_secret
+    )
 
 
 def url_code(partner: Partner) -> str:
@@ -74,19 +76,32 @@ def partners_with_sso(session: Session) -> list[Partner]:
     """Active partners whose single sign-on is fully configured, by name (for the login page)."""
     rows = session.scalars(
         select(Partner)
-        .where(Partner.status == PartnerStatus.active, Partner.oidc_issuer.is_not(None),
-               Partner.oidc_client_id.is_not(None), Partner.oidc_client_secret.is_not(None))
+        .where(
+            Partner.status == PartnerStatus.active,
+            Partner.oidc_issuer.is_not(None),
+            Partner.oidc_client_id.is_not(None),
+            Partner.oidc_client_secret.is_not(None),
+        )
         .order_by(Partner.name)
     )
     return [p for p in rows if sso_settings_of(p) is not None]
 
 
-def record_sso_failure(session: Session, partner: Partner | None, reason: str, *,
-                       detail: dict[str, Any] | None = None, account_id: uuid.UUID | None = None,
-                       label: str = "") -> None:
+def record_sso_failure(
+    session: Session,
+    partner: Partner | None,
+    reason: str,
+    *,
+    detail: dict[str, Any] | None = None,
+    account_id: uuid.UUID | None = None,
+    label: str = "",
+) -> None:
     """One `auth.sso_failed` entry, in its own commit (the attempt itself changed nothing)."""
     audit.record(
-        session, SSO_FAILED, "partner", partner.id if partner else None,
+        session,
+        SSO_FAILED,
+        "partner",
+        partner.id if partner else None,
         partner_id=partner.id if partner else None,
         detail={"reason": reason, "partner": partner.code if partner else None, **(detail or {})},
         actor_id=account_id,
@@ -107,8 +122,9 @@ def require_sso(session: Session, partner: Partner) -> SsoSettings:
     return found
 
 
-def configure_sso(session: Session, actor: Actor, partner_id: uuid.UUID, issuer: str, client_id: str,
-                  client_secret: str | None) -> Partner:
+def configure_sso(
+    session: Session, actor: Actor, partner_id: uuid.UUID, issuer: str, client_id: str, client_secret: str | None
+) -> Partner:
     """Set a partner's OpenID Connect provider (center admins only). Commits.
 
     A blank `client_secret` keeps the one already stored. The audit entry names
@@ -126,8 +142,11 @@ def configure_sso(session: Session, actor: Actor, partner_id: uuid.UUID, issuer:
     parts = urlsplit(issuer)
     schemes = ("https",) if get_settings().is_production else ("https", "http")
     if parts.scheme not in schemes or not parts.netloc or parts.query or parts.fragment or len(issuer) > 300:
-        errors["issuer"] = "Issuer phải là địa chỉ https:// hợp lệ" if get_settings().is_production \
+        errors["issuer"] = (
+            "Issuer phải là địa chỉ https:// hợp lệ"
+            if get_settings().is_production
             else "Issuer phải là địa chỉ http(s):// hợp lệ"
+        )
     if not client_id or len(client_id) > 200:
         errors["client_id"] = "Bắt buộc nhập"
     if not client_secret and not partner.oidc_client_secret:
@@ -140,9 +159,14 @@ def configure_sso(session: Session, actor: Actor, partner_id: uuid.UUID, issuer:
     partner.oidc_client_id = client_id
     if client_secret:
         partner.oidc_client_secret = client_secret
-    audit.record(session, "partner.sso_configured", "partner", partner.id, partner_id=partner.id,
-                 detail={"issuer": issuer, "client_id": client_id, "secret_changed": secret_changed,
-                         "before": before})
+    audit.record(
+        session,
+        "partner.sso_configured",
+        "partner",
+        partner.id,
+        partner_id=partner.id,
+        detail={"issuer": issuer, "client_id": client_id, "secret_changed": secret_changed, "before": before},
+    )
     session.commit()
     return partner
 
@@ -151,8 +175,9 @@ def _account_label(account: Account) -> str:
     return f"{account.full_name} <{account.email}>"
 
 
-def sign_in_with_sso(session: Session, partner_id: uuid.UUID, *, issuer: str, subject: str, email: str,
-                     email_verified: bool) -> Actor:
+def sign_in_with_sso(
+    session: Session, partner_id: uuid.UUID, *, issuer: str, subject: str, email: str, email_verified: bool
+) -> Actor:
     """Who this validated identity is here; creates the account only through an open invitation.
 
     Needs a network scope (accounts and invitations span partners). Commits the
@@ -167,17 +192,23 @@ def sign_in_with_sso(session: Session, partner_id: uuid.UUID, *, issuer: str, su
 
     def refuse(reason: str, message: str, account: Account | None = None) -> DomainError:
         session.rollback()  # whatever was looked at or loaded, nothing but the audit entry is written
-        record_sso_failure(session, partner, reason, detail=who,
-                           account_id=account.id if account else None,
-                           label=_account_label(account) if account else (email or subject))
+        record_sso_failure(
+            session,
+            partner,
+            reason,
+            detail=who,
+            account_id=account.id if account else None,
+            label=_account_label(account) if account else (email or subject),
+        )
         return PermissionDenied(message)
 
     def deactivated(account: Account) -> DomainError:
         return refuse("deactivated", f"Tài khoản đã bị khóa: {account.status_reason or 'không rõ lý do'}", account)
 
     if partner.status is not PartnerStatus.active:
-        raise refuse("partner_suspended",
-                     f"Đối tác {partner.name} đang bị tạm dừng: {partner.status_reason or 'không rõ lý do'}")
+        raise refuse(
+            "partner_suspended", f"Đối tác {partner.name} đang bị tạm dừng: {partner.status_reason or 'không rõ lý do'}"
+        )
     if partner.oidc_issuer != issuer:
         # The center changed the partner's provider while this person was signing in.
         raise refuse("issuer_changed", MSG_NOT_CONFIGURED)
@@ -209,8 +240,13 @@ def sign_in_with_sso(session: Session, partner_id: uuid.UUID, *, issuer: str, su
             # would let one partner's IdP take over a person's account (possibly a center role).
             raise refuse("account_exists", MSG_ACCOUNT_EXISTS, holder)
 
-    account = accept_invitation(session, invitation, sso_issuer=issuer, sso_subject=subject,
-                                as_account_id=holder.id if holder is not None else None)  # commits
+    account = accept_invitation(
+        session,
+        invitation,
+        sso_issuer=issuer,
+        sso_subject=subject,
+        as_account_id=holder.id if holder is not None else None,
+    )  # commits
     actor = load_actor(session, account.id)
     if actor is None or partner.id not in actor.partner_ids:  # pragma: no cover - accept_invitation granted it
         raise refuse("no_active_role", MSG_NO_ROLE, account)
@@ -220,8 +256,15 @@ def sign_in_with_sso(session: Session, partner_id: uuid.UUID, *, issuer: str, su
 def _signed_in(session: Session, partner: Partner, account: Account, actor: Actor) -> Actor:
     account.last_login_at = utcnow()
     account.failed_logins = 0
-    audit.record(session, "auth.sign_in", "account", account.id, partner_id=partner.id,
-                 actor_id=account.id, actor_label=actor.label,
-                 detail={"via": "sso", "partner": partner.code, "issuer": account.sso_issuer})
+    audit.record(
+        session,
+        "auth.sign_in",
+        "account",
+        account.id,
+        partner_id=partner.id,
+        actor_id=account.id,
+        actor_label=actor.label,
+        detail={"via": "sso", "partner": partner.code, "issuer": account.sso_issuer},
+    )
     session.commit()
     return actor

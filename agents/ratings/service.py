@@ -54,8 +54,13 @@ def rate(session: Session, tracking_code: str, token: str, stars: object, commen
     )
     session.add(rating)
     audit.record(
-        session, "rating.created", "dossier", dossier.id, partner_id=dossier.partner_id,
-        detail={"stars": score}, actor_label="citizen (rating link)",
+        session,
+        "rating.created",
+        "dossier",
+        dossier.id,
+        partner_id=dossier.partner_id,
+        detail={"stars": score},
+        actor_label="citizen (rating link)",
     )
     try:
         session.commit()

@@ -45,8 +45,9 @@ def figures_per_point(session: Session) -> list[PointFigures]:
     figures = {p.id: PointFigures(p.id, p.name, p.partner_name, p.ward) for p in points}
 
     for row in session.execute(
-        select(Dossier.agent_point_id, Dossier.state, Dossier.city_status, func.count())
-        .group_by(Dossier.agent_point_id, Dossier.state, Dossier.city_status)
+        select(Dossier.agent_point_id, Dossier.state, Dossier.city_status, func.count()).group_by(
+            Dossier.agent_point_id, Dossier.state, Dossier.city_status
+        )
     ):
         f = figures.get(row[0])
         if f is None:

@@ -42,8 +42,9 @@ def _require_manager(actor: Actor, partner_id: uuid.UUID | None) -> None:
         raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý tài khoản")
 
 
-def _check_role_scope(session: Session, role: Role, partner_id: uuid.UUID | None,
-                      agent_point_id: uuid.UUID | None) -> None:
+def _check_role_scope(
+    session: Session, role: Role, partner_id: uuid.UUID | None, agent_point_id: uuid.UUID | None
+) -> None:
     if role.is_center:
         if partner_id is not None or agent_point_id is not None:
             raise ValidationFailed("Vai trò Trung tâm không gắn với đối tác", field_errors={"role": "Không hợp lệ"})
@@ -55,11 +56,21 @@ def _check_role_scope(session: Session, role: Role, partner_id: uuid.UUID | None
         if point is None or point.partner_id != partner_id:
             raise ValidationFailed("Chọn điểm đại lý của đối tác", field_errors={"agent_point_id": "Bắt buộc nhập"})
     elif agent_point_id is not None:
-        raise ValidationFailed("Quản lý đối tác không gắn với một điểm", field_errors={"agent_point_id": "Không hợp lệ"})
+        raise ValidationFailed(
+            "Quản lý đối tác không gắn với một điểm", field_errors={"agent_point_id": "Không hợp lệ"}
+        )
 
 
-def invite(session: Session, actor: Actor, *, email: str, full_name: str, role: Role,
-           partner_id: uuid.UUID | None, agent_point_id: uuid.UUID | None = None) -> tuple[Invitation, str]:
+def invite(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    partner_id: uuid.UUID | None,
+    agent_point_id: uuid.UUID | None = None,
+) -> tuple[Invitation, str]:
     """Invite one email to one role. Returns the invitation and its secret token (shown once)."""
     _require_manager(actor, partner_id)
     if role.is_center and not actor.has(Role.center_admin):
@@ -73,20 +84,37 @@ def invite(session: Session, actor: Actor, *, email: str, full_name: str, role: 
     if errors:
         raise ValidationFailed("Lời mời chưa hợp lệ", field_errors=errors)
     _check_role_scope(session, role, partner_id, agent_point_id)
-    open_invite = session.scalar(select(Invitation).where(
-        Invitation.email == email, Invitation.partner_id == partner_id, Invitation.accepted_at.is_(None),
-        Invitation.expires_at > utcnow()))
+    open_invite = session.scalar(
+        select(Invitation).where(
+            Invitation.email == email,
+            Invitation.partner_id == partner_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
     if open_invite is not None:
         raise Conflict("Email này đã có lời mời đang chờ kích hoạt")
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
-        partner_id=partner_id, email=email, full_name=full_name.strip(), role=role, agent_point_id=agent_point_id,
-        token_hash=_token_hash(token), invited_by=actor.account_id, expires_at=utcnow() + INVITATION_LIFETIME,
+        partner_id=partner_id,
+        email=email,
+        full_name=full_name.strip(),
+        role=role,
+        agent_point_id=agent_point_id,
+        token_hash=_token_hash(token),
+        invited_by=actor.account_id,
+        expires_at=utcnow() + INVITATION_LIFETIME,
     )
     session.add(invitation)
     session.flush()
-    audit.record(session, "account.invited", "invitation", invitation.id, partner_id=partner_id,
-                 detail={"email": email, "role": role.value, "agent_point_id": str(agent_point_id or "")})
+    audit.record(
+        session,
+        "account.invited",
+        "invitation",
+        invitation.id,
+        partner_id=partner_id,
+        detail={"email": email, "role": role.value, "agent_point_id": str(agent_point_id or "")},
+    )
     session.commit()
     return invitation, token
 
@@ -101,14 +129,25 @@ def invitation_by_token(session: Session, token: str) -> Invitation:
 
 def open_invitation_for(session: Session, email: str, partner_id: uuid.UUID) -> Invitation | None:
     """The open invitation of this email at this partner, if any (single sign-on uses it)."""
-    return session.scalar(select(Invitation).where(
-        Invitation.email == email.strip().lower(), Invitation.partner_id == partner_id,
-        Invitation.accepted_at.is_(None), Invitation.expires_at > utcnow()))
+    return session.scalar(
+        select(Invitation).where(
+            Invitation.email == email.strip().lower(),
+            Invitation.partner_id == partner_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
 
 
-def accept_invitation(session: Session, invitation: Invitation, *, password: str | None = None,
-                      sso_issuer: str | None = None, sso_subject: str | None = None,
-                      as_account_id: uuid.UUID | None = None) -> Account:
+def accept_invitation(
+    session: Session,
+    invitation: Invitation,
+    *,
+    password: str | None = None,
+    sso_issuer: str | None = None,
+    sso_subject: str | None = None,
+    as_account_id: uuid.UUID | None = None,
+) -> Account:
     """Activate: create the account, or add the role to the person's existing one. Commits.
 
     An invitation never sets the credentials of an account that already exists
@@ -118,29 +157,52 @@ def accept_invitation(session: Session, invitation: Invitation, *, password: str
     account = session.scalar(select(Account).where(Account.email == invitation.email))
     if account is not None:
         if as_account_id != account.id:
-            raise Conflict("Email này đã có tài khoản trên cổng: hãy đăng nhập bằng tài khoản đó rồi mở lại "
-                           "liên kết mời")
+            raise Conflict(
+                "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng tài khoản đó rồi mở lại liên kết mời"
+            )
         if account.status is AccountStatus.deactivated:
             raise PermissionDenied(f"Tài khoản đã bị khóa: {account.status_reason or ''}")
     else:
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed("Mật khẩu quá ngắn",
-                                   field_errors={"password": f"Tối thiểu {MIN_PASSWORD_LENGTH} ký tự"})
+            raise ValidationFailed(
+                "Mật khẩu quá ngắn", field_errors={"password": f"Tối thiểu {MIN_PASSWORD_LENGTH} ký tự"}
+            )
         if password is None and not (sso_issuer and sso_subject):
             raise ValidationFailed("Cần đặt mật khẩu", field_errors={"password": "Bắt buộc nhập"})
-        account = Account(email=invitation.email, full_name=invitation.full_name, status=AccountStatus.active,
-                          password_hash=hash_password(password) if password is not None else None,
-                          sso_issuer=sso_issuer if sso_subject else None, sso_subject=sso_subject)
+        account = Account(
+            email=invitation.email,
+            full_name=invitation.full_name,
+            status=AccountStatus.active,
+            password_hash=hash_password(password) if password is not None else None,
+            sso_issuer=sso_issuer if sso_subject else None,
+            sso_subject=sso_subject,
+        )
         session.add(account)
     session.flush()
-    session.add(RoleAssignment(account_id=account.id, role=invitation.role, partner_id=invitation.partner_id,
-                               agent_point_id=invitation.agent_point_id))
+    session.add(
+        RoleAssignment(
+            account_id=account.id,
+            role=invitation.role,
+            partner_id=invitation.partner_id,
+            agent_point_id=invitation.agent_point_id,
+        )
+    )
     invitation.accepted_at = utcnow()
     invitation.accepted_account_id = account.id
-    audit.record(session, "account.activated", "account", account.id, partner_id=invitation.partner_id,
-                 actor_id=account.id, actor_label=f"{account.full_name} <{account.email}>",
-                 detail={"invitation": str(invitation.id), "role": invitation.role.value,
-                         "via": "sso" if sso_subject else ("signed_in" if as_account_id else "password")})
+    audit.record(
+        session,
+        "account.activated",
+        "account",
+        account.id,
+        partner_id=invitation.partner_id,
+        actor_id=account.id,
+        actor_label=f"{account.full_name} <{account.email}>",
+        detail={
+            "invitation": str(invitation.id),
+            "role": invitation.role.value,
+            "via": "sso" if sso_subject else ("signed_in" if as_account_id else "password"),
+        },
+    )
     session.commit()
     return account
 
@@ -185,15 +247,17 @@ def reactivate(session: Session, actor: Actor, account_id: uuid.UUID) -> Account
     account.status = AccountStatus.active
     account.failed_logins = 0
     account.locked_until = None
-    audit.record(session, "account.reactivated", "account", account.id,
-                 detail={"previous_reason": account.status_reason})
+    audit.record(
+        session, "account.reactivated", "account", account.id, detail={"previous_reason": account.status_reason}
+    )
     account.status_reason = None
     session.commit()
     return account
 
 
-def change_role(session: Session, actor: Actor, assignment_id: uuid.UUID, role: Role,
-                agent_point_id: uuid.UUID | None) -> RoleAssignment:
+def change_role(
+    session: Session, actor: Actor, assignment_id: uuid.UUID, role: Role, agent_point_id: uuid.UUID | None
+) -> RoleAssignment:
     assignment = session.get(RoleAssignment, assignment_id)
     if assignment is None or not may_manage(actor, assignment.partner_id):
         raise NotFound("Không tìm thấy vai trò")
@@ -203,9 +267,14 @@ def change_role(session: Session, actor: Actor, assignment_id: uuid.UUID, role: 
     before = {"role": assignment.role.value, "agent_point_id": str(assignment.agent_point_id or "")}
     assignment.role = role
     assignment.agent_point_id = agent_point_id
-    audit.record(session, "account.role_changed", "account", assignment.account_id,
-                 partner_id=assignment.partner_id,
-                 detail={"before": before, "after": {"role": role.value, "agent_point_id": str(agent_point_id or "")}})
+    audit.record(
+        session,
+        "account.role_changed",
+        "account",
+        assignment.account_id,
+        partner_id=assignment.partner_id,
+        detail={"before": before, "after": {"role": role.value, "agent_point_id": str(agent_point_id or "")}},
+    )
     session.commit()
     return assignment
 

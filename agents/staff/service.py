@@ -7,6 +7,7 @@ lockout; every attempt, good or bad, is written to the audit log.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -66,7 +67,11 @@ class Actor:
 
     def point_ids(self, partner_id: uuid.UUID, *roles: Role) -> set[uuid.UUID]:
         wanted = roles or (Role.agent_staff, Role.point_lead)
-        return {g.agent_point_id for g in self.grants if g.partner_id == partner_id and g.role in wanted and g.agent_point_id}
+        return {
+            g.agent_point_id
+            for g in self.grants
+            if g.partner_id == partner_id and g.role in wanted and g.agent_point_id
+        }
 
     def roles_in(self, partner_id: uuid.UUID) -> set[Role]:
         return {g.role for g in self.grants if g.partner_id == partner_id}
@@ -131,10 +136,8 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
         return AuthenticationFailed(message)
 
     if account is None or account.password_hash is None:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password or "-")
-        except VerificationError:
-            pass
         raise refuse("unknown_account", "Email hoặc mật khẩu không đúng")
     if account.status is AccountStatus.deactivated:
         raise refuse("deactivated", f"Tài khoản đã bị khóa: {account.status_reason or 'không rõ lý do'}")
@@ -147,17 +150,20 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
         if account.failed_logins >= settings.login_max_failures:
             account.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
             account.failed_logins = 0
-            raise refuse("wrong_password_locked", "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút")
-        raise refuse("wrong_password", "Email hoặc mật khẩu không đúng")
+            raise refuse("wrong_password_locked", "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút") from None
+        raise refuse("wrong_password", "Email hoặc mật khẩu không đúng") from None
     actor = load_actor(session, account.id)
     if actor is None:
         suspended = session.scalars(
-            select(Partner).join(RoleAssignment, RoleAssignment.partner_id == Partner.id)
+            select(Partner)
+            .join(RoleAssignment, RoleAssignment.partner_id == Partner.id)
             .where(RoleAssignment.account_id == account.id, Partner.status == PartnerStatus.suspended)
         ).first()
         if suspended is not None:
-            raise refuse("partner_suspended",
-                         f"Đối tác {suspended.name} đang bị tạm dừng: {suspended.status_reason or 'không rõ lý do'}")
+            raise refuse(
+                "partner_suspended",
+                f"Đối tác {suspended.name} đang bị tạm dừng: {suspended.status_reason or 'không rõ lý do'}",
+            )
         raise refuse("no_active_role", "Tài khoản chưa có vai trò nào đang hoạt động")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)

@@ -112,13 +112,15 @@ def api_caller(request: Request[Any, Any, Any], needed_scope: str) -> Caller:
         actor = require_actor(request)
         return Caller(actor, partner_scope(request, actor))
     origin = client_ip(request)
-    lookup = Scope.network("API bearer token: identify the calling partner system", actor_label="API bearer",
-                           origin=origin)
+    lookup = Scope.network(
+        "API bearer token: identify the calling partner system", actor_label="API bearer", origin=origin
+    )
     with open_session(lookup) as session:
         found = api_access.actor_for_token(session, token)
     api_access.require_scope(found.scopes, needed_scope)
-    scope = Scope.partner(found.client.partner_id, actor_id=found.actor.account_id, actor_label=found.actor.label,
-                          origin=origin)
+    scope = Scope.partner(
+        found.client.partner_id, actor_id=found.actor.account_id, actor_label=found.actor.label, origin=origin
+    )
     return Caller(found.actor, scope, found.client, found.scopes)
 
 
@@ -170,11 +172,16 @@ def token_response(request: Request[Any, Any, Any], form: dict[str, Any]) -> Res
         if grant_type != "client_credentials":
             raise api_access.UnsupportedGrantType("Chỉ hỗ trợ grant_type=client_credentials")
         if basic is not None and ("client_id" in form or "client_secret" in form):
-            raise api_access.InvalidRequest("Chỉ dùng một cách xác thực ứng dụng (Basic hoặc biểu mẫu), không dùng cả hai")
+            raise api_access.InvalidRequest(
+                "Chỉ dùng một cách xác thực ứng dụng (Basic hoặc biểu mẫu), không dùng cả hai"
+            )
         client_id, client_secret = basic or (str(form.get("client_id") or ""), str(form.get("client_secret") or ""))
         requested = api_access.parse_scopes(str(form.get("scope") or ""))
-        lookup = Scope.network("OAuth2 token request: identify the partner system", actor_label="API token request",
-                               origin=client_ip(request))
+        lookup = Scope.network(
+            "OAuth2 token request: identify the partner system",
+            actor_label="API token request",
+            origin=client_ip(request),
+        )
         with open_session(lookup) as session:
             issued = api_access.issue_token(session, client_id, client_secret, requested)
     except api_access.OAuthError as exc:

@@ -180,21 +180,34 @@ def _get_json(url: str, *, what: str, headers: dict[str, str] | None = None) -> 
         with make_http_client(timeout_seconds=IDP_TIMEOUT_SECONDS) as http:
             response = http.get(url, headers={"Accept": "application/json", **(headers or {})})
     except httpx.HTTPError as exc:
-        raise SsoFailed("idp_unreachable", MSG_IDP_UNREACHABLE, status_code=503,
-                        detail={"what": what, "error": type(exc).__name__}) from exc
+        raise SsoFailed(
+            "idp_unreachable", MSG_IDP_UNREACHABLE, status_code=503, detail={"what": what, "error": type(exc).__name__}
+        ) from exc
     if response.status_code >= 500 or response.status_code == 429:
-        raise SsoFailed("idp_unreachable", MSG_IDP_UNREACHABLE, status_code=503,
-                        detail={"what": what, "status": response.status_code})
+        raise SsoFailed(
+            "idp_unreachable",
+            MSG_IDP_UNREACHABLE,
+            status_code=503,
+            detail={"what": what, "status": response.status_code},
+        )
     if response.status_code != 200:
-        raise SsoFailed("idp_misconfigured", MSG_IDP_MISCONFIGURED, status_code=502,
-                        detail={"what": what, "status": response.status_code})
+        raise SsoFailed(
+            "idp_misconfigured",
+            MSG_IDP_MISCONFIGURED,
+            status_code=502,
+            detail={"what": what, "status": response.status_code},
+        )
     try:
         body = response.json()
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise SsoFailed("idp_misconfigured", MSG_IDP_MISCONFIGURED, status_code=502,
-                        detail={"what": what, "problem": "not a JSON object"})
+        raise SsoFailed(
+            "idp_misconfigured",
+            MSG_IDP_MISCONFIGURED,
+            status_code=502,
+            detail={"what": what, "problem": "not a JSON object"},
+        )
     return body
 
 
@@ -202,18 +215,29 @@ def _load_metadata(issuer: str) -> ProviderMetadata:
     document = _get_json(issuer.rstrip("/") + "/.well-known/openid-configuration", what="discovery")
     # OpenID Connect Discovery §4.3: the document must name exactly the issuer we asked.
     if document.get("issuer") != issuer:
-        raise SsoFailed("idp_misconfigured", MSG_IDP_MISCONFIGURED, status_code=502,
-                        detail={"problem": "issuer in the discovery document differs",
-                                "issuer": str(document.get("issuer"))[:300]})
+        raise SsoFailed(
+            "idp_misconfigured",
+            MSG_IDP_MISCONFIGURED,
+            status_code=502,
+            detail={"problem": "issuer in the discovery document differs", "issuer": str(document.get("issuer"))[:300]},
+        )
     secure = urlsplit(issuer).scheme == "https"
     for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not _http_url(document.get(name), secure=secure):
-            raise SsoFailed("idp_misconfigured", MSG_IDP_MISCONFIGURED, status_code=502,
-                            detail={"problem": f"{name} missing or not a URL"})
+            raise SsoFailed(
+                "idp_misconfigured",
+                MSG_IDP_MISCONFIGURED,
+                status_code=502,
+                detail={"problem": f"{name} missing or not a URL"},
+            )
     methods = document.get("code_challenge_methods_supported")
     if isinstance(methods, list) and "S256" not in methods:
-        raise SsoFailed("idp_misconfigured", MSG_IDP_MISCONFIGURED, status_code=502,
-                        detail={"problem": "the provider does not support PKCE S256"})
+        raise SsoFailed(
+            "idp_misconfigured",
+            MSG_IDP_MISCONFIGURED,
+            status_code=502,
+            detail={"problem": "the provider does not support PKCE S256"},
+        )
     userinfo = document.get("userinfo_endpoint")
     return ProviderMetadata(
         issuer=issuer,
@@ -239,8 +263,12 @@ def _load_key_set(jwks_uri: str) -> KeySet:
     try:
         return KeySet.import_key_set({"keys": signing})
     except (JoseError, ValueError, TypeError) as exc:
-        raise SsoFailed("idp_misconfigured", MSG_IDP_MISCONFIGURED, status_code=502,
-                        detail={"problem": f"JWKS unusable: {type(exc).__name__}"}) from exc
+        raise SsoFailed(
+            "idp_misconfigured",
+            MSG_IDP_MISCONFIGURED,
+            status_code=502,
+            detail={"problem": f"JWKS unusable: {type(exc).__name__}"},
+        ) from exc
 
 
 def _key_set(jwks_uri: str, *, refresh: bool = False) -> KeySet:
@@ -274,8 +302,9 @@ def _half_hash(value: str, alg: str) -> str:
 class OidcClient:
     """Authorization code flow with PKCE against one partner's OpenID Provider."""
 
-    def __init__(self, *, issuer: str, client_id: str, client_secret: str, redirect_uri: str,
-                 leeway: int = CLOCK_LEEWAY_SECONDS) -> None:
+    def __init__(
+        self, *, issuer: str, client_id: str, client_secret: str, redirect_uri: str, leeway: int = CLOCK_LEEWAY_SECONDS
+    ) -> None:
         self.issuer = issuer
         self.client_id = client_id
         self.client_secret = client_secret
@@ -351,17 +380,32 @@ class OidcClient:
                     redirect_uri=self.redirect_uri,
                 )
         except AuthlibOAuthError as exc:
-            raise SsoFailed("token_refused", MSG_TOKEN_REFUSED,
-                            detail={"error": str(exc.error), "description": str(exc.description or "")[:200]}) from exc
+            raise SsoFailed(
+                "token_refused",
+                MSG_TOKEN_REFUSED,
+                detail={"error": str(exc.error), "description": str(exc.description or "")[:200]},
+            ) from exc
         except httpx.HTTPStatusError as exc:
-            raise SsoFailed("idp_unreachable", MSG_IDP_UNREACHABLE, status_code=503,
-                            detail={"what": "token", "status": exc.response.status_code}) from exc
+            raise SsoFailed(
+                "idp_unreachable",
+                MSG_IDP_UNREACHABLE,
+                status_code=503,
+                detail={"what": "token", "status": exc.response.status_code},
+            ) from exc
         except httpx.HTTPError as exc:
-            raise SsoFailed("idp_unreachable", MSG_IDP_UNREACHABLE, status_code=503,
-                            detail={"what": "token", "error": type(exc).__name__}) from exc
+            raise SsoFailed(
+                "idp_unreachable",
+                MSG_IDP_UNREACHABLE,
+                status_code=503,
+                detail={"what": "token", "error": type(exc).__name__},
+            ) from exc
         except ValueError as exc:  # the token endpoint answered something that is not a JSON object
-            raise SsoFailed("idp_misconfigured", MSG_IDP_MISCONFIGURED, status_code=502,
-                            detail={"what": "token", "problem": str(exc)[:200]}) from exc
+            raise SsoFailed(
+                "idp_misconfigured",
+                MSG_IDP_MISCONFIGURED,
+                status_code=502,
+                detail={"what": "token", "problem": str(exc)[:200]},
+            ) from exc
         return dict(token)
 
     def validate_id_token(self, id_token: str, *, nonce: str, access_token: str | None = None) -> dict[str, Any]:
@@ -372,8 +416,9 @@ class OidcClient:
                 decoded = jwt.decode(id_token, _key_set(metadata.jwks_uri), algorithms=ID_TOKEN_ALGORITHMS)
             except InvalidKeyIdError:
                 # The provider may have rotated its keys since we cached them: fetch once more.
-                decoded = jwt.decode(id_token, _key_set(metadata.jwks_uri, refresh=True),
-                                     algorithms=ID_TOKEN_ALGORITHMS)
+                decoded = jwt.decode(
+                    id_token, _key_set(metadata.jwks_uri, refresh=True), algorithms=ID_TOKEN_ALGORITHMS
+                )
         except BadSignatureError as exc:
             raise SsoFailed("bad_signature", MSG_BAD_SIGNATURE) from exc
         except InvalidKeyIdError as exc:
@@ -414,8 +459,9 @@ class OidcClient:
     def _userinfo(self, metadata: ProviderMetadata, access_token: str, subject: str) -> dict[str, Any]:
         """Email and name from UserInfo when the ID token leaves them out (OIDC Core §5.3.2: same sub)."""
         assert metadata.userinfo_endpoint is not None
-        info = _get_json(metadata.userinfo_endpoint, what="userinfo",
-                         headers={"Authorization": f"Bearer {access_token}"})
+        info = _get_json(
+            metadata.userinfo_endpoint, what="userinfo", headers={"Authorization": f"Bearer {access_token}"}
+        )
         if info.get("sub") != subject:
             raise SsoFailed("invalid_id_token", MSG_INVALID_TOKEN, detail={"problem": "userinfo sub differs"})
         return {k: info[k] for k in ("email", "email_verified", "name") if k in info}

@@ -24,7 +24,7 @@ def record_security_event(action: str, origin: str, detail: dict[str, Any]) -> N
         with open_session(Scope.network("security event", actor_label="unauthenticated", origin=origin)) as session:
             audit.record(session, action, "request", None, detail=detail)
             session.commit()
-    except Exception:  # noqa: BLE001 - refusing the request must not depend on the audit write
+    except Exception:
         log.exception("could not record security event %s", action)
 
 
@@ -38,8 +38,12 @@ class AuditedCookieBackend(ClientSideSessionBackend):
                 return self.load_data(data)
             except (InvalidTag, binascii.Error, ValueError) as exc:
                 origin = connection.client.host if connection.client else ""
-                await to_thread.run_sync(record_security_event, "security.session_cookie_rejected", origin,
-                                         {"path": connection.url.path, "error": type(exc).__name__})
+                await to_thread.run_sync(
+                    record_security_event,
+                    "security.session_cookie_rejected",
+                    origin,
+                    {"path": connection.url.path, "error": type(exc).__name__},
+                )
         return {}
 
 

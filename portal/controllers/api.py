@@ -95,10 +95,7 @@ def _dossier_out(dossier: Any) -> DossierOut:
         city_dossier_code=dossier.city_dossier_code,
         submitted_at=dossier.submitted_at,
         due_at=dossier.due_at,
-        events=[
-            StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note)
-            for e in dossier.timeline
-        ],
+        events=[StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note) for e in dossier.timeline],
         agent_point_id=dossier.agent_point_id,
     )
 
@@ -111,8 +108,9 @@ class ApiController(Controller):
         scope = Scope.network("public procedure catalogue", actor_label="api", origin=client_ip(request))
         with open_session(scope) as session:
             return [
-                ProcedureOut(p.code, p.name, p.field_name, p.processing_days, p.fee_vnd, p.required_documents,
-                             p.form_schema)
+                ProcedureOut(
+                    p.code, p.name, p.field_name, p.processing_days, p.fee_vnd, p.required_documents, p.form_schema
+                )
                 for p in procedures.list_published(session)
             ]
 
@@ -122,16 +120,23 @@ class ApiController(Controller):
         return token_response(request, data)
 
     # Bearer or session: CSRF applies to session callers only (see portal/auth/api_tokens.py).
-    @post("/api/v1/dossiers", sync_to_thread=True, status_code=201, exclude_from_csrf=True,
-          middleware=[BearerOrCSRFMiddleware])
+    @post(
+        "/api/v1/dossiers",
+        sync_to_thread=True,
+        status_code=201,
+        exclude_from_csrf=True,
+        middleware=[BearerOrCSRFMiddleware],
+    )
     def file_dossier(self, request: Request[Any, Any, Any], data: JSONBody[DossierIn]) -> DossierOut:
         """File a dossier. Repeating the same idempotency_key returns the same dossier."""
         caller = api_caller(request, "dossiers:write")
         with open_session(caller.scope) as session:
             filed = dossiers.file_dossier(
-                session, caller.actor,
-                dossiers.FilingRequest(data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen,
-                                       data.form),
+                session,
+                caller.actor,
+                dossiers.FilingRequest(
+                    data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen, data.form
+                ),
             )
             return _dossier_out(filed.dossier)
 
@@ -143,8 +148,16 @@ class ApiController(Controller):
         caller = api_caller(request, "dossiers:read")
         with open_session(caller.scope) as session:
             return [
-                DossierSummaryOut(d.id, d.tracking_code, d.agent_point_id, d.state.value, d.city_status,
-                                  d.city_dossier_code, d.submitted_at, d.due_at)
+                DossierSummaryOut(
+                    d.id,
+                    d.tracking_code,
+                    d.agent_point_id,
+                    d.state.value,
+                    d.city_status,
+                    d.city_dossier_code,
+                    d.submitted_at,
+                    d.due_at,
+                )
                 for d in dossiers.list_for_actor(session, caller.actor, limit=limit)
             ]
 
@@ -157,8 +170,9 @@ class ApiController(Controller):
     @post("/api/v1/track", sync_to_thread=True, status_code=200)
     def track(self, request: Request[Any, Any, Any], data: JSONBody[TrackIn]) -> DossierOut:
         """Public: a dossier's status by tracking code plus the owner's phone number."""
-        scope = Scope.network("public dossier tracking by code and phone", actor_label="citizen (api)",
-                              origin=client_ip(request))
+        scope = Scope.network(
+            "public dossier tracking by code and phone", actor_label="citizen (api)", origin=client_ip(request)
+        )
         with open_session(scope) as session:
             return _dossier_out(dossiers.track(session, data.tracking_code, data.phone))
 
@@ -192,8 +206,9 @@ class ApiController(Controller):
                 raise ValueError("MaHoSo and MaHoSoDoiTac must be strings")
         except (ValueError, KeyError, TypeError) as exc:
             raise HTTPException(status_code=400, detail=f"malformed callback: {exc}") from exc
-        scope = Scope.network("status callback from the city system", actor_label="city system",
-                              origin=client_ip(request))
+        scope = Scope.network(
+            "status callback from the city system", actor_label="city system", origin=client_ip(request)
+        )
         with open_session(scope) as session:
             try:
                 outcome = dossiers.apply_city_update(session, update)

@@ -29,15 +29,35 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _page(session: Any, actor: Any, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-          message: str | None = None, created: Any = None, secret: str | None = None, status_code: int = 200,
-          ) -> Template:
+def _page(
+    session: Any,
+    actor: Any,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    created: Any = None,
+    secret: str | None = None,
+    status_code: int = 200,
+) -> Template:
     clients = api_access.list_clients(session, actor)
     points = list(session.scalars(select(AgentPoint).order_by(AgentPoint.name)))
     owners = {c.owner_account_id: session.get(Account, c.owner_account_id) for c in clients}
-    response = page("partner/api_clients.html", status_code=status_code, actor=actor, clients=clients,
-                    points=points, point_names={p.id: p.name for p in points}, owners=owners, scopes=API_SCOPES,
-                    values=values or {}, errors=errors or {}, message=message, created=created, secret=secret)
+    response = page(
+        "partner/api_clients.html",
+        status_code=status_code,
+        actor=actor,
+        clients=clients,
+        points=points,
+        point_names={p.id: p.name for p in points},
+        owners=owners,
+        scopes=API_SCOPES,
+        values=values or {},
+        errors=errors or {},
+        message=message,
+        created=created,
+        secret=secret,
+    )
     # The page may carry a secret shown once: never cache it.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -63,13 +83,15 @@ class ApiClientController(Controller):
                 point_id = uuid.uuid4()  # not one of the partner's points: refused below
             try:
                 client, secret = api_access.register_client(
-                    session, actor, name=str(data.get("name") or ""), scopes=_as_list(data.get("scopes")),
+                    session,
+                    actor,
+                    name=str(data.get("name") or ""),
+                    scopes=_as_list(data.get("scopes")),
                     agent_point_id=point_id,
                 )
             except ValidationFailed as exc:
                 session.rollback()
-                return _page(session, actor, values=data, errors=exc.field_errors, message=exc.message,
-                             status_code=422)
+                return _page(session, actor, values=data, errors=exc.field_errors, message=exc.message, status_code=422)
             return _page(session, actor, created=client, secret=secret)
 
     @post("/{client_id:str}/revoke", sync_to_thread=True)
@@ -80,6 +102,11 @@ class ApiClientController(Controller):
                 api_access.revoke_client(session, actor, client_id, str(data.get("reason") or ""))
             except ValidationFailed as exc:
                 session.rollback()
-                return _page(session, actor, errors={f"reason:{client_id}": exc.field_errors.get("reason", "")},
-                             message=exc.message, status_code=422)
+                return _page(
+                    session,
+                    actor,
+                    errors={f"reason:{client_id}": exc.field_errors.get("reason", "")},
+                    message=exc.message,
+                    status_code=422,
+                )
         return Redirect("/partner/api-clients", status_code=303)

@@ -55,8 +55,15 @@ class AuthController(Controller):
             try:
                 actor = staff.authenticate(session, email, password)
             except AuthenticationFailed as exc:
-                return page("auth/login.html", status_code=401, error=exc.message, email=email, next=target,
-                            actor=None, sso_partners=_sso_links(request))
+                return page(
+                    "auth/login.html",
+                    status_code=401,
+                    error=exc.message,
+                    email=email,
+                    next=target,
+                    actor=None,
+                    sso_partners=_sso_links(request),
+                )
         sign_in(request, actor)
         return Redirect(safe_next(target) or landing_for(actor))
 

@@ -17,21 +17,55 @@ from portal.core.db import open_session
 from portal.core.errors import PermissionDenied
 from portal.templating import page
 
-SHOWN_STATUSES = [CityStatus.received, CityStatus.processing, CityStatus.supplement_requested,
-                  CityStatus.processed, CityStatus.returned, CityStatus.refused]
+SHOWN_STATUSES = [
+    CityStatus.received,
+    CityStatus.processing,
+    CityStatus.supplement_requested,
+    CityStatus.processed,
+    CityStatus.returned,
+    CityStatus.refused,
+]
 
 
 def _csv(figures: list[PointFigures]) -> Response[str]:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["partner", "point", "ward", "total", "queued", "rejected",
-                     *[f"status_{s.value}" for s in CityStatus], "on_time", "late", "ratings", "average_rating"])
+    writer.writerow(
+        [
+            "partner",
+            "point",
+            "ward",
+            "total",
+            "queued",
+            "rejected",
+            *[f"status_{s.value}" for s in CityStatus],
+            "on_time",
+            "late",
+            "ratings",
+            "average_rating",
+        ]
+    )
     for f in figures:
-        writer.writerow([f.partner_name, f.point_name, f.ward, f.total, f.queued, f.rejected,
-                         *[f.by_city_status.get(s.value, 0) for s in CityStatus], f.on_time, f.late, f.ratings,
-                         "" if f.average_rating is None else f.average_rating])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="figures.csv"'})
+        writer.writerow(
+            [
+                f.partner_name,
+                f.point_name,
+                f.ward,
+                f.total,
+                f.queued,
+                f.rejected,
+                *[f.by_city_status.get(s.value, 0) for s in CityStatus],
+                f.on_time,
+                f.late,
+                f.ratings,
+                "" if f.average_rating is None else f.average_rating,
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="figures.csv"'},
+    )
 
 
 def _partner_figures(request: Request[Any, Any, Any]) -> tuple[Any, list[PointFigures]]:
@@ -57,8 +91,14 @@ class DashboardController(Controller):
     @get("/partner/dashboard", sync_to_thread=True)
     def partner_dashboard(self, request: Request[Any, Any, Any]) -> Template:
         actor, figures = _partner_figures(request)
-        return page("dashboards/points.html", actor=actor, figures=figures, statuses=SHOWN_STATUSES,
-                    title="Thống kê theo điểm", csv_url="/partner/dashboard.csv")
+        return page(
+            "dashboards/points.html",
+            actor=actor,
+            figures=figures,
+            statuses=SHOWN_STATUSES,
+            title="Thống kê theo điểm",
+            csv_url="/partner/dashboard.csv",
+        )
 
     @get("/partner/dashboard.csv", sync_to_thread=True)
     def partner_dashboard_csv(self, request: Request[Any, Any, Any]) -> Response[str]:
@@ -67,8 +107,14 @@ class DashboardController(Controller):
     @get("/center/dashboard", sync_to_thread=True)
     def center_dashboard(self, request: Request[Any, Any, Any]) -> Template:
         actor, figures = _network_figures(request)
-        return page("dashboards/points.html", actor=actor, figures=figures, statuses=SHOWN_STATUSES,
-                    title="Toàn mạng lưới", csv_url="/center/dashboard.csv")
+        return page(
+            "dashboards/points.html",
+            actor=actor,
+            figures=figures,
+            statuses=SHOWN_STATUSES,
+            title="Toàn mạng lưới",
+            csv_url="/center/dashboard.csv",
+        )
 
     @get("/center/dashboard.csv", sync_to_thread=True)
     def center_dashboard_csv(self, request: Request[Any, Any, Any]) -> Response[str]:

@@ -23,15 +23,30 @@ from portal.templating import page
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _form_page(session: Any, actor: Any, procedure: Procedure, values: dict[str, str], errors: dict[str, str],
-               message: str | None = None, status_code: int = 200) -> Template:
+def _form_page(
+    session: Any,
+    actor: Any,
+    procedure: Procedure,
+    values: dict[str, str],
+    errors: dict[str, str],
+    message: str | None = None,
+    status_code: int = 200,
+) -> Template:
     points = dossiers.points_for_filing(session, actor)
     if not points:
         raise PermissionDenied("Bạn chưa được phân công tại điểm đại lý nào đã được duyệt")
     if not values.get("idempotency_key"):
         values = {**values, "idempotency_key": uuid.uuid4().hex}
-    return page("dossiers/new.html", status_code=status_code, actor=actor, procedure=procedure, points=points,
-                values=values, errors=errors, message=message)
+    return page(
+        "dossiers/new.html",
+        status_code=status_code,
+        actor=actor,
+        procedure=procedure,
+        points=points,
+        values=values,
+        errors=errors,
+        message=message,
+    )
 
 
 def _detail_context(session: Any, dossier: Any) -> dict[str, Any]:
@@ -71,14 +86,21 @@ class DossierController(Controller):
     @post("/dossiers/new/{code:str}", sync_to_thread=True)
     def file_dossier(self, request: Request[Any, Any, Any], code: FromPath[str], data: Form) -> Template | Redirect:
         actor = require_actor(request)
-        form = {k[len("form."):]: v for k, v in data.items() if k.startswith("form.")}
+        form = {k[len("form.") :]: v for k, v in data.items() if k.startswith("form.")}
         with open_session(partner_scope(request, actor)) as session:
             procedure = procedures.get_published(session, code)
             try:
                 point_id = uuid.UUID(data.get("agent_point_id", ""))
             except ValueError:
-                return _form_page(session, actor, procedure, data, {"agent_point_id": "Bắt buộc nhập"},
-                                  "Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu", 422)
+                return _form_page(
+                    session,
+                    actor,
+                    procedure,
+                    data,
+                    {"agent_point_id": "Bắt buộc nhập"},
+                    "Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu",
+                    422,
+                )
             request_ = dossiers.FilingRequest(
                 procedure_code=code,
                 agent_point_id=point_id,
@@ -97,8 +119,12 @@ class DossierController(Controller):
         actor = require_actor(request)
         with open_session(partner_scope(request, actor)) as session:
             dossier = dossiers.view_personal_data(session, actor, dossier_id)
-            return page("dossiers/receipt.html", actor=actor, base_url=str(request.base_url).rstrip("/"),
-                        **_detail_context(session, dossier))
+            return page(
+                "dossiers/receipt.html",
+                actor=actor,
+                base_url=str(request.base_url).rstrip("/"),
+                **_detail_context(session, dossier),
+            )
 
     @get("/dossiers/{dossier_id:uuid}", sync_to_thread=True)
     def dossier_detail(self, request: Request[Any, Any, Any], dossier_id: FromPath[uuid.UUID]) -> Template:

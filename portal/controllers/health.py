@@ -36,4 +36,6 @@ class HealthController(Controller):
     def healthz(self) -> Response[dict[str, Any]]:
         checks = {"database": _check_database(), "broker": _check_broker()}
         healthy = all(v == "ok" for v in checks.values())
-        return Response({"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503)
+        return Response(
+            {"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503
+        )

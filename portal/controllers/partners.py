@@ -30,9 +30,16 @@ class NetworkController(Controller):
     path = "/"
 
     # -- center -----------------------------------------------------------------
-    def _center_page(self, request: Request[Any, Any, Any], *, status_code: int = 200, message: str | None = None,
-                     errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                     invite_link: str | None = None) -> Template:
+    def _center_page(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        status_code: int = 200,
+        message: str | None = None,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+        invite_link: str | None = None,
+    ) -> Template:
         actor = require_actor(request)
         if not actor.has(Role.center_admin, Role.auditor):
             raise PermissionDenied("Trang này dành cho Trung tâm")
@@ -40,9 +47,19 @@ class NetworkController(Controller):
             all_partners = partners.list_partners(session)
             points = locations.list_points(session)
         names = {p.id: p.name for p in all_partners}
-        return page("center/network.html", status_code=status_code, actor=actor, partners=all_partners,
-                    points=points, partner_names=names, kinds=list(PartnerKind), message=message,
-                    errors=errors or {}, values=values or {}, invite_link=invite_link)
+        return page(
+            "center/network.html",
+            status_code=status_code,
+            actor=actor,
+            partners=all_partners,
+            points=points,
+            partner_names=names,
+            kinds=list(PartnerKind),
+            message=message,
+            errors=errors or {},
+            values=values or {},
+            invite_link=invite_link,
+        )
 
     @get("/center/network", sync_to_thread=True)
     def network(self, request: Request[Any, Any, Any]) -> Template:
@@ -54,17 +71,25 @@ class NetworkController(Controller):
         with open_session(network_scope(request, actor, "center onboards a partner")) as session:
             try:
                 _, _, token = partners.onboard(
-                    session, actor, code=data.get("code", ""), name=data.get("name", ""), kind=data.get("kind", ""),
-                    manager_email=data.get("manager_email", ""), manager_name=data.get("manager_name", ""))
+                    session,
+                    actor,
+                    code=data.get("code", ""),
+                    name=data.get("name", ""),
+                    kind=data.get("kind", ""),
+                    manager_email=data.get("manager_email", ""),
+                    manager_name=data.get("manager_name", ""),
+                )
             except DomainError as exc:
                 session.rollback()
-                return self._center_page(request, status_code=exc.status_code, message=exc.message,
-                                         errors=exc.field_errors, values=data)
+                return self._center_page(
+                    request, status_code=exc.status_code, message=exc.message, errors=exc.field_errors, values=data
+                )
         link = f"{str(request.base_url).rstrip('/')}/invitations/{token}"
         return self._center_page(request, status_code=201, invite_link=link)
 
-    def _center_action(self, request: Request[Any, Any, Any], reason: str,
-                       action: Callable[[Session, Actor], object]) -> Template:
+    def _center_action(
+        self, request: Request[Any, Any, Any], reason: str, action: Callable[[Session, Actor], object]
+    ) -> Template:
         actor = require_actor(request)
         with open_session(network_scope(request, actor, reason)) as session:
             try:
@@ -77,15 +102,16 @@ class NetworkController(Controller):
         return self._center_page(request)
 
     @post("/center/partners/{partner_id:uuid}/status", sync_to_thread=True)
-    def partner_status(self, request: Request[Any, Any, Any], partner_id: FromPath[uuid.UUID],
-                       data: Form) -> Template:
+    def partner_status(self, request: Request[Any, Any, Any], partner_id: FromPath[uuid.UUID], data: Form) -> Template:
         try:
             status = PartnerStatus(data.get("status", ""))
         except ValueError:
             return self._center_page(request, status_code=422, message="Giá trị không hợp lệ")
         return self._center_action(
-            request, "center changes a partner's status",
-            lambda session, actor: partners.set_status(session, actor, partner_id, status, data.get("reason", "")))
+            request,
+            "center changes a partner's status",
+            lambda session, actor: partners.set_status(session, actor, partner_id, status, data.get("reason", "")),
+        )
 
     @post("/center/points/{point_id:uuid}/status", sync_to_thread=True)
     def point_status(self, request: Request[Any, Any, Any], point_id: FromPath[uuid.UUID], data: Form) -> Template:
@@ -94,20 +120,36 @@ class NetworkController(Controller):
         except ValueError:
             return self._center_page(request, status_code=422, message="Giá trị không hợp lệ")
         return self._center_action(
-            request, "center approves or closes a point",
-            lambda session, actor: locations.set_status(session, actor, point_id, status, data.get("reason", "")))
+            request,
+            "center approves or closes a point",
+            lambda session, actor: locations.set_status(session, actor, point_id, status, data.get("reason", "")),
+        )
 
     # -- partner manager -------------------------------------------------------------
-    def _points_page(self, request: Request[Any, Any, Any], *, status_code: int = 200, message: str | None = None,
-                     errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Template:
+    def _points_page(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        status_code: int = 200,
+        message: str | None = None,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+    ) -> Template:
         actor = require_actor(request)
         scope = partner_scope(request, actor)
         if Role.partner_manager not in actor.roles_in(scope.partner_id):  # type: ignore[arg-type]
             raise PermissionDenied("Trang này dành cho quản lý đối tác")
         with open_session(scope) as session:
             points = locations.list_points(session)
-        return page("partner/points.html", status_code=status_code, actor=actor, points=points, message=message,
-                    errors=errors or {}, values=values or {})
+        return page(
+            "partner/points.html",
+            status_code=status_code,
+            actor=actor,
+            points=points,
+            message=message,
+            errors=errors or {},
+            values=values or {},
+        )
 
     @get("/partner/points", sync_to_thread=True)
     def points(self, request: Request[Any, Any, Any]) -> Template:
@@ -123,6 +165,7 @@ class NetworkController(Controller):
                 session.rollback()  # end the transaction before rendering opens another
                 if exc.status_code in (403, 404):
                     raise
-                return self._points_page(request, status_code=exc.status_code, message=exc.message,
-                                         errors=exc.field_errors, values=data)
+                return self._points_page(
+                    request, status_code=exc.status_code, message=exc.message, errors=exc.field_errors, values=data
+                )
         return self._points_page(request, status_code=201)

@@ -78,10 +78,18 @@ class PublicController(Controller):
             try:
                 dossier = dossiers.track(session, code, phone)
             except NotFound as exc:
-                return page("public/track.html", status_code=404, code=code, phone=phone, error=exc.message,
-                            dossier=None, actor=actor)
-            return page("public/track.html", code=code, phone="", error=None, actor=actor,
-                        **_tracked_context(session, dossier))
+                return page(
+                    "public/track.html",
+                    status_code=404,
+                    code=code,
+                    phone=phone,
+                    error=exc.message,
+                    dossier=None,
+                    actor=actor,
+                )
+            return page(
+                "public/track.html", code=code, phone="", error=None, actor=actor, **_tracked_context(session, dossier)
+            )
 
     @get("/rate/{code:str}", sync_to_thread=True)
     def rating_form(self, request: Request[Any, Any, Any], code: FromPath[str], token: FromQuery[str] = "") -> Template:
@@ -103,5 +111,6 @@ class PublicController(Controller):
                 done, errors, status, message = False, {}, 409, exc.message
             dossier = ratings.dossier_for_rating(session, code, token)
             context = _tracked_context(session, dossier)
-        return page("public/rate.html", status_code=status, token=token, errors=errors, done=done, message=message,
-                    **context)
+        return page(
+            "public/rate.html", status_code=status, token=token, errors=errors, done=done, message=message, **context
+        )

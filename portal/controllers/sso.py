@@ -59,18 +59,27 @@ def sso_links(request: Request[Any, Any, Any]) -> list[SsoLink]:
         return [SsoLink(sso.url_code(p), p.name) for p in sso.partners_with_sso(session)]
 
 
-def _login_page(request: Request[Any, Any, Any], *, error: str | None = None, status_code: int = 200,
-                next_path: str = "") -> Template:
-    return page("auth/login.html", status_code=status_code, error=error, email="", next=next_path, actor=None,
-                sso_partners=sso_links(request))
+def _login_page(
+    request: Request[Any, Any, Any], *, error: str | None = None, status_code: int = 200, next_path: str = ""
+) -> Template:
+    return page(
+        "auth/login.html",
+        status_code=status_code,
+        error=error,
+        email="",
+        next=next_path,
+        actor=None,
+        sso_partners=sso_links(request),
+    )
 
 
 def _refused(request: Request[Any, Any, Any], exc: DomainError) -> Template:
     return _login_page(request, error=exc.message, status_code=exc.status_code)
 
 
-def _audit_failure(request: Request[Any, Any, Any], partner_id: uuid.UUID | None, reason: str,
-                   detail: dict[str, Any] | None = None) -> None:
+def _audit_failure(
+    request: Request[Any, Any, Any], partner_id: uuid.UUID | None, reason: str, detail: dict[str, Any] | None = None
+) -> None:
     with open_session(_scope(request, "single sign-on records a refused attempt")) as session:
         partner = session.get(Partner, partner_id) if partner_id else None
         sso.record_sso_failure(session, partner, reason, detail=detail)
@@ -102,8 +111,12 @@ class SsoController(Controller):
         return _login_page(request, next_path=safe_next(next))
 
     @get("/{partner_code:str}", sync_to_thread=True)
-    def start(self, request: Request[Any, Any, Any], partner_code: FromPath[str],
-              next: FromQuery[str] = "") -> Template | Redirect:  # noqa: A002
+    def start(
+        self,
+        request: Request[Any, Any, Any],
+        partner_code: FromPath[str],
+        next: FromQuery[str] = "",  # noqa: A002
+    ) -> Template | Redirect:
         # Pages are rendered after the session is closed (SQLite: one writer at a time).
         with open_session(_scope(request, "single sign-on looks up the partner's identity provider")) as session:
             partner = sso.partner_by_url_code(session, partner_code)
@@ -117,21 +130,28 @@ class SsoController(Controller):
                 code = sso.url_code(partner)
         if refusal is not None:
             return _refused(request, refusal)
-        client = OidcClient(issuer=settings.issuer, client_id=settings.client_id,
-                            client_secret=settings.client_secret, redirect_uri=redirect_uri(code))
+        client = OidcClient(
+            issuer=settings.issuer,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            redirect_uri=redirect_uri(code),
+        )
         try:
             started = client.authorization_request()
         except SsoFailed as exc:
             _audit_failure(request, settings.partner_id, exc.reason, exc.detail)
             return _refused(request, exc)
-        _keep_flow(request, {
-            "partner": code,
-            "state": started.state,
-            "nonce": started.nonce,
-            "code_verifier": started.code_verifier,
-            "started_at": int(time.time()),
-            "next": safe_next(next),
-        })
+        _keep_flow(
+            request,
+            {
+                "partner": code,
+                "state": started.state,
+                "nonce": started.nonce,
+                "code_verifier": started.code_verifier,
+                "started_at": int(time.time()),
+                "next": safe_next(next),
+            },
+        )
         return Redirect(started.url)
 
     @get("/{partner_code:str}/callback", sync_to_thread=True)
@@ -154,14 +174,22 @@ class SsoController(Controller):
             else:
                 partner_id, url_code = partner.id, sso.url_code(partner)
                 fresh = flow is not None and time.time() - float(flow.get("started_at", 0)) < FLOW_LIFETIME_SECONDS
-                if (flow is None or not fresh or flow.get("partner") != url_code
-                        or not hmac.compare_digest(str(flow.get("state", "")), returned_state)):
+                if (
+                    flow is None
+                    or not fresh
+                    or flow.get("partner") != url_code
+                    or not hmac.compare_digest(str(flow.get("state", "")), returned_state)
+                ):
                     problem = "missing" if flow is None else ("stale" if not fresh else "mismatch")
                     sso.record_sso_failure(session, partner, "state_mismatch", detail={"flow": problem})
                     refusal = SsoFailed("state_mismatch", MSG_BAD_STATE, status_code=400)
                 elif error:
-                    sso.record_sso_failure(session, partner, "idp_error",
-                                           detail={"error": error[:100], "description": error_description[:200]})
+                    sso.record_sso_failure(
+                        session,
+                        partner,
+                        "idp_error",
+                        detail={"error": error[:100], "description": error_description[:200]},
+                    )
                     refusal = SsoFailed("idp_error", MSG_IDP_DENIED)
                 else:
                     try:
@@ -173,19 +201,30 @@ class SsoController(Controller):
         assert flow is not None
 
         # No database transaction is held while talking to the identity provider.
-        client = OidcClient(issuer=settings.issuer, client_id=settings.client_id,
-                            client_secret=settings.client_secret, redirect_uri=redirect_uri(url_code))
+        client = OidcClient(
+            issuer=settings.issuer,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            redirect_uri=redirect_uri(url_code),
+        )
         try:
-            identity = client.complete(code=code, code_verifier=str(flow["code_verifier"]),
-                                       nonce=str(flow["nonce"]), returned_issuer=iss)
+            identity = client.complete(
+                code=code, code_verifier=str(flow["code_verifier"]), nonce=str(flow["nonce"]), returned_issuer=iss
+            )
         except SsoFailed as exc:
             _audit_failure(request, partner_id, exc.reason, exc.detail)
             return _refused(request, exc)
 
         with open_session(_scope(request, "single sign-on matches the identity to an account")) as session:
             try:
-                actor = sso.sign_in_with_sso(session, partner_id, issuer=identity.issuer, subject=identity.subject,
-                                             email=identity.email, email_verified=identity.email_verified)
+                actor = sso.sign_in_with_sso(
+                    session,
+                    partner_id,
+                    issuer=identity.issuer,
+                    subject=identity.subject,
+                    email=identity.email,
+                    email_verified=identity.email_verified,
+                )
             except DomainError as exc:
                 refusal = exc
         if refusal is not None:

@@ -30,7 +30,9 @@ _LOCK_KEY = 727_001  # pg_advisory_xact_lock key serialising appends
 class AuditEvent(Base):
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[uuid.UUID | None]
     actor_label: Mapped[str] = mapped_column(String(200))

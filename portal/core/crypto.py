@@ -47,7 +47,7 @@ def encrypt(plaintext: str) -> str:
 def decrypt(token: str) -> str:
     if not token.startswith(_PREFIX):
         raise ValueError("not an encrypted value")
-    raw = base64.urlsafe_b64decode(token[len(_PREFIX):].encode())
+    raw = base64.urlsafe_b64decode(token[len(_PREFIX) :].encode())
     return _aead().decrypt(raw[:12], raw[12:], None).decode()
 
 

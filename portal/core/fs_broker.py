@@ -25,7 +25,7 @@ ALIAS = "portalfs"
 
 class Channel(filesystem.Channel):
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
-        name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         staging = os.path.join(os.path.dirname(os.path.abspath(self.data_folder_out)), "staging")
         os.makedirs(staging, exist_ok=True)
         temporary = os.path.join(staging, name)

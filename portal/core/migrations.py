@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from alembic import command
 from portal.core.db import make_engine
 from portal.core.settings import Settings, SettingsError, get_settings
 
@@ -84,13 +84,17 @@ def check_app_role(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(text(
-                "SELECT r.rolsuper, r.rolbypassrls, "
-                "EXISTS (SELECT 1 FROM pg_tables WHERE tableowner = current_user AND tablename = 'dossiers') "
-                "FROM pg_roles r WHERE r.rolname = current_user")).one()
+            row = conn.execute(
+                text(
+                    "SELECT r.rolsuper, r.rolbypassrls, "
+                    "EXISTS (SELECT 1 FROM pg_tables WHERE tableowner = current_user AND tablename = 'dossiers') "
+                    "FROM pg_roles r WHERE r.rolname = current_user"
+                )
+            ).one()
     finally:
         engine.dispose()
     if any(row):
         raise SettingsError(
             "DATABASE_URL connects as a role that bypasses row-level security (superuser, BYPASSRLS or the "
-            "tables' owner); connect the portal as its own role and give the owner's URL in DATABASE_MIGRATION_URL")
+            "tables' owner); connect the portal as its own role and give the owner's URL in DATABASE_MIGRATION_URL"
+        )

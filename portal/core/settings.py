@@ -113,12 +113,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     database_url = required("DATABASE_URL", f"sqlite:///{var_dir / 'portal.db'}")
     if database_url.startswith("postgresql://"):
         # One driver everywhere: psycopg 3.
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     if not (database_url.startswith("sqlite") or database_url.startswith("postgresql+psycopg")):
         errors.append("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
     migration_url = env.get("DATABASE_MIGRATION_URL") or database_url
     if migration_url.startswith("postgresql://"):
-        migration_url = "postgresql+psycopg://" + migration_url[len("postgresql://"):]
+        migration_url = "postgresql+psycopg://" + migration_url[len("postgresql://") :]
 
     broker_url = required("CELERY_BROKER_URL", "filesystem://")
     if production and broker_url.startswith("filesystem"):

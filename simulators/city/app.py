@@ -94,7 +94,9 @@ async def _json_body(request: Request, *, allow_empty: bool = False) -> Any:
 async def _optional_object(request: Request) -> dict[str, Any]:
     body = await _json_body(request, allow_empty=True)
     if not isinstance(body, dict):
-        raise ApiError(422, {"error": "invalid_body", "message": "the request body must be a JSON object", "field": None})
+        raise ApiError(
+            422, {"error": "invalid_body", "message": "the request body must be a JSON object", "field": None}
+        )
     return body
 
 
@@ -214,7 +216,9 @@ async def submit_dossier(request: Request) -> Response[Any]:
     if not key:
         raise _error(400, "missing_idempotency_key", "the Idempotency-Key header is required")
     if len(key) > MAX_IDEMPOTENCY_KEY:
-        raise _error(400, "invalid_idempotency_key", f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters")
+        raise _error(
+            400, "invalid_idempotency_key", f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters"
+        )
     payload = await _json_body(request)
 
     record = sim.lookup_replay(client_id, key, payload)
@@ -335,7 +339,9 @@ async def expire_tokens(request: Request) -> dict[str, Any]:
     body = await _optional_object(request)
     token = body.get("access_token")
     if token is not None and not isinstance(token, str):
-        raise ApiError(422, {"error": "invalid_type", "message": "access_token must be a string", "field": "access_token"})
+        raise ApiError(
+            422, {"error": "invalid_type", "message": "access_token must be a string", "field": "access_token"}
+        )
     return {"expired": _sim(request).expire_tokens(token)}
 
 

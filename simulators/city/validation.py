@@ -92,7 +92,11 @@ def validate_submission(body: Any) -> dict[str, Any]:
     code = _text(body, "MaTTHC", required=True, max_len=MAX_CODE)
     procedure = BY_CODE.get(code or "")
     if procedure is None:
-        raise ValidationFailed("unknown_procedure", f"MaTTHC {code!r} is not in the procedure catalogue (see GET /api/v1/procedures)", "MaTTHC")
+        raise ValidationFailed(
+            "unknown_procedure",
+            f"MaTTHC {code!r} is not in the procedure catalogue (see GET /api/v1/procedures)",
+            "MaTTHC",
+        )
     cleaned["MaTTHC"] = procedure.code
     cleaned["TenTTHC"] = _text(body, "TenTTHC", required=False) or procedure.name
     cleaned["ChuHoSo"] = _text(body, "ChuHoSo", required=True, max_len=200)

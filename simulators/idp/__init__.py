@@ -8,7 +8,7 @@ from .config import ClientConfig, ConfigError, IdpConfig, TenantConfig, UserConf
 __all__ = ["ClientConfig", "ConfigError", "IdpConfig", "TenantConfig", "UserConfig", "create_app"]
 
 
-def create_app(config: IdpConfig | None = None):  # noqa: ANN201 - re-exported lazily
+def create_app(config: IdpConfig | None = None):
     """Build the simulator app (see :func:`simulators.idp.app.create_app`)."""
     from .app import create_app as _create_app
 

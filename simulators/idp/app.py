@@ -78,9 +78,7 @@ def _html(body: str, status_code: int = 200) -> Response[str]:
 
 def _found(location: str) -> Response[str]:
     # Built by hand so the (already encoded) URI is sent exactly as composed.
-    return Response(
-        content="", status_code=302, media_type="text/plain", headers={"Location": location, **_NO_STORE}
-    )
+    return Response(content="", status_code=302, media_type="text/plain", headers={"Location": location, **_NO_STORE})
 
 
 def _single_values(items: Iterable[tuple[str, Any]]) -> tuple[dict[str, str], frozenset[str]]:
@@ -299,7 +297,7 @@ async def healthz(request: Request) -> Response[Any]:
 async def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except Exception as exc:  # noqa: BLE001 - any decoding problem is a client error
+    except Exception as exc:
         raise ControlError(f"the body must be a JSON object: {exc}") from exc
     if not isinstance(body, dict):
         raise ControlError("the body must be a JSON object")

@@ -212,9 +212,7 @@ def parse_tenants(document: Any) -> dict[str, TenantConfig]:
                     client_id=_require_str(raw, "client_id", where),
                     client_secret=_require_str(raw, "client_secret", where),
                     redirect_uris=_str_list(raw, "redirect_uris", where, required=True),
-                    post_logout_redirect_uris=_str_list(
-                        raw, "post_logout_redirect_uris", where, required=False
-                    ),
+                    post_logout_redirect_uris=_str_list(raw, "post_logout_redirect_uris", where, required=False),
                 )
             )
         users = [parse_user(raw, f"tenant {name!r} user #{i}") for i, raw in enumerate(raw_users)]
@@ -224,9 +222,7 @@ def parse_tenants(document: Any) -> dict[str, TenantConfig]:
         display_name = body.get("display_name", "")
         if not isinstance(display_name, str):
             raise ConfigError(f"tenant {name!r}: 'display_name' must be a string")
-        tenants[name] = TenantConfig(
-            name=name, clients=tuple(clients), users=tuple(users), display_name=display_name
-        )
+        tenants[name] = TenantConfig(name=name, clients=tuple(clients), users=tuple(users), display_name=display_name)
     return tenants
 
 

@@ -177,9 +177,7 @@ class AuthorizationRequest:
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
             raise AuthorizeFatalError("The sign-in form was tampered with or is corrupt.") from exc
-        if not isinstance(data, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-        ):
+        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
             raise AuthorizeFatalError("The sign-in form was tampered with or is corrupt.")
         return data
 
@@ -345,9 +343,7 @@ class Simulator:
         if not redirect_uri or "redirect_uri" in duplicated:
             raise AuthorizeFatalError("The request has no redirect_uri (or more than one).")
         if redirect_uri not in client.redirect_uris:
-            raise AuthorizeFatalError(
-                "The redirect_uri does not match any URI registered for this client."
-            )
+            raise AuthorizeFatalError("The redirect_uri does not match any URI registered for this client.")
 
         state = params.get("state")
 
@@ -426,9 +422,7 @@ class Simulator:
 
     # ------------------------------------------------------------------ token endpoint
 
-    def authenticate_client(
-        self, tenant: str, form: Mapping[str, str], authorization: str | None
-    ) -> ClientConfig:
+    def authenticate_client(self, tenant: str, form: Mapping[str, str], authorization: str | None) -> ClientConfig:
         """client_secret_basic or client_secret_post (RFC 6749 §2.3.1)."""
         tenant_cfg = self.config.tenants[tenant]
         basic = authorization is not None and authorization[:6].lower() == "basic "
@@ -451,15 +445,11 @@ class Simulator:
         else:
             raise OAuthError("invalid_client", "client authentication is required", 401)
         client = tenant_cfg.client(client_id)
-        if client is None or not hmac.compare_digest(
-            client.client_secret.encode(), secret.encode()
-        ):
+        if client is None or not hmac.compare_digest(client.client_secret.encode(), secret.encode()):
             raise OAuthError("invalid_client", "client authentication failed", 401)
         return client
 
-    def exchange_code(
-        self, tenant: str, form: Mapping[str, str], authorization: str | None
-    ) -> dict[str, Any]:
+    def exchange_code(self, tenant: str, form: Mapping[str, str], authorization: str | None) -> dict[str, Any]:
         """The authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.6)."""
         grant_type = form.get("grant_type")
         if not grant_type:
@@ -490,9 +480,7 @@ class Simulator:
         verifier = form.get("code_verifier")
         if not verifier:
             raise OAuthError("invalid_grant", "code_verifier is required (PKCE)")
-        if not _CODE_VERIFIER.match(verifier) or not hmac.compare_digest(
-            s256(verifier), code.code_challenge
-        ):
+        if not _CODE_VERIFIER.match(verifier) or not hmac.compare_digest(s256(verifier), code.code_challenge):
             raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
         user = self.user_by_sub(tenant, code.sub)
         if user is None:

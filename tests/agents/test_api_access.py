@@ -34,7 +34,10 @@ def world():
     a, b = create_partner(), create_partner()
     point_a, point_b = create_point(a), create_point(b)
     return {
-        "a": a, "b": b, "point_a": point_a, "point_b": point_b,
+        "a": a,
+        "b": b,
+        "point_a": point_a,
+        "point_b": point_b,
         "manager": create_person((Role.partner_manager, a, None)),
         "manager_b": create_person((Role.partner_manager, b, None)),
         "staff": create_staff(point_a, a),
@@ -50,8 +53,12 @@ def _in_a(world, actor=None):
 
 
 def _register(world, actor=None, **overrides):
-    kwargs = {"name": "Core banking", "scopes": ["dossiers:write", "dossiers:read"],
-              "agent_point_id": world["point_a"].id, **overrides}
+    kwargs = {
+        "name": "Core banking",
+        "scopes": ["dossiers:write", "dossiers:read"],
+        "agent_point_id": world["point_a"].id,
+        **overrides,
+    }
     actor = actor or world["manager"]
     with _in_a(world, actor) as session:
         return api_access.register_client(session, actor, **kwargs)
@@ -68,8 +75,11 @@ def _count(model) -> int:
 
 def _audit(action: str, object_id) -> list[AuditEvent]:
     with open_session(setup_scope()) as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action,
-                                                             AuditEvent.object_id == str(object_id))))
+        return list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action, AuditEvent.object_id == str(object_id))
+            )
+        )
 
 
 def test_a_manager_registers_a_client_and_the_record_holds_no_secret(world):
@@ -96,16 +106,18 @@ def test_staff_may_not_register_and_nothing_is_saved(world):
 
 def test_clients_are_managed_in_one_partners_scope(world):
     with open_session(setup_scope()) as session, pytest.raises(TenancyError):
-        api_access.register_client(session, world["admin"], name="x", scopes=["procedures:read"],
-                                   agent_point_id=None)
+        api_access.register_client(session, world["admin"], name="x", scopes=["procedures:read"], agent_point_id=None)
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"scopes": []}, "scopes"),
-    ({"scopes": ["dossiers:delete"]}, "scopes"),
-    ({"name": "  "}, "name"),
-    ({"agent_point_id": None}, "agent_point_id"),  # dossier scopes need a point
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"scopes": []}, "scopes"),
+        ({"scopes": ["dossiers:delete"]}, "scopes"),
+        ({"name": "  "}, "name"),
+        ({"agent_point_id": None}, "agent_point_id"),  # dossier scopes need a point
+    ],
+)
 def test_invalid_registrations_are_refused_with_the_field_named(world, overrides, field):
     with pytest.raises(ValidationFailed) as error:
         _register(world, **overrides)
@@ -167,8 +179,10 @@ def test_revoking_needs_a_reason_and_ends_the_tokens(world):
         assert session.get(ApiClient, client.id).status is ApiClientStatus.active
         api_access.revoke_client(session, world["manager"], client.client_id, "Ngừng hợp tác")
     with open_session(setup_scope()) as session:
-        assert all(t.expires_at <= utcnow() for t in session.scalars(
-            select(ApiToken).where(ApiToken.api_client_id == client.id)))
+        assert all(
+            t.expires_at <= utcnow()
+            for t in session.scalars(select(ApiToken).where(ApiToken.api_client_id == client.id))
+        )
     with _lookup() as session, pytest.raises(AuthenticationFailed):
         api_access.actor_for_token(session, token)
     with _in_a(world) as session, pytest.raises(Conflict):

@@ -14,8 +14,15 @@ from portal.core.db import get_engine, open_session
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.tenancy import Scope
 from tests.factories import (
+    BIRTH_FORM,
+    citizen,
     create_counter,
-    BIRTH_FORM, citizen, create_partner, create_person, create_point, create_staff, file_birth_registration, reload_dossier,
+    create_partner,
+    create_person,
+    create_point,
+    create_staff,
+    file_birth_registration,
+    reload_dossier,
 )
 
 
@@ -26,10 +33,17 @@ def counter():
 
 def _file(actor, point, *, key=None, procedure="1.001193", form=None, **citizen_fields):
     with open_session(actor.partner_scope(actor.partner_ids[0])) as session:
-        return dossiers.file_dossier(session, actor, dossiers.FilingRequest(
-            procedure_code=procedure, agent_point_id=point.id, idempotency_key=key or uuid.uuid4().hex,
-            citizen=citizen(**citizen_fields), form=dict(BIRTH_FORM) if form is None else form,
-        ))
+        return dossiers.file_dossier(
+            session,
+            actor,
+            dossiers.FilingRequest(
+                procedure_code=procedure,
+                agent_point_id=point.id,
+                idempotency_key=key or uuid.uuid4().hex,
+                citizen=citizen(**citizen_fields),
+                form=dict(BIRTH_FORM) if form is None else form,
+            ),
+        )
 
 
 def _count_dossiers(partner_id) -> int:
@@ -38,7 +52,7 @@ def _count_dossiers(partner_id) -> int:
 
 
 def test_a_valid_filing_is_saved_queued_for_the_city_with_its_history_and_audit(counter):
-    partner, point, staff = counter
+    _partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
     stored = reload_dossier(dossier.id)
     assert stored.state is DossierState.queued
@@ -47,19 +61,22 @@ def test_a_valid_filing_is_saved_queued_for_the_city_with_its_history_and_audit(
     assert [e.state for e in stored.events] == ["queued"]
     assert stored.events[0].actor == staff.label
     with open_session(Scope.network("t", actor_label="t")) as session:
-        entry = session.scalar(select(AuditEvent).where(AuditEvent.action == "dossier.filed",
-                                                        AuditEvent.object_id == str(dossier.id)))
+        entry = session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "dossier.filed", AuditEvent.object_id == str(dossier.id))
+        )
     assert entry is not None and entry.actor_id == staff.account_id
 
 
 def test_citizen_identifiers_are_encrypted_at_rest_and_found_by_blind_index(counter):
-    partner, point, staff = counter
+    _partner, point, staff = counter
     dossier = file_birth_registration(staff, point, owner_id_number="079203004567", owner_phone="0987 654 321")
     with get_engine().begin() as conn:  # raw read of what is stored, past the ORM
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT set_config('app.all_partners', 'on', true)"))
-        raw = conn.execute(text("SELECT owner_id_number, owner_phone FROM dossiers WHERE tracking_code = :c"),
-                           {"c": dossier.tracking_code}).one()
+        raw = conn.execute(
+            text("SELECT owner_id_number, owner_phone FROM dossiers WHERE tracking_code = :c"),
+            {"c": dossier.tracking_code},
+        ).one()
     assert "079203004567" not in raw[0] and raw[0].startswith("v1:")
     assert "0987654321" not in raw[1]
     with open_session(Scope.network("t", actor_label="t")) as session:
@@ -71,8 +88,14 @@ def test_every_bad_field_is_reported_at_once_and_nothing_is_saved(counter):
     partner, point, staff = counter
     before = _count_dossiers(partner.id)
     with pytest.raises(ValidationFailed) as error:
-        _file(staff, point, owner_id_number="12345", owner_full_name="", owner_phone="abc",
-              form={**BIRTH_FORM, "child_sex": "Khác", "child_full_name": ""})
+        _file(
+            staff,
+            point,
+            owner_id_number="12345",
+            owner_full_name="",
+            owner_phone="abc",
+            form={**BIRTH_FORM, "child_sex": "Khác", "child_full_name": ""},
+        )
     assert error.value.field_errors == {
         "owner_full_name": "Bắt buộc nhập",
         "owner_id_number": "Số CCCD phải gồm đúng 12 chữ số",
@@ -84,24 +107,30 @@ def test_every_bad_field_is_reported_at_once_and_nothing_is_saved(counter):
 
 
 def test_an_unknown_procedure_is_a_field_error(counter):
-    partner, point, staff = counter
+    _partner, point, staff = counter
     with pytest.raises(ValidationFailed) as error:
         _file(staff, point, procedure="9.999999")
     assert "procedure_code" in error.value.field_errors
 
 
 def test_a_proxy_needs_identity_phone_and_authorisation(counter):
-    partner, point, staff = counter
+    _partner, point, staff = counter
     with pytest.raises(ValidationFailed) as error:
         _file(staff, point, proxy_full_name="Lê Văn Bình")
     assert set(error.value.field_errors) == {"proxy_id_number", "proxy_phone", "proxy_authorisation"}
-    filed = _file(staff, point, proxy_full_name="Lê Văn Bình", proxy_id_number="001080000001",
-                  proxy_phone="0901234567", proxy_authorisation="GUQ 12/2026 ngày 20/11/2026")
+    filed = _file(
+        staff,
+        point,
+        proxy_full_name="Lê Văn Bình",
+        proxy_id_number="001080000001",
+        proxy_phone="0901234567",
+        proxy_authorisation="GUQ 12/2026 ngày 20/11/2026",
+    )
     assert reload_dossier(filed.dossier.id).proxy_id_number == "001080000001"
 
 
 def test_the_same_idempotency_key_never_files_twice(counter):
-    partner, point, staff = counter
+    _partner, point, staff = counter
     key = uuid.uuid4().hex
     first = _file(staff, point, key=key)
     second = _file(staff, point, key=key)
@@ -110,7 +139,7 @@ def test_the_same_idempotency_key_never_files_twice(counter):
 
 
 def test_staff_cannot_file_at_a_point_they_are_not_assigned_to(counter):
-    partner, point, staff = counter
+    partner, _point, staff = counter
     other_point = create_point(partner)
     with pytest.raises(PermissionDenied):
         _file(staff, other_point)
@@ -125,7 +154,7 @@ def test_a_point_awaiting_approval_cannot_file(counter):
 
 
 def test_another_partners_point_does_not_exist_for_this_staff(counter):
-    partner, point, staff = counter
+    _partner, _point, staff = counter
     other = create_partner()
     foreign_point = create_point(other)
     with pytest.raises(NotFound):
@@ -133,7 +162,7 @@ def test_another_partners_point_does_not_exist_for_this_staff(counter):
 
 
 def test_staff_see_their_points_dossiers_and_the_manager_sees_the_partners(counter):
-    partner, point, staff = counter
+    partner, _point, staff = counter
     second_point = create_point(partner)
     colleague = create_staff(second_point, partner)
     theirs = file_birth_registration(colleague, second_point)

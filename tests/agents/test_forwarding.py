@@ -1,7 +1,7 @@
 """Forwarding dossiers to the city one-stop system, over real HTTP to its simulator."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,8 @@ from portal.core.db import open_session
 from portal.core.tenancy import Scope
 from tests.factories import (
     create_counter,
-    file_birth_registration, reload_dossier,
+    file_birth_registration,
+    reload_dossier,
     setup_scope,
 )
 
@@ -52,7 +53,8 @@ def test_a_queued_dossier_is_filed_once_and_gets_the_citys_code_and_due_date(cou
 
 
 def test_while_the_city_is_down_the_dossier_waits_queued_and_goes_through_when_it_returns(
-        counter, city, city_simulator):
+    counter, city, city_simulator
+):
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
     city_simulator.configure(down=True)
@@ -83,15 +85,38 @@ def test_a_refusal_by_the_city_is_final_and_its_reason_is_kept(counter, city, ci
     with open_session(setup_scope()) as session:
         # A procedure the portal publishes but the city's catalogue does not know.
         if session.query(Procedure).filter_by(code="9.000001").first() is None:
-            session.add(Procedure(code="9.000001", name="Thủ tục thử nghiệm", field_code="X", field_name="X",
-                                  handled_by="X", processing_days=1, fee_vnd=0, required_documents=[],
-                                  form_schema={"type": "object", "properties": {}, "required": []}))
+            session.add(
+                Procedure(
+                    code="9.000001",
+                    name="Thủ tục thử nghiệm",
+                    field_code="X",
+                    field_name="X",
+                    handled_by="X",
+                    processing_days=1,
+                    fee_vnd=0,
+                    required_documents=[],
+                    form_schema={"type": "object", "properties": {}, "required": []},
+                )
+            )
             session.commit()
     with open_session(staff.partner_scope(partner.id)) as session:
-        dossier = dossiers.file_dossier(session, staff, dossiers.FilingRequest(
-            "9.000001", point.id, uuid.uuid4().hex,
-            {"owner_full_name": "Lê Thị Cúc", "owner_id_number": "001190000002", "owner_birth_date": "1985-05-05",
-             "owner_phone": "0988000111", "owner_address": "3 Lý Thái Tổ"}, {})).dossier
+        dossier = dossiers.file_dossier(
+            session,
+            staff,
+            dossiers.FilingRequest(
+                "9.000001",
+                point.id,
+                uuid.uuid4().hex,
+                {
+                    "owner_full_name": "Lê Thị Cúc",
+                    "owner_id_number": "001190000002",
+                    "owner_birth_date": "1985-05-05",
+                    "owner_phone": "0988000111",
+                    "owner_address": "3 Lý Thái Tổ",
+                },
+                {},
+            ),
+        ).dossier
     outcome = dossiers.forward_dossier(dossier.id, partner.id, city)
     assert outcome.kind == "rejected"
     stored = reload_dossier(dossier.id)
@@ -116,8 +141,11 @@ def test_polling_the_city_records_its_status_history_once(counter, city, city_si
 
 def _update(code, status, seq, *, event_id=None, minutes=0):
     return dossiers.CityUpdate(
-        event_id=event_id or uuid.uuid4().hex, seq=seq, status=status,
-        occurred_at=datetime.now(timezone.utc) + timedelta(minutes=minutes), city_dossier_code=code,
+        event_id=event_id or uuid.uuid4().hex,
+        seq=seq,
+        status=status,
+        occurred_at=datetime.now(UTC) + timedelta(minutes=minutes),
+        city_dossier_code=code,
     )
 
 
@@ -141,6 +169,5 @@ def test_duplicate_and_late_status_reports_never_move_a_dossier_backwards(counte
 def test_a_report_for_an_unknown_dossier_is_refused(city):
     from portal.core.errors import NotFound
 
-    with open_session(Scope.network("test", actor_label="city system")) as session:
-        with pytest.raises(NotFound):
-            dossiers.apply_city_update(session, _update("H01.22-000000-000000", 2, 1))
+    with open_session(Scope.network("test", actor_label="city system")) as session, pytest.raises(NotFound):
+        dossiers.apply_city_update(session, _update("H01.22-000000-000000", 2, 1))

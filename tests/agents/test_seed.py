@@ -16,8 +16,9 @@ def _counts() -> tuple[int, int, int]:
         codes = [p[0] for p in PARTNERS]
         partners = session.scalar(select(func.count()).select_from(Partner).where(Partner.code.in_(codes)))
         procedures = session.scalar(select(func.count()).select_from(Procedure))
-        dossiers = session.scalar(select(func.count()).select_from(Dossier).where(
-            Dossier.idempotency_key.like("demo-seed-%")))
+        dossiers = session.scalar(
+            select(func.count()).select_from(Dossier).where(Dossier.idempotency_key.like("demo-seed-%"))
+        )
     return partners, procedures, dossiers
 
 

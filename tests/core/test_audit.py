@@ -36,12 +36,10 @@ def test_every_entry_links_to_the_one_before_and_the_chain_verifies():
 
 def test_the_application_cannot_rewrite_or_delete_entries():
     seq = _append("test.protected")
-    with get_engine().begin() as conn:
-        with pytest.raises(DBAPIError):
-            conn.execute(text("UPDATE audit_events SET action = 'x' WHERE seq = :s"), {"s": seq})
-    with get_engine().begin() as conn:
-        with pytest.raises(DBAPIError):
-            conn.execute(text("DELETE FROM audit_events WHERE seq = :s"), {"s": seq})
+    with get_engine().begin() as conn, pytest.raises(DBAPIError):
+        conn.execute(text("UPDATE audit_events SET action = 'x' WHERE seq = :s"), {"s": seq})
+    with get_engine().begin() as conn, pytest.raises(DBAPIError):
+        conn.execute(text("DELETE FROM audit_events WHERE seq = :s"), {"s": seq})
 
 
 def _owner_engine(settings):
@@ -53,11 +51,17 @@ def test_an_altered_entry_is_found_by_the_page_and_the_command(settings, is_post
     seq = _append("test.to_be_altered")
     _append("test.after")
     owner = _owner_engine(settings)
-    trigger_off = ("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update" if is_postgres
-                   else "DROP TRIGGER audit_events_no_update")
-    trigger_on = ("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update" if is_postgres else
-                  "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-                  "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END")
+    trigger_off = (
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update"
+        if is_postgres
+        else "DROP TRIGGER audit_events_no_update"
+    )
+    trigger_on = (
+        "ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update"
+        if is_postgres
+        else "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+    )
     with owner.begin() as conn:
         original = conn.execute(text("SELECT object_id FROM audit_events WHERE seq = :s"), {"s": seq}).scalar()
         conn.execute(text(trigger_off))

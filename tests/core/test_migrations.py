@@ -4,7 +4,6 @@ import re
 import uuid
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,6 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import agents.models  # noqa: F401
+from alembic import command
 from portal.core.db import make_engine, metadata
 from portal.core.migrations import ALEMBIC_DIR, alembic_config
 
@@ -67,8 +67,10 @@ def test_upgrade_downgrade_upgrade_round_trip(scratch_database, monkeypatch):
         command.upgrade(config, "head")
         engine = make_engine(scratch_database)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == \
-                sorted(p.stem for p in VERSIONS.glob("*.py"))[-1][:4]
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == sorted(p.stem for p in VERSIONS.glob("*.py"))[-1][:4]
+            )
         engine.dispose()
     finally:
         settings_module.get_settings.cache_clear()

@@ -16,17 +16,30 @@ def test_production_names_every_missing_setting():
     with pytest.raises(SettingsError) as error:
         load_settings({"PORTAL_ENV": "production"})
     message = str(error.value)
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "PORTAL_SECRET_KEY", "PORTAL_DATA_KEY", "CITY_API_URL",
-                 "CITY_CLIENT_SECRET", "CITY_WEBHOOK_SECRET"):
+    for name in (
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "PORTAL_SECRET_KEY",
+        "PORTAL_DATA_KEY",
+        "CITY_API_URL",
+        "CITY_CLIENT_SECRET",
+        "CITY_WEBHOOK_SECRET",
+    ):
         assert name in message
 
 
 def test_production_refuses_the_demo_broker_and_a_short_secret():
     env = {
-        "PORTAL_ENV": "production", "DATABASE_URL": "postgresql://app@db/portal", "CELERY_BROKER_URL": "filesystem://",
-        "PORTAL_SECRET_KEY": "short", "PORTAL_DATA_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "PORTAL_PUBLIC_URL": "https://portal", "CITY_API_URL": "https://city", "CITY_CLIENT_ID": "x",
-        "CITY_CLIENT_SECRET": "y", "CITY_WEBHOOK_SECRET": "z",
+        "PORTAL_ENV": "production",
+        "DATABASE_URL": "postgresql://app@db/portal",
+        "CELERY_BROKER_URL": "filesystem://",
+        "PORTAL_SECRET_KEY": "short",
+        "PORTAL_DATA_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "PORTAL_PUBLIC_URL": "https://portal",
+        "CITY_API_URL": "https://city",
+        "CITY_CLIENT_ID": "x",
+        "CITY_CLIENT_SECRET": "y",
+        "CITY_WEBHOOK_SECRET": "z",
     }
     with pytest.raises(SettingsError) as error:
         load_settings(env)
@@ -36,11 +49,16 @@ def test_production_refuses_the_demo_broker_and_a_short_secret():
 
 def test_a_complete_production_environment_loads():
     env = {
-        "PORTAL_ENV": "production", "DATABASE_URL": "postgresql://app@db/portal",
-        "CELERY_BROKER_URL": "redis://cache:6379/0", "PORTAL_SECRET_KEY": "s" * 40,
+        "PORTAL_ENV": "production",
+        "DATABASE_URL": "postgresql://app@db/portal",
+        "CELERY_BROKER_URL": "redis://cache:6379/0",
+        "PORTAL_SECRET_KEY": "s" * 40,
         "PORTAL_DATA_KEY": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=",
-        "PORTAL_PUBLIC_URL": "https://portal", "CITY_API_URL": "https://city", "CITY_CLIENT_ID": "x",
-        "CITY_CLIENT_SECRET": "y", "CITY_WEBHOOK_SECRET": "z",
+        "PORTAL_PUBLIC_URL": "https://portal",
+        "CITY_API_URL": "https://city",
+        "CITY_CLIENT_ID": "x",
+        "CITY_CLIENT_SECRET": "y",
+        "CITY_WEBHOOK_SECRET": "z",
     }
     settings = load_settings(env)
     assert settings.is_production

@@ -48,8 +48,11 @@ def test_another_partners_row_is_invisible_even_by_primary_key(two_partners):
 
 def test_writing_into_another_partner_from_a_partner_scope_is_refused(two_partners):
     with open_session(Scope.partner(two_partners["a"].id, actor_label="t")) as session:
-        session.add(AgentPoint(partner_id=two_partners["b"].id, code="X", name="X", address="X", ward="X",
-                               latitude=0, longitude=0))
+        session.add(
+            AgentPoint(
+                partner_id=two_partners["b"].id, code="X", name="X", address="X", ward="X", latitude=0, longitude=0
+            )
+        )
         with pytest.raises(TenancyError):
             session.flush()
 
@@ -74,8 +77,10 @@ def test_row_level_security_stops_sql_that_bypasses_the_orm_filter(two_partners,
         assert partner_ids == {two_partners["a"].id}
         with pytest.raises(Exception, match="row-level security"):
             session.execute(
-                text("INSERT INTO ratings (id, partner_id, dossier_id, agent_point_id, stars, comment, created_at, "
-                     "updated_at) VALUES (gen_random_uuid(), :p, :d, :pt, 5, '', now(), now())"),
+                text(
+                    "INSERT INTO ratings (id, partner_id, dossier_id, agent_point_id, stars, comment, created_at, "
+                    "updated_at) VALUES (gen_random_uuid(), :p, :d, :pt, 5, '', now(), now())"
+                ),
                 {"p": two_partners["b"].id, "d": two_partners["dossier_b"].id, "pt": two_partners["point_b"].id},
             )
     # And with no scope set at all, a plain connection of the app role sees nothing.

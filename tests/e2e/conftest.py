@@ -41,8 +41,9 @@ class RunningStack:
 
     def sign_in(self, client: httpx.Client, email: str, password: str) -> None:
         client.get("/login")
-        response = client.post("/login", data={"email": email, "password": password,
-                                               "_csrf_token": client.cookies["csrftoken"]})
+        response = client.post(
+            "/login", data={"email": email, "password": password, "_csrf_token": client.cookies["csrftoken"]}
+        )
         assert response.status_code in (302, 303), response.text
 
     def wait_for(self, predicate, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]
@@ -62,19 +63,21 @@ class RunningStack:
 def stack(settings):  # type: ignore[no-untyped-def]
     web_port, city_port = _free_port(), _free_port()
     var = Path(tempfile.mkdtemp(prefix="portal-stack-"))
-    env = child_env({
-        "PORTAL_VAR_DIR": str(var),
-        "DATABASE_URL": settings.database_url,
-        "DATABASE_MIGRATION_URL": settings.database_migration_url,
-        "CITY_API_URL": f"http://127.0.0.1:{city_port}",
-        "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
-        "CITYSIM_STEP_SECONDS": "0.4",
-        "CITYSIM_SUPPLEMENT_RATE": "0",
-        "CITYSIM_REFUSE_RATE": "0",
-        "CITYSIM_CALLBACK_RETRY_BASE": "0.3",
-        "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
-        "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
-    })
+    env = child_env(
+        {
+            "PORTAL_VAR_DIR": str(var),
+            "DATABASE_URL": settings.database_url,
+            "DATABASE_MIGRATION_URL": settings.database_migration_url,
+            "CITY_API_URL": f"http://127.0.0.1:{city_port}",
+            "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
+            "CITYSIM_STEP_SECONDS": "0.4",
+            "CITYSIM_SUPPLEMENT_RATE": "0",
+            "CITYSIM_REFUSE_RATE": "0",
+            "CITYSIM_CALLBACK_RETRY_BASE": "0.3",
+            "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
+            "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+        }
+    )
     running = Stack()
     running.processes["city"] = start_city_simulator(city_port, env, var / "city.log")
     running.processes["worker"] = start_worker(env, var / "worker.log", concurrency=2)

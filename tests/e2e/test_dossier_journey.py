@@ -10,7 +10,14 @@ from agents.dossiers.models import DossierState
 from agents.staff.models import Role
 from tests.e2e.conftest import form_defaults
 from tests.factories import (
-    BIRTH_FORM, PASSWORD, citizen, create_partner, create_person, create_point, create_staff, ensure_procedures,
+    BIRTH_FORM,
+    PASSWORD,
+    citizen,
+    create_partner,
+    create_person,
+    create_point,
+    create_staff,
+    ensure_procedures,
     file_birth_registration,
     reload_dossier,
 )
@@ -30,8 +37,13 @@ def _file(stack, staff, **overrides):
     client = stack.browser_client()
     stack.sign_in(client, staff.email, PASSWORD)
     defaults = form_defaults(client.get("/dossiers/new/1.001193").text)
-    data = {**defaults, **citizen(), **{f"form.{k}": v for k, v in BIRTH_FORM.items()},
-            "_csrf_token": client.cookies["csrftoken"], **overrides}
+    data = {
+        **defaults,
+        **citizen(),
+        **{f"form.{k}": v for k, v in BIRTH_FORM.items()},
+        "_csrf_token": client.cookies["csrftoken"],
+        **overrides,
+    }
     response = client.post("/dossiers/new/1.001193", data=data)
     assert response.status_code == 303, response.text
     dossier_id = response.headers["location"].split("/")[2]
@@ -41,7 +53,7 @@ def _file(stack, staff, **overrides):
 
 
 def test_a_filing_reaches_the_city_and_its_result_comes_back_to_every_page(stack, counter):
-    partner, point, staff, manager = counter
+    _partner, _point, staff, manager = counter
     client, dossier_id, code = _file(stack, staff)
 
     def returned():
@@ -58,12 +70,14 @@ def test_a_filing_reaches_the_city_and_its_result_comes_back_to_every_page(stack
 
     citizen_side = stack.browser_client()
     citizen_side.get("/track")
-    tracked = citizen_side.post("/track", data={"code": code, "phone": "0912345678",
-                                                "_csrf_token": citizen_side.cookies["csrftoken"]})
+    tracked = citizen_side.post(
+        "/track", data={"code": code, "phone": "0912345678", "_csrf_token": citizen_side.cookies["csrftoken"]}
+    )
     assert tracked.status_code == 200 and "Đã trả kết quả" in tracked.text
     token = re.search(r"/rate/" + code + r"\?token=([0-9a-f]+)", tracked.text).group(1)
-    rated = citizen_side.post(f"/rate/{code}", data={"token": token, "stars": "5",
-                                                     "_csrf_token": citizen_side.cookies["csrftoken"]})
+    rated = citizen_side.post(
+        f"/rate/{code}", data={"token": token, "stars": "5", "_csrf_token": citizen_side.cookies["csrftoken"]}
+    )
     assert rated.status_code == 201
 
     boss = stack.browser_client()
@@ -73,7 +87,7 @@ def test_a_filing_reaches_the_city_and_its_result_comes_back_to_every_page(stack
 
 
 def test_during_a_city_outage_the_dossier_waits_and_goes_through_when_the_city_returns(stack, counter):
-    partner, point, staff, _ = counter
+    _partner, _point, staff, _ = counter
     stack.configure_city(down=True)
     try:
         _, dossier_id, _ = _file(stack, staff)
@@ -83,13 +97,14 @@ def test_during_a_city_outage_the_dossier_waits_and_goes_through_when_the_city_r
         assert waiting.state is DossierState.queued and "503" in waiting.last_error
     finally:
         stack.configure_city(down=False)
-    forwarded = stack.wait_for(lambda: reload_dossier(dossier_uuid).state is DossierState.forwarded,
-                               what="forwarding after the outage")
+    forwarded = stack.wait_for(
+        lambda: reload_dossier(dossier_uuid).state is DossierState.forwarded, what="forwarding after the outage"
+    )
     assert forwarded
 
 
 def test_duplicate_and_out_of_order_callbacks_leave_one_clean_history(stack, counter):
-    partner, point, staff, _ = counter
+    _partner, _point, staff, _ = counter
     stack.configure_city(duplicate_callbacks=True, out_of_order=True)
     try:
         _, dossier_id, _ = _file(stack, staff)
@@ -108,12 +123,13 @@ def test_duplicate_and_out_of_order_callbacks_leave_one_clean_history(stack, cou
 
 
 def test_a_dossier_whose_message_was_lost_is_forwarded_by_the_sweeper(stack, counter):
-    partner, point, staff, _ = counter
+    _partner, point, staff, _ = counter
     # Filed in this test process: its message goes to this process's broker folder, which the
     # stack's worker never reads, exactly as if the message had been lost. Only the worker's
     # periodic sweeper (beat) can find the dossier, by its row left queued.
     dossier = file_birth_registration(staff, point)
     assert reload_dossier(dossier.id).state is DossierState.queued
-    forwarded = stack.wait_for(lambda: reload_dossier(dossier.id).state is DossierState.forwarded,
-                               what="the sweeper to re-enqueue the dossier")
+    forwarded = stack.wait_for(
+        lambda: reload_dossier(dossier.id).state is DossierState.forwarded, what="the sweeper to re-enqueue the dossier"
+    )
     assert forwarded

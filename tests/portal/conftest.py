@@ -48,8 +48,9 @@ def app():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def portal(app):  # type: ignore[no-untyped-def]  # noqa: D103
+def portal(app):  # type: ignore[no-untyped-def]
     """A browser-like client with its own cookie jar."""
+
     # Not entered as a context manager: several clients share one app, and the
     # app has no lifespan hooks to run.
     def make() -> PortalClient:

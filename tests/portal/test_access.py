@@ -13,8 +13,15 @@ from portal.core.audit import AuditEvent
 from portal.core.db import open_session
 from portal.core.tenancy import Scope
 from tests.factories import (
-    PASSWORD, citizen, create_partner, create_person, create_point, create_staff, ensure_procedures,
-    file_birth_registration, setup_scope,
+    PASSWORD,
+    citizen,
+    create_partner,
+    create_person,
+    create_point,
+    create_staff,
+    ensure_procedures,
+    file_birth_registration,
+    setup_scope,
 )
 
 
@@ -27,7 +34,12 @@ def world():
     with open_session(setup_scope()) as session:
         assignment_b = session.scalar(select(RoleAssignment).where(RoleAssignment.account_id == staff_b.account_id))
     return {
-        "a": a, "b": b, "point_a": point_a, "point_b": point_b, "staff_b": staff_b, "assignment_b": assignment_b,
+        "a": a,
+        "b": b,
+        "point_a": point_a,
+        "point_b": point_b,
+        "staff_b": staff_b,
+        "assignment_b": assignment_b,
         "dossier_b": file_birth_registration(staff_b, point_b),
         "staff": staff_a,
         "lead": create_person((Role.point_lead, a, point_a)),
@@ -52,8 +64,17 @@ def _cross_partner_requests(world):
         ("GET", f"/dossiers/{d}/receipt", None),
         ("GET", f"/api/v1/dossiers/{d}", None),
         ("FORM", "/dossiers/new/1.001193", filing),
-        ("JSON", "/api/v1/dossiers", {"procedure_code": "1.001193", "agent_point_id": str(pt),
-                                      "idempotency_key": uuid.uuid4().hex, "citizen": citizen(), "form": {}}),
+        (
+            "JSON",
+            "/api/v1/dossiers",
+            {
+                "procedure_code": "1.001193",
+                "agent_point_id": str(pt),
+                "idempotency_key": uuid.uuid4().hex,
+                "citizen": citizen(),
+                "form": {},
+            },
+        ),
         ("FORM", f"/partner/staff/{acc}/deactivate", {"reason": "thử"}),
         ("FORM", f"/partner/staff/{acc}/reactivate", {}),
         ("FORM", f"/partner/roles/{asg}", {"role": "agent_staff", "agent_point_id": str(pt)}),
@@ -89,24 +110,54 @@ def test_another_partners_objects_answer_exactly_like_missing_ones(portal, world
 
 
 FORBIDDEN = {
-    "staff": [("GET", "/partner/dashboard"), ("GET", "/partner/staff"), ("GET", "/partner/points"),
-              ("GET", "/center/dashboard"), ("GET", "/center/network"), ("GET", "/audit"),
-              ("FORM", "/partner/staff/invite"), ("FORM", "/center/partners"), ("FORM", "/partner/points")],
-    "lead": [("GET", "/partner/dashboard"), ("GET", "/center/network"), ("GET", "/audit"),
-             ("FORM", "/partner/staff/invite"), ("FORM", "/center/partners")],
-    "manager": [("GET", "/center/dashboard"), ("GET", "/center/network"), ("GET", "/audit"),
-                ("FORM", "/center/partners"), ("GET", "/dossiers/new/1.001193")],
+    "staff": [
+        ("GET", "/partner/dashboard"),
+        ("GET", "/partner/staff"),
+        ("GET", "/partner/points"),
+        ("GET", "/center/dashboard"),
+        ("GET", "/center/network"),
+        ("GET", "/audit"),
+        ("FORM", "/partner/staff/invite"),
+        ("FORM", "/center/partners"),
+        ("FORM", "/partner/points"),
+    ],
+    "lead": [
+        ("GET", "/partner/dashboard"),
+        ("GET", "/center/network"),
+        ("GET", "/audit"),
+        ("FORM", "/partner/staff/invite"),
+        ("FORM", "/center/partners"),
+    ],
+    "manager": [
+        ("GET", "/center/dashboard"),
+        ("GET", "/center/network"),
+        ("GET", "/audit"),
+        ("FORM", "/center/partners"),
+        ("GET", "/dossiers/new/1.001193"),
+    ],
     "admin": [("GET", "/audit"), ("GET", "/dossiers/new/1.001193"), ("GET", "/partner/staff")],
-    "auditor": [("FORM", "/center/partners"), ("FORM", "/partner/staff/invite"), ("GET", "/dossiers"),
-                ("GET", "/partner/dashboard")],
+    "auditor": [
+        ("FORM", "/center/partners"),
+        ("FORM", "/partner/staff/invite"),
+        ("GET", "/dossiers"),
+        ("GET", "/partner/dashboard"),
+    ],
 }
 
 
 @pytest.mark.parametrize("who", sorted(FORBIDDEN))
 def test_each_role_is_refused_what_it_must_not_do(portal, world, who):
     client = _as(portal, world[who])
-    body = {"code": "X1", "name": "X", "kind": "bank", "manager_email": "x@x.vn", "manager_name": "X",
-            "email": "y@y.vn", "full_name": "Y", "role": "agent_staff"}
+    body = {
+        "code": "X1",
+        "name": "X",
+        "kind": "bank",
+        "manager_email": "x@x.vn",
+        "manager_name": "X",
+        "email": "y@y.vn",
+        "full_name": "Y",
+        "role": "agent_staff",
+    }
     for method, url in FORBIDDEN[who]:
         response = _send(client, method, url, body)
         assert response.status_code == 403, (who, method, url, response.status_code)

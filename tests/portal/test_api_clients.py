@@ -49,8 +49,13 @@ def bank():
     point_b = create_point(b)
     staff_b = create_staff(point_b, b)
     return {
-        "a": a, "branch": branch, "other_branch": other_branch, "manager": manager,
-        "b": b, "point_b": point_b, "dossier_b": file_birth_registration(staff_b, point_b),
+        "a": a,
+        "branch": branch,
+        "other_branch": other_branch,
+        "manager": manager,
+        "b": b,
+        "point_b": point_b,
+        "dossier_b": file_birth_registration(staff_b, point_b),
         "dossier_other_branch": file_birth_registration(create_staff(other_branch, a), other_branch),
     }
 
@@ -58,8 +63,9 @@ def bank():
 def _register(bank, *, scopes=("dossiers:write", "dossiers:read"), name="Phần mềm chi nhánh Hoàn Kiếm"):
     manager = bank["manager"]
     with open_session(manager.partner_scope(bank["a"].id)) as session:
-        return api_access.register_client(session, manager, name=name, scopes=list(scopes),
-                                          agent_point_id=bank["branch"].id)
+        return api_access.register_client(
+            session, manager, name=name, scopes=list(scopes), agent_point_id=bank["branch"].id
+        )
 
 
 def _token(http, client_id: str, secret: str, **form: str):
@@ -71,8 +77,13 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 def _filing(point_id, **overrides):
-    body = {"procedure_code": "1.001193", "agent_point_id": str(point_id), "idempotency_key": uuid.uuid4().hex,
-            "citizen": citizen(), "form": dict(BIRTH_FORM)}
+    body = {
+        "procedure_code": "1.001193",
+        "agent_point_id": str(point_id),
+        "idempotency_key": uuid.uuid4().hex,
+        "citizen": citizen(),
+        "form": dict(BIRTH_FORM),
+    }
     body.update(overrides)
     return body
 
@@ -142,8 +153,15 @@ def test_a_bank_files_at_its_branch_with_a_bearer_token_and_reads_it_back(portal
 def test_client_secret_post_and_a_narrower_scope_are_honoured(portal, bank):
     client, secret = _register(bank)
     http = portal().http
-    response = http.post(TOKEN_URL, data={"grant_type": "client_credentials", "client_id": client.client_id,
-                                          "client_secret": secret, "scope": "dossiers:read"})
+    response = http.post(
+        TOKEN_URL,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "scope": "dossiers:read",
+        },
+    )
     assert response.status_code == 200, response.text
     assert response.json()["scope"] == "dossiers:read"
     token = response.json()["access_token"]
@@ -175,8 +193,9 @@ def test_another_partners_dossier_is_not_found_and_cannot_be_filed_into(portal, 
 
     before = _count(Dossier, agent_point_id=bank["point_b"].id)
     assert http.post("/api/v1/dossiers", json=_filing(bank["point_b"].id), headers=_bearer(token)).status_code == 404
-    assert http.post("/api/v1/dossiers", json=_filing(bank["other_branch"].id),
-                     headers=_bearer(token)).status_code == 403
+    assert (
+        http.post("/api/v1/dossiers", json=_filing(bank["other_branch"].id), headers=_bearer(token)).status_code == 403
+    )
     assert _count(Dossier, agent_point_id=bank["point_b"].id) == before
 
 
@@ -198,8 +217,9 @@ def test_a_wrong_secret_is_refused_as_invalid_client_with_an_audit_entry(portal,
 
 
 def test_an_unknown_client_is_refused_the_same_way(portal):
-    response = portal().http.post(TOKEN_URL, data={"grant_type": "client_credentials", "client_id": "pc_nobody",
-                                                   "client_secret": "x"})
+    response = portal().http.post(
+        TOKEN_URL, data={"grant_type": "client_credentials", "client_id": "pc_nobody", "client_secret": "x"}
+    )
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
     assert "www-authenticate" not in response.headers  # client_secret_post: no Basic challenge
     assert _audit("api_client.token_refused", client_id="pc_nobody", reason="unknown_client")
@@ -221,8 +241,11 @@ def test_only_the_client_credentials_grant_is_supported(portal, bank):
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
     as_json = http.post(TOKEN_URL, json={"grant_type": "client_credentials"}, auth=(client.client_id, secret))
     assert as_json.status_code == 400 and "x-www-form-urlencoded" in as_json.json()["error_description"]
-    both = http.post(TOKEN_URL, data={"grant_type": "client_credentials", "client_id": client.client_id,
-                                      "client_secret": secret}, auth=(client.client_id, secret))
+    both = http.post(
+        TOKEN_URL,
+        data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": secret},
+        auth=(client.client_id, secret),
+    )
     assert both.status_code == 400 and both.json()["error"] == "invalid_request"
 
 
@@ -349,8 +372,14 @@ def test_no_credentials_at_all_is_unauthenticated(portal):
 def test_a_manager_registers_a_client_on_the_page_sees_the_secret_once_and_revokes_it(portal, bank):
     client = portal()
     client.sign_in(bank["manager"].email)
-    page = client.post_form("/partner/api-clients", {"name": "Core banking", "agent_point_id": str(bank["branch"].id),
-                                                     "scopes": ["dossiers:write", "dossiers:read"]})
+    page = client.post_form(
+        "/partner/api-clients",
+        {
+            "name": "Core banking",
+            "agent_point_id": str(bank["branch"].id),
+            "scopes": ["dossiers:write", "dossiers:read"],
+        },
+    )
     assert page.status_code == 200, page.text
     client_id = re.search(r'data-testid="client-id">([^<]+)<', page.text).group(1)
     secret = re.search(r'data-testid="client-secret">([^<]+)<', page.text).group(1)
@@ -373,6 +402,7 @@ def test_staff_cannot_manage_api_clients(portal, bank):
     client.sign_in(staff.email)
     assert client.get("/partner/api-clients").status_code == 403
     before = _count(ApiClient)
-    response = client.post_form("/partner/api-clients", {"name": "x", "agent_point_id": str(bank["branch"].id),
-                                                         "scopes": "dossiers:read"})
+    response = client.post_form(
+        "/partner/api-clients", {"name": "x", "agent_point_id": str(bank["branch"].id), "scopes": "dossiers:read"}
+    )
     assert response.status_code == 403 and _count(ApiClient) == before

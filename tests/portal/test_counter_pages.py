@@ -22,8 +22,11 @@ def counter():
 
 def _audit(action: str, email: str) -> list[AuditEvent]:
     with open_session(Scope.network("test", actor_label="t")) as session:
-        return [e for e in session.scalars(select(AuditEvent).where(AuditEvent.action == action))
-                if e.detail.get("email") == email or e.actor_label.endswith(f"<{email}>") or e.actor_label == email]
+        return [
+            e
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.action == action))
+            if e.detail.get("email") == email or e.actor_label.endswith(f"<{email}>") or e.actor_label == email
+        ]
 
 
 def _filing(defaults, **overrides):
@@ -69,8 +72,9 @@ def test_filing_shows_errors_next_to_the_fields_and_keeps_what_was_typed(portal,
     client = portal()
     client.sign_in(staff.email)
     defaults = client.form_defaults("/dossiers/new/1.001193")
-    response = client.post_form("/dossiers/new/1.001193", _filing(defaults, owner_id_number="0123",
-                                                                  **{"form.mother_full_name": ""}))
+    response = client.post_form(
+        "/dossiers/new/1.001193", _filing(defaults, owner_id_number="0123", **{"form.mother_full_name": ""})
+    )
     assert response.status_code == 422
     assert re.search(r'id="owner_id_number-error"[^>]*>Số CCCD phải gồm đúng 12 chữ số', response.text)
     assert re.search(r'id="form.mother_full_name-error"[^>]*>Bắt buộc nhập', response.text)
@@ -80,7 +84,7 @@ def test_filing_shows_errors_next_to_the_fields_and_keeps_what_was_typed(portal,
 
 
 def test_a_valid_filing_gives_a_receipt_and_a_double_click_files_once(portal, counter):
-    partner, point, staff = counter
+    partner, _point, staff = counter
     client = portal()
     client.sign_in(staff.email)
     data = _filing(client.form_defaults("/dossiers/new/1.001193"))
@@ -106,13 +110,19 @@ def test_viewing_a_citizens_data_goes_on_the_record(portal, counter):
     dossier_id = location.headers["location"].split("/")[2]
     assert client.get(f"/dossiers/{dossier_id}").status_code == 200
     with open_session(Scope.network("test", actor_label="t")) as session:
-        views = session.scalars(select(AuditEvent).where(AuditEvent.action == "dossier.personal_data_viewed",
-                                                         AuditEvent.object_id == dossier_id)).all()
+        views = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "dossier.personal_data_viewed", AuditEvent.object_id == dossier_id
+            )
+        ).all()
     assert len(views) == 1
     assert client.get(f"/dossiers/{dossier_id}/receipt").status_code == 200
     with open_session(Scope.network("test", actor_label="t")) as session:
-        views = session.scalars(select(AuditEvent).where(AuditEvent.action == "dossier.personal_data_viewed",
-                                                         AuditEvent.object_id == dossier_id)).all()
+        views = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "dossier.personal_data_viewed", AuditEvent.object_id == dossier_id
+            )
+        ).all()
     assert len(views) == 2
     assert {v.actor_id for v in views} == {staff.account_id}
 
@@ -124,6 +134,9 @@ def test_the_list_of_dossiers_shows_owners_names_and_that_view_is_recorded(porta
     client.post_form("/dossiers/new/1.001193", _filing(client.form_defaults("/dossiers/new/1.001193")))
     assert "Nguyễn Văn An" in client.get("/dossiers").text
     with open_session(Scope.network("test", actor_label="t")) as session:
-        views = session.scalars(select(AuditEvent).where(AuditEvent.action == "dossier.list_viewed",
-                                                         AuditEvent.actor_id == staff.account_id)).all()
+        views = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "dossier.list_viewed", AuditEvent.actor_id == staff.account_id
+            )
+        ).all()
     assert views and views[-1].detail["count"] >= 1

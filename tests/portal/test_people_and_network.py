@@ -33,13 +33,21 @@ def test_a_new_partner_is_onboarded_and_its_first_point_approved(portal):
     admin = create_person((Role.center_admin, None, None))
     center, _ = _as(portal, admin.email, "correct horse battery")
     code = f"NEW{uuid.uuid4().hex[:5].upper()}"
-    onboarded = center.post_form("/center/partners", {
-        "code": code, "name": "Ngân hàng Thử nghiệm", "kind": "bank",
-        "manager_name": "Đào Thị Quản", "manager_email": f"quanly@{code.lower()}.vn"})
+    onboarded = center.post_form(
+        "/center/partners",
+        {
+            "code": code,
+            "name": "Ngân hàng Thử nghiệm",
+            "kind": "bank",
+            "manager_name": "Đào Thị Quản",
+            "manager_email": f"quanly@{code.lower()}.vn",
+        },
+    )
     assert onboarded.status_code == 201
     link = _invite_link(onboarded.text)
-    again = center.post_form("/center/partners", {"code": code, "name": "X", "kind": "bank",
-                                                   "manager_name": "X", "manager_email": "x@x.vn"})
+    again = center.post_form(
+        "/center/partners", {"code": code, "name": "X", "kind": "bank", "manager_name": "X", "manager_email": "x@x.vn"}
+    )
     assert again.status_code == 422 and "Mã đối tác đã tồn tại" in again.text
 
     invitee = portal()
@@ -51,12 +59,30 @@ def test_a_new_partner_is_onboarded_and_its_first_point_approved(portal):
 
     manager, signed = _as(portal, f"quanly@{code.lower()}.vn", NEW_PASSWORD)
     assert signed.headers["location"] == "/partner/dashboard"
-    bad = manager.post_form("/partner/points", {"code": "P1", "name": "Chi nhánh Hồ Gươm", "address": "1 Lê Lai",
-                                                "ward": "Phường Hoàn Kiếm", "latitude": "10.77", "longitude": "106.7"})
+    bad = manager.post_form(
+        "/partner/points",
+        {
+            "code": "P1",
+            "name": "Chi nhánh Hồ Gươm",
+            "address": "1 Lê Lai",
+            "ward": "Phường Hoàn Kiếm",
+            "latitude": "10.77",
+            "longitude": "106.7",
+        },
+    )
     assert bad.status_code == 422 and "Tọa độ nằm ngoài Hà Nội" in bad.text
-    registered = manager.post_form("/partner/points", {
-        "code": f"{code}-HK", "name": "Chi nhánh Hồ Gươm", "address": "1 Lê Lai", "ward": "Phường Hoàn Kiếm",
-        "latitude": "21.028", "longitude": "105.852", "opening_hours": "T2–T6"})
+    registered = manager.post_form(
+        "/partner/points",
+        {
+            "code": f"{code}-HK",
+            "name": "Chi nhánh Hồ Gươm",
+            "address": "1 Lê Lai",
+            "ward": "Phường Hoàn Kiếm",
+            "latitude": "21.028",
+            "longitude": "105.852",
+            "opening_hours": "T2–T6",
+        },
+    )
     assert registered.status_code == 201
     network = center.get("/center/network").text
     point_id = re.search(r'data-point="' + code + r'-HK".*?/center/points/([0-9a-f-]+)/status', network, re.S).group(1)
@@ -71,24 +97,34 @@ def test_a_person_is_invited_re_roled_deactivated_with_a_reason_and_reactivated(
     manager_person = create_person((Role.partner_manager, partner, None))
     manager, _ = _as(portal, manager_person.email, "correct horse battery")
     email = f"moi-{uuid.uuid4().hex[:6]}@test.vn"
-    invited = manager.post_form("/partner/staff/invite", {"full_name": "Hà Văn Mới", "email": email,
-                                                          "role": "agent_staff", "agent_point_id": str(point_a.id)})
+    invited = manager.post_form(
+        "/partner/staff/invite",
+        {"full_name": "Hà Văn Mới", "email": email, "role": "agent_staff", "agent_point_id": str(point_a.id)},
+    )
     assert invited.status_code == 201
-    no_point = manager.post_form("/partner/staff/invite", {"full_name": "X", "email": "x2@test.vn",
-                                                           "role": "agent_staff", "agent_point_id": ""})
+    no_point = manager.post_form(
+        "/partner/staff/invite", {"full_name": "X", "email": "x2@test.vn", "role": "agent_staff", "agent_point_id": ""}
+    )
     assert no_point.status_code == 422
     portal().post_form(_invite_link(invited.text), {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
     account = _account(email)
 
     page = manager.get("/partner/staff").text
-    assignment_id = re.search(r'data-email="' + re.escape(email) + r'".*?/partner/roles/([0-9a-f-]+)', page,
-                              re.S).group(1)
-    assert manager.post_form(f"/partner/roles/{assignment_id}", {"role": "point_lead",
-                                                                "agent_point_id": str(point_b.id)}).status_code == 200
+    assignment_id = re.search(
+        r'data-email="' + re.escape(email) + r'".*?/partner/roles/([0-9a-f-]+)', page, re.S
+    ).group(1)
+    assert (
+        manager.post_form(
+            f"/partner/roles/{assignment_id}", {"role": "point_lead", "agent_point_id": str(point_b.id)}
+        ).status_code
+        == 200
+    )
     no_reason = manager.post_form(f"/partner/staff/{account.id}/deactivate", {"reason": " "})
     assert no_reason.status_code == 422
-    assert manager.post_form(f"/partner/staff/{account.id}/deactivate",
-                             {"reason": "Nghỉ việc từ 01/12/2026"}).status_code == 200
+    assert (
+        manager.post_form(f"/partner/staff/{account.id}/deactivate", {"reason": "Nghỉ việc từ 01/12/2026"}).status_code
+        == 200
+    )
     assert _account(email).status is AccountStatus.deactivated
     _, refused = _as(portal, email, NEW_PASSWORD)
     assert refused.status_code == 401 and "Nghỉ việc từ 01/12/2026" in refused.text
@@ -97,8 +133,12 @@ def test_a_person_is_invited_re_roled_deactivated_with_a_reason_and_reactivated(
     assert back.status_code in (302, 303)
 
     with open_session(Scope.network("test", actor_label="t")) as session:
-        actions = [e.action for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.object_id == str(account.id)).order_by(AuditEvent.seq))]
+        actions = [
+            e.action
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.object_id == str(account.id)).order_by(AuditEvent.seq)
+            )
+        ]
     assert actions[:1] == ["account.activated"]
     for expected in ("account.role_changed", "account.deactivated", "account.reactivated"):
         assert expected in actions
@@ -109,10 +149,16 @@ def test_a_suspended_partners_people_are_told_why_they_cannot_sign_in(portal):
     person = create_person((Role.agent_staff, partner, create_point(partner)))
     admin = create_person((Role.center_admin, None, None))
     center, _ = _as(portal, admin.email, "correct horse battery")
-    assert center.post_form(f"/center/partners/{partner.id}/status", {"status": "suspended", "reason": ""}
-                            ).status_code == 422
-    assert center.post_form(f"/center/partners/{partner.id}/status",
-                            {"status": "suspended", "reason": "Vi phạm hợp đồng"}).status_code == 200
+    assert (
+        center.post_form(f"/center/partners/{partner.id}/status", {"status": "suspended", "reason": ""}).status_code
+        == 422
+    )
+    assert (
+        center.post_form(
+            f"/center/partners/{partner.id}/status", {"status": "suspended", "reason": "Vi phạm hợp đồng"}
+        ).status_code
+        == 200
+    )
     _, refused = _as(portal, person.email, "correct horse battery")
     assert refused.status_code == 401 and "Vi phạm hợp đồng" in refused.text
 
@@ -132,8 +178,10 @@ def test_an_invitation_never_takes_over_an_existing_account(portal):
     admin = create_person((Role.center_admin, None, None))
     manager_person = create_person((Role.partner_manager, partner, None))
     manager, _ = _as(portal, manager_person.email, "correct horse battery")
-    invited = manager.post_form("/partner/staff/invite", {"full_name": "X", "email": admin.email,
-                                                          "role": "partner_manager", "agent_point_id": ""})
+    invited = manager.post_form(
+        "/partner/staff/invite",
+        {"full_name": "X", "email": admin.email, "role": "partner_manager", "agent_point_id": ""},
+    )
     link = _invite_link(invited.text)
     attacker = portal()
     taken = attacker.post_form(link, {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
@@ -151,7 +199,7 @@ def test_an_invitation_never_takes_over_an_existing_account(portal):
 def test_a_signed_in_person_can_track_a_dossier_too(portal):
     from tests.factories import create_counter, file_birth_registration
 
-    partner, point, staff = create_counter()
+    _partner, point, staff = create_counter()
     dossier = file_birth_registration(staff, point)
     client, _ = _as(portal, staff.email, "correct horse battery")
     found = client.post_form("/track", {"code": dossier.tracking_code, "phone": "0912345678"})

@@ -3,7 +3,7 @@
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,12 @@ from agents.staff.models import Role
 from portal.core.db import open_session
 from portal.core.tenancy import Scope
 from tests.factories import (
-    create_partner, create_person, create_point, create_staff, ensure_procedures, file_birth_registration,
+    create_partner,
+    create_person,
+    create_point,
+    create_staff,
+    ensure_procedures,
+    file_birth_registration,
     reload_dossier,
 )
 
@@ -30,8 +35,10 @@ def filed():
 
 def _report_status(dossier, status: int, seq: int) -> None:
     with open_session(Scope.network("test: city reports", actor_label="city system")) as session:
-        dossiers.apply_city_update(session, dossiers.CityUpdate(
-            uuid.uuid4().hex, seq, status, datetime.now(timezone.utc), tracking_code=dossier.tracking_code))
+        dossiers.apply_city_update(
+            session,
+            dossiers.CityUpdate(uuid.uuid4().hex, seq, status, datetime.now(UTC), tracking_code=dossier.tracking_code),
+        )
 
 
 def test_tracking_needs_the_code_and_the_owners_phone(portal, filed):
@@ -48,7 +55,7 @@ def test_tracking_needs_the_code_and_the_owners_phone(portal, filed):
 
 
 def test_a_citizen_rates_once_after_the_city_has_finished(portal, filed):
-    partner, point, _, dossier = filed
+    partner, _point, _, dossier = filed
     client = portal()
     link = f"/rate/{dossier.tracking_code}?token={dossiers.rating_token(dossier.tracking_code)}"
     assert "Chỉ đánh giá được sau khi hồ sơ đã xử lý xong" in client.get(link).text
@@ -76,44 +83,74 @@ def test_a_citizen_rates_once_after_the_city_has_finished(portal, filed):
 def _signed_post(client, payload: dict, secret: str, *, timestamp: int | None = None):
     body = json.dumps(payload).encode()
     ts = str(timestamp or int(time.time()))
-    return client.http.post("/api/city/callbacks", content=body, headers={
-        "content-type": "application/json", "x-city-timestamp": ts, "x-city-signature": sign(secret, ts, body)})
+    return client.http.post(
+        "/api/city/callbacks",
+        content=body,
+        headers={
+            "content-type": "application/json",
+            "x-city-timestamp": ts,
+            "x-city-signature": sign(secret, ts, body),
+        },
+    )
 
 
 def test_city_callbacks_must_be_signed_and_are_applied_once(portal, filed, settings):
     *_, dossier = filed
     client = portal()
-    event = {"event_id": uuid.uuid4().hex, "seq": 9, "MaHoSo": None, "MaHoSoDoiTac": dossier.tracking_code,
-             "TrangThaiHoSo": 10, "ThoiGian": "2026-11-23T10:00:00+07:00", "GhiChu": "Đã trả kết quả"}
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "seq": 9,
+        "MaHoSo": None,
+        "MaHoSoDoiTac": dossier.tracking_code,
+        "TrangThaiHoSo": 10,
+        "ThoiGian": "2026-11-23T10:00:00+07:00",
+        "GhiChu": "Đã trả kết quả",
+    }
     assert _signed_post(client, event, "not the secret").status_code == 401
-    assert _signed_post(client, event, settings.city_webhook_secret, timestamp=int(time.time()) - 3600).status_code == 401
+    assert (
+        _signed_post(client, event, settings.city_webhook_secret, timestamp=int(time.time()) - 3600).status_code == 401
+    )
     applied = _signed_post(client, event, settings.city_webhook_secret)
     assert applied.status_code == 200 and applied.json() == {"result": "applied"}
     assert _signed_post(client, event, settings.city_webhook_secret).json() == {"result": "duplicate"}
     assert reload_dossier(dossier.id).city_status == 10
-    for broken in ({"seq": "x"}, {**event, "event_id": uuid.uuid4().hex, "ThoiGian": "2026-11-23T10:00:00"},
-                   {**event, "event_id": uuid.uuid4().hex, "seq": 2**70},
-                   {**event, "event_id": uuid.uuid4().hex, "MaHoSoDoiTac": ["x"]},
-                   {**event, "event_id": "e" * 200}):
+    for broken in (
+        {"seq": "x"},
+        {**event, "event_id": uuid.uuid4().hex, "ThoiGian": "2026-11-23T10:00:00"},
+        {**event, "event_id": uuid.uuid4().hex, "seq": 2**70},
+        {**event, "event_id": uuid.uuid4().hex, "MaHoSoDoiTac": ["x"]},
+        {**event, "event_id": "e" * 200},
+    ):
         assert _signed_post(client, broken, settings.city_webhook_secret).status_code == 400, broken
 
 
 def test_the_json_api_files_and_reads_dossiers_for_a_signed_in_counter(portal, filed):
-    partner, point, staff, _ = filed
+    _partner, point, staff, _ = filed
     client = portal()
     client.sign_in(staff.email)
-    body = {"procedure_code": "2.000815", "agent_point_id": str(point.id), "idempotency_key": uuid.uuid4().hex,
-            "citizen": {"owner_full_name": "Phạm Thị Dung", "owner_id_number": "001195000003",
-                        "owner_birth_date": "1995-01-01", "owner_phone": "0977000222", "owner_address": "5 Hàng Gai"},
-            "form": {"document_name": "Bằng tốt nghiệp", "pages": 2, "copies": 3}}
+    body = {
+        "procedure_code": "2.000815",
+        "agent_point_id": str(point.id),
+        "idempotency_key": uuid.uuid4().hex,
+        "citizen": {
+            "owner_full_name": "Phạm Thị Dung",
+            "owner_id_number": "001195000003",
+            "owner_birth_date": "1995-01-01",
+            "owner_phone": "0977000222",
+            "owner_address": "5 Hàng Gai",
+        },
+        "form": {"document_name": "Bằng tốt nghiệp", "pages": 2, "copies": 3},
+    }
     created = client.post_json("/api/v1/dossiers", body)
     assert created.status_code == 201, created.text
     again = client.post_json("/api/v1/dossiers", body)
     assert again.json()["id"] == created.json()["id"]
     read = client.get(f"/api/v1/dossiers/{created.json()['id']}")
     assert read.status_code == 200 and read.json()["state"] == "queued"
-    invalid = client.post_json("/api/v1/dossiers", {**body, "idempotency_key": uuid.uuid4().hex,
-                                                    "citizen": {**body["citizen"], "owner_id_number": "1"}})
+    invalid = client.post_json(
+        "/api/v1/dossiers",
+        {**body, "idempotency_key": uuid.uuid4().hex, "citizen": {**body["citizen"], "owner_id_number": "1"}},
+    )
     assert invalid.status_code == 422
     assert invalid.json()["field_errors"] == {"owner_id_number": "Số CCCD phải gồm đúng 12 chữ số"}
 

@@ -36,8 +36,8 @@ from portal.core.tenancy import Scope
 from simulators.idp import IdpConfig
 from simulators.idp.app import create_app as create_idp_app
 from simulators.idp.config import parse_tenants
-from tests.servers import serve_in_thread
 from tests.factories import create_partner, create_person, create_point, setup_scope
+from tests.servers import serve_in_thread
 
 TENANT = "acme"
 CLIENT_ID = "portal-acme"
@@ -52,10 +52,10 @@ IDP_PASSWORD = "idp-password"
 class SsoWorld:
     issuer: str
     idp_url: str
-    main: Partner          # active, SSO configured
-    paused: Partner        # SSO configured, then suspended
-    later: Partner         # SSO configured; a test suspends it in the middle of a sign-in
-    plain: Partner         # active, no SSO
+    main: Partner  # active, SSO configured
+    paused: Partner  # SSO configured, then suspended
+    later: Partner  # SSO configured; a test suspends it in the middle of a sign-in
+    plain: Partner  # active, no SSO
     point: Any
     admin: Actor
     manager: Actor
@@ -94,18 +94,22 @@ def world() -> Iterator[SsoWorld]:
     admin = create_person((Role.center_admin, None, None), name="Quản trị Trung tâm")
     manager = create_person((Role.partner_manager, main, None), name="Quản lý Đối tác Một")
     create_person((Role.partner_manager, later, None), name="Quản lý Giữa chừng")  # keeps `later` realistic
-    tenants = parse_tenants({
-        TENANT: {
-            "display_name": "ACME Identity",
-            "clients": [{
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                # Exactly what the portal sends: {PORTAL_PUBLIC_URL}/auth/sso/{code}/callback.
-                "redirect_uris": [redirect_uri_for(p) for p in (main, paused, later)],
-            }],
-            "users": [],
+    tenants = parse_tenants(
+        {
+            TENANT: {
+                "display_name": "ACME Identity",
+                "clients": [
+                    {
+                        "client_id": CLIENT_ID,
+                        "client_secret": CLIENT_SECRET,
+                        # Exactly what the portal sends: {PORTAL_PUBLIC_URL}/auth/sso/{code}/callback.
+                        "redirect_uris": [redirect_uri_for(p) for p in (main, paused, later)],
+                    }
+                ],
+                "users": [],
+            }
         }
-    })
+    )
     with serve_in_thread(lambda url: create_idp_app(IdpConfig(public_url=url, tenants=tenants))) as (base_url, _):
         issuer = f"{base_url}/{TENANT}"
         with open_session(admin.network_scope("tests configure SSO")) as session:
@@ -161,8 +165,7 @@ def call_back(client: Any, redirect_back: str, **override: str) -> Any:
     return client.get(f"{parts.path}?{urlencode(query)}", follow_redirects=False)
 
 
-def sso_sign_in(portal: Any, world: SsoWorld, partner: Partner, email: str,
-                next_path: str = "") -> tuple[Any, Any]:
+def sso_sign_in(portal: Any, world: SsoWorld, partner: Partner, email: str, next_path: str = "") -> tuple[Any, Any]:
     client = portal().http
     back = login_at_idp(begin(client, world, partner, next_path), email)
     assert back.startswith(world.callback_url(partner) + "?")
@@ -208,7 +211,12 @@ def roles_of(account_id: uuid.UUID) -> list[tuple[Role, uuid.UUID | None, uuid.U
 def invite(world: SsoWorld, email: str, role: Role = Role.agent_staff) -> Invitation:
     with open_session(world.manager.partner_scope(world.main.id)) as session:
         invitation, _token = lifecycle.invite(
-            session, world.manager, email=email, full_name="Người Được Mời", role=role, partner_id=world.main.id,
+            session,
+            world.manager,
+            email=email,
+            full_name="Người Được Mời",
+            role=role,
+            partner_id=world.main.id,
             agent_point_id=world.point.id if role.is_point else None,
         )
         return invitation
@@ -246,7 +254,7 @@ def test_login_page_offers_sso_of_each_active_configured_partner(portal: Any, wo
     assert f'href="/auth/sso/{world.main.code.lower()}?next=/dossiers/new"' in with_next.text
     assert world.main.name in chooser.text
     assert world.paused.name not in chooser.text  # suspended
-    assert world.plain.name not in chooser.text   # no SSO configured
+    assert world.plain.name not in chooser.text  # no SSO configured
     with open_session(network()) as session:
         listed = {p.id for p in sso.partners_with_sso(session)}
     assert world.main.id in listed and world.paused.id not in listed and world.plain.id not in listed
@@ -299,8 +307,15 @@ def test_invited_email_signs_in_with_exactly_the_invited_role_and_is_reused_next
     assert events_since(mark)[0].actor_id == account.id
 
 
-@pytest.mark.parametrize(("asked", "landing"), [("/dossiers/new", "/dossiers/new"), ("//evil.example/x", "/dossiers"),
-                                                ("/\\evil.example", "/dossiers"), ("https://evil.example/", "/dossiers")])
+@pytest.mark.parametrize(
+    ("asked", "landing"),
+    [
+        ("/dossiers/new", "/dossiers/new"),
+        ("//evil.example/x", "/dossiers"),
+        ("/\\evil.example", "/dossiers"),
+        ("https://evil.example/", "/dossiers"),
+    ],
+)
 def test_return_path_is_honoured_only_when_local(portal: Any, world: SsoWorld, asked: str, landing: str) -> None:
     user = world.add_idp_user()
     invite(world, user["email"])
@@ -430,7 +445,8 @@ def test_suspended_partner_is_refused_before_the_idp(portal: Any, world: SsoWorl
     assert_refused(response, 403, f"Đối tác {world.paused.name} đang bị tạm dừng: Chưa gia hạn hợp đồng")
     events = events_since(mark)
     assert [(e.action, e.detail["reason"], e.partner_id) for e in events] == [
-        ("auth.sso_failed", "partner_suspended", world.paused.id)]
+        ("auth.sso_failed", "partner_suspended", world.paused.id)
+    ]
 
 
 def test_partner_without_sso_is_refused(portal: Any, world: SsoWorld) -> None:
@@ -481,7 +497,8 @@ def test_deactivated_account_is_refused_and_sees_the_reason(portal: Any, world: 
     assert_refused(response, 403, "Tài khoản đã bị khóa: Đã nghỉ việc từ 01/07")
     events = events_since(mark)
     assert [(e.action, e.detail["reason"], e.actor_id) for e in events] == [
-        ("auth.sso_failed", "deactivated", account.id)]
+        ("auth.sso_failed", "deactivated", account.id)
+    ]
     assert account_by_email(user["email"]).status is AccountStatus.deactivated
     assert_signed_out(client)
 
@@ -521,16 +538,21 @@ def test_only_the_center_configures_sso_and_the_secret_stays_out_of_the_log(worl
     with open_session(network()) as session:
         stored = session.get(Partner, target.id)
         assert (stored.oidc_client_id, stored.oidc_client_secret) == ("cid-2", secret)
-        raw = session.execute(text("SELECT oidc_client_secret FROM partners WHERE code = :c"),
-                              {"c": target.code}).scalar()
+        raw = session.execute(
+            text("SELECT oidc_client_secret FROM partners WHERE code = :c"), {"c": target.code}
+        ).scalar()
     assert secret not in raw  # encrypted at rest
 
 
 def test_relying_party_checks_nonce_and_pkce_verifier_itself(world: SsoWorld) -> None:
     """The same client the portal uses, driven directly: a wrong nonce or verifier never passes."""
     user = world.add_idp_user()
-    client = oidc.OidcClient(issuer=world.issuer, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                             redirect_uri=world.callback_url(world.main))
+    client = oidc.OidcClient(
+        issuer=world.issuer,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        redirect_uri=world.callback_url(world.main),
+    )
 
     def code_for(started: oidc.AuthorizationRequest) -> str:
         back = login_at_idp(started.url, user["email"])
@@ -538,24 +560,38 @@ def test_relying_party_checks_nonce_and_pkce_verifier_itself(world: SsoWorld) ->
 
     started = client.authorization_request()
     with pytest.raises(oidc.SsoFailed) as wrong_nonce:
-        client.complete(code=code_for(started), code_verifier=started.code_verifier, nonce="not-the-nonce-we-sent",
-                        returned_issuer=world.issuer)
+        client.complete(
+            code=code_for(started),
+            code_verifier=started.code_verifier,
+            nonce="not-the-nonce-we-sent",
+            returned_issuer=world.issuer,
+        )
     assert wrong_nonce.value.reason == "nonce_mismatch"
 
     started = client.authorization_request()
     with pytest.raises(oidc.SsoFailed) as wrong_verifier:
-        client.complete(code=code_for(started), code_verifier="x" * 64, nonce=started.nonce,
-                        returned_issuer=world.issuer)
+        client.complete(
+            code=code_for(started), code_verifier="x" * 64, nonce=started.nonce, returned_issuer=world.issuer
+        )
     assert wrong_verifier.value.reason == "token_refused"
 
     started = client.authorization_request()
     with pytest.raises(oidc.SsoFailed) as mixed_up:
-        client.complete(code=code_for(started), code_verifier=started.code_verifier, nonce=started.nonce,
-                        returned_issuer="https://impostor.invalid/acme")
+        client.complete(
+            code=code_for(started),
+            code_verifier=started.code_verifier,
+            nonce=started.nonce,
+            returned_issuer="https://impostor.invalid/acme",
+        )
     assert mixed_up.value.reason == "wrong_issuer"
 
     started = client.authorization_request()
-    identity = client.complete(code=code_for(started), code_verifier=started.code_verifier, nonce=started.nonce,
-                               returned_issuer=world.issuer)
+    identity = client.complete(
+        code=code_for(started), code_verifier=started.code_verifier, nonce=started.nonce, returned_issuer=world.issuer
+    )
     assert (identity.issuer, identity.subject, identity.email, identity.email_verified) == (
-        world.issuer, user["sub"], user["email"], True)
+        world.issuer,
+        user["sub"],
+        user["email"],
+        True,
+    )

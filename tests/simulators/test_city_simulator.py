@@ -239,9 +239,7 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def test_token_is_issued_to_a_client_authenticated_with_http_basic(city: httpx.Client) -> None:
-    response = city.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET)
-    )
+    response = city.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET))
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer"
@@ -281,7 +279,9 @@ def test_token_without_any_client_credentials_is_refused(city: httpx.Client) -> 
 
 def test_only_the_client_credentials_grant_is_supported(city: httpx.Client) -> None:
     response = city.post(
-        "/oauth/token", data={"grant_type": "password", "username": "a", "password": "b"}, auth=(CLIENT_ID, CLIENT_SECRET)
+        "/oauth/token",
+        data={"grant_type": "password", "username": "a", "password": "b"},
+        auth=(CLIENT_ID, CLIENT_SECRET),
     )
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"

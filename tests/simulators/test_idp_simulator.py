@@ -24,8 +24,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
-
-from tests.servers import bound_socket, serve_in_thread
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, ExpiredTokenError, InvalidClaimError
 from joserfc.jwk import KeySet
@@ -33,6 +31,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from simulators.idp import ConfigError, IdpConfig
 from simulators.idp.app import create_app
+from tests.servers import bound_socket, serve_in_thread
 
 PORTAL = "http://127.0.0.1:8000"
 VNPOST_CLIENT = "portal-vnpost"
@@ -149,9 +148,7 @@ def authorize_params(challenge: str | None, **overrides: str | None) -> dict[str
     return {k: v for k, v in params.items() if v is not None}
 
 
-def submit_login(
-    http: httpx.Client, authorize_url: str, email: str, password: str
-) -> httpx.Response:
+def submit_login(http: httpx.Client, authorize_url: str, email: str, password: str) -> httpx.Response:
     """What a browser does: load the login page, fill the form, submit it."""
     page = http.get(authorize_url)
     assert page.status_code == 200, page.text
@@ -172,9 +169,7 @@ class Login:
     callback: dict[str, str] = field(default_factory=dict)
 
 
-def sign_in(
-    http: httpx.Client, tenant: str = "vnpost", user: dict[str, str] = LAN, **overrides: str | None
-) -> Login:
+def sign_in(http: httpx.Client, tenant: str = "vnpost", user: dict[str, str] = LAN, **overrides: str | None) -> Login:
     """Run the front-channel part of the flow and return the authorization code."""
     verifier, challenge = make_pkce()
     params = authorize_params(challenge, **overrides)
@@ -389,9 +384,7 @@ def test_client_secret_post_is_accepted(http: httpx.Client) -> None:
     assert response.json()["id_token"]
 
 
-def test_authorization_response_redirect_keeps_state_and_names_the_issuer(
-    idp: RunningIdp, http: httpx.Client
-) -> None:
+def test_authorization_response_redirect_keeps_state_and_names_the_issuer(idp: RunningIdp, http: httpx.Client) -> None:
     login = sign_in(http, state="keep-me-exactly")
     assert login.callback["state"] == "keep-me-exactly"
     assert login.callback["iss"] == idp.issuer("vnpost")  # RFC 9207
@@ -435,11 +428,18 @@ def test_unknown_email_is_rejected_with_the_same_message(http: httpx.Client) -> 
 
 def test_user_of_another_tenant_cannot_sign_in(http: httpx.Client) -> None:
     _, challenge = make_pkce()
-    url = str(http.base_url.join(httpx.URL("/viettelpost/authorize", params=authorize_params(
-        challenge,
-        client_id="portal-viettelpost",
-        redirect_uri=f"{PORTAL}/auth/sso/viettelpost/callback",
-    ))))
+    url = str(
+        http.base_url.join(
+            httpx.URL(
+                "/viettelpost/authorize",
+                params=authorize_params(
+                    challenge,
+                    client_id="portal-viettelpost",
+                    redirect_uri=f"{PORTAL}/auth/sso/viettelpost/callback",
+                ),
+            )
+        )
+    )
     response = submit_login(http, url, LAN["email"], LAN["password"])
     assert response.status_code == 200
     assert parse_page(response.text).alerts == ["Invalid email or password"]
@@ -506,8 +506,10 @@ def test_tampered_login_form_is_validated_again(http: httpx.Client) -> None:
     evil = {**authorize_params(challenge), "redirect_uri": "https://attacker.example/cb"}
     packed = base64.urlsafe_b64encode(json.dumps(evil).encode()).decode().rstrip("=")
 
-    response = http.post("/vnpost/authorize", data={**form["inputs"], "request": packed,
-                                                     "email": LAN["email"], "password": LAN["password"]})
+    response = http.post(
+        "/vnpost/authorize",
+        data={**form["inputs"], "request": packed, "email": LAN["email"], "password": LAN["password"]},
+    )
 
     assert response.status_code == 400
     assert "location" not in response.headers
@@ -564,8 +566,12 @@ def test_code_of_one_tenant_is_unknown_to_another(http: httpx.Client) -> None:
     login = sign_in(http)
     response = http.post(
         "/viettelpost/token",
-        data={"grant_type": "authorization_code", "code": login.code,
-              "redirect_uri": VNPOST_REDIRECT, "code_verifier": login.verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": login.code,
+            "redirect_uri": VNPOST_REDIRECT,
+            "code_verifier": login.verifier,
+        },
         auth=("portal-viettelpost", "portal-viettelpost-secret"),
     )
     assert response.status_code == 400
@@ -575,13 +581,18 @@ def test_code_of_one_tenant_is_unknown_to_another(http: httpx.Client) -> None:
 @pytest.mark.parametrize("method", ["basic", "post"])
 def test_wrong_client_secret_is_invalid_client(idp: RunningIdp, http: httpx.Client, method: str) -> None:
     login = sign_in(http)
-    data = {"grant_type": "authorization_code", "code": login.code,
-            "redirect_uri": VNPOST_REDIRECT, "code_verifier": login.verifier}
+    data = {
+        "grant_type": "authorization_code",
+        "code": login.code,
+        "redirect_uri": VNPOST_REDIRECT,
+        "code_verifier": login.verifier,
+    }
     if method == "basic":
         response = http.post("/vnpost/token", data=data, auth=(VNPOST_CLIENT, "wrong-secret"))
     else:
-        response = http.post("/vnpost/token", data={**data, "client_id": VNPOST_CLIENT,
-                                                    "client_secret": "wrong-secret"})
+        response = http.post(
+            "/vnpost/token", data={**data, "client_id": VNPOST_CLIENT, "client_secret": "wrong-secret"}
+        )
 
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
@@ -592,16 +603,25 @@ def test_wrong_client_secret_is_invalid_client(idp: RunningIdp, http: httpx.Clie
 
 def test_missing_client_authentication_is_invalid_client(http: httpx.Client) -> None:
     login = sign_in(http)
-    response = http.post("/vnpost/token", data={"grant_type": "authorization_code", "code": login.code,
-                                                "redirect_uri": VNPOST_REDIRECT,
-                                                "code_verifier": login.verifier})
+    response = http.post(
+        "/vnpost/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": login.code,
+            "redirect_uri": VNPOST_REDIRECT,
+            "code_verifier": login.verifier,
+        },
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
 
 
 def test_unsupported_grant_type(http: httpx.Client) -> None:
-    response = http.post("/vnpost/token", data={"grant_type": "password", "username": "x", "password": "y"},
-                         auth=(VNPOST_CLIENT, VNPOST_SECRET))
+    response = http.post(
+        "/vnpost/token",
+        data={"grant_type": "password", "username": "x", "password": "y"},
+        auth=(VNPOST_CLIENT, VNPOST_SECRET),
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
 
@@ -620,8 +640,9 @@ def test_incomplete_token_request_is_invalid_request(http: httpx.Client, data: d
 
 
 def test_token_request_must_be_form_encoded(http: httpx.Client) -> None:
-    response = http.post("/vnpost/token", json={"grant_type": "authorization_code"},
-                         auth=(VNPOST_CLIENT, VNPOST_SECRET))
+    response = http.post(
+        "/vnpost/token", json={"grant_type": "authorization_code"}, auth=(VNPOST_CLIENT, VNPOST_SECRET)
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
@@ -636,7 +657,10 @@ def test_userinfo_returns_the_signed_in_user_for_a_valid_access_token(http: http
 
     assert response.status_code == 200
     assert response.json() == {
-        "sub": LAN["sub"], "email": LAN["email"], "email_verified": True, "name": LAN["name"],
+        "sub": LAN["sub"],
+        "email": LAN["email"],
+        "email_verified": True,
+        "name": LAN["name"],
     }
 
 
@@ -711,8 +735,11 @@ def test_error_rate_one_makes_every_back_channel_call_fail_with_503(http: httpx.
     login = sign_in(http)  # the browser-facing pages are not affected
     put_knobs(http, error_rate=1)
 
-    for response in (http.get("/vnpost/.well-known/openid-configuration"), http.get("/vnpost/jwks"),
-                     redeem(http, login)):
+    for response in (
+        http.get("/vnpost/.well-known/openid-configuration"),
+        http.get("/vnpost/jwks"),
+        redeem(http, login),
+    ):
         assert response.status_code == 503
         assert response.json()["error"] == "temporarily_unavailable"
 
@@ -726,14 +753,35 @@ def test_latency_knob_delays_responses(http: httpx.Client) -> None:
 
 def test_config_reports_current_knobs_and_rejects_invalid_values(http: httpx.Client) -> None:
     defaults = http.get("/_idp/config").json()
-    assert {k: defaults[k] for k in ("latency_ms", "error_rate", "id_token_ttl", "clock_skew_seconds",
-                                     "sign_with_wrong_key", "wrong_audience", "wrong_issuer")} == {
-        "latency_ms": 0, "error_rate": 0.0, "id_token_ttl": 300, "clock_skew_seconds": 0,
-        "sign_with_wrong_key": False, "wrong_audience": False, "wrong_issuer": False,
+    assert {
+        k: defaults[k]
+        for k in (
+            "latency_ms",
+            "error_rate",
+            "id_token_ttl",
+            "clock_skew_seconds",
+            "sign_with_wrong_key",
+            "wrong_audience",
+            "wrong_issuer",
+        )
+    } == {
+        "latency_ms": 0,
+        "error_rate": 0.0,
+        "id_token_ttl": 300,
+        "clock_skew_seconds": 0,
+        "sign_with_wrong_key": False,
+        "wrong_audience": False,
+        "wrong_issuer": False,
     }
 
-    for bad in ({"error_rate": 2}, {"latency_ms": -1}, {"wrong_issuer": "yes"}, {"id_token_ttl": 0},
-                {"no_such_knob": 1}, {"latency_ms": 10, "error_rate": "x"}):
+    for bad in (
+        {"error_rate": 2},
+        {"latency_ms": -1},
+        {"wrong_issuer": "yes"},
+        {"id_token_ttl": 0},
+        {"no_such_knob": 1},
+        {"latency_ms": 10, "error_rate": "x"},
+    ):
         response = http.put("/_idp/config", json=bad)
         assert response.status_code == 400, bad
         assert "error" in response.json()
@@ -815,8 +863,10 @@ def test_authlib_oauth2_client_interoperates(idp: RunningIdp, http: httpx.Client
     claims = CodeIDToken(
         decoded.claims,
         decoded.header,
-        options={"iss": {"essential": True, "value": meta["issuer"]},
-                 "aud": {"essential": True, "value": VNPOST_CLIENT}},
+        options={
+            "iss": {"essential": True, "value": meta["issuer"]},
+            "aud": {"essential": True, "value": VNPOST_CLIENT},
+        },
         params={"nonce": nonce, "client_id": VNPOST_CLIENT, "access_token": token["access_token"]},
     )
     claims.validate()  # includes nonce and at_hash checks
@@ -829,8 +879,13 @@ def test_authlib_oauth2_client_interoperates(idp: RunningIdp, http: httpx.Client
 def test_tenants_come_from_inline_json_or_a_file(tmp_path: Path) -> None:
     document = {
         "bidv": {
-            "clients": [{"client_id": "portal-bidv", "client_secret": "s",
-                         "redirect_uris": ["http://127.0.0.1:8000/auth/sso/bidv/callback"]}],
+            "clients": [
+                {
+                    "client_id": "portal-bidv",
+                    "client_secret": "s",
+                    "redirect_uris": ["http://127.0.0.1:8000/auth/sso/bidv/callback"],
+                }
+            ],
             "users": [{"sub": "b-1", "email": "an@bidv.vn", "name": "An", "password": "pw"}],
         }
     }
@@ -838,7 +893,8 @@ def test_tenants_come_from_inline_json_or_a_file(tmp_path: Path) -> None:
     assert list(inline.tenants) == ["bidv"]
     assert inline.issuer("bidv") == "http://idp.test:9000/bidv"
     assert inline.tenants["bidv"].client("portal-bidv").redirect_uris == (
-        "http://127.0.0.1:8000/auth/sso/bidv/callback",)
+        "http://127.0.0.1:8000/auth/sso/bidv/callback",
+    )
 
     path = tmp_path / "tenants.json"
     path.write_text(json.dumps({"mobifone": document["bidv"]}), encoding="utf-8")
@@ -862,8 +918,15 @@ def test_tenants_come_from_inline_json_or_a_file(tmp_path: Path) -> None:
         pytest.param({"_idp": {"clients": []}}, id="reserved-name"),
         pytest.param({"acme": {"clients": []}}, id="no-clients"),
         pytest.param({"acme": {"clients": [{"client_id": "c", "client_secret": "s"}]}}, id="no-redirect-uris"),
-        pytest.param({"acme": {"clients": [{"client_id": "c", "client_secret": "s", "redirect_uris": ["x"]}],
-                               "users": [{"sub": "1", "email": "a@b"}]}}, id="user-without-password"),
+        pytest.param(
+            {
+                "acme": {
+                    "clients": [{"client_id": "c", "client_secret": "s", "redirect_uris": ["x"]}],
+                    "users": [{"sub": "1", "email": "a@b"}],
+                }
+            },
+            id="user-without-password",
+        ),
     ],
 )
 def test_malformed_tenants_document_is_refused(document: dict[str, Any]) -> None:
@@ -887,9 +950,11 @@ def test_python_dash_m_serves_issuers_at_the_given_port() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
     repo_root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulators.idp", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=repo_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "simulators.idp", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=repo_root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 15
