@@ -1,5 +1,8 @@
 """${message}
 
+A new partner-owned table needs row-level security: copy `_RLS_POLICY`, `_enable_rls` and `_disable_rls`
+from 0002 into this file (migrations import no application code, so their meaning never changes later).
+
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 Create Date: ${create_date}

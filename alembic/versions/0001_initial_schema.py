@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from alembic import op
-from portal.core import rls
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -270,7 +269,7 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     _protect_audit_log()
-    rls.enable(op, TENANT_TABLES)
+    _enable_rls(TENANT_TABLES)
 
 
 def downgrade() -> None:
@@ -343,7 +342,7 @@ def _protect_audit_log() -> None:
 
 
 def _drop_protections() -> None:
-    rls.disable(op, TENANT_TABLES)
+    _disable_rls(TENANT_TABLES)
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_update ON audit_events")
@@ -351,3 +350,27 @@ def _drop_protections() -> None:
     elif dialect == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
+
+
+# Row-level security, frozen here as this revision created it (no application import: a later change of the
+# policy is a new migration, never an edit of this one). Unset scope means no rows: it fails closed.
+_RLS_POLICY = (
+    "current_setting('app.all_partners', true) = 'on' "
+    "OR partner_id = nullif(current_setting('app.partner_id', true), '')::uuid"
+)
+
+
+def _enable_rls(tables: Sequence[str]) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({_RLS_POLICY}) WITH CHECK ({_RLS_POLICY})")
+
+
+def _disable_rls(tables: Sequence[str]) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+        op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")

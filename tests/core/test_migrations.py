@@ -88,3 +88,62 @@ def test_the_portal_refuses_to_run_as_a_role_that_bypasses_row_level_security(se
     as_owner = replace(settings, database_url=settings.database_migration_url)
     with pytest.raises(SettingsError, match="DATABASE_URL"):
         check_app_role(as_owner)
+
+
+APPLICATION_PACKAGES = ("portal", "agents", "payments", "simulators")
+
+
+def test_a_migration_imports_no_application_module():
+    """A migration means today what it meant when it was written: no import can change it later."""
+    import ast
+
+    for path in VERSIONS.glob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in APPLICATION_PACKAGES, f"{path.name} imports {name}"
+
+
+# The tenant-isolation policy every partner-owned table must carry (as PostgreSQL prints it back).
+EXPECTED_POLICY = (
+    "((current_setting('app.all_partners'::text, true) = 'on'::text) OR "
+    "(partner_id = (NULLIF(current_setting('app.partner_id'::text, true), ''::text))::uuid))"
+)
+
+
+def test_every_partner_owned_table_has_row_level_security_with_the_tenant_policy(settings, is_postgres):
+    from portal.core.tenancy import TenantScoped
+
+    if not is_postgres:
+        pytest.skip("row-level security is PostgreSQL's; the PostgreSQL run covers it")
+    tenant_tables = {
+        mapper.local_table.name
+        for mapper in agents.models.Account.registry.mappers
+        if issubclass(mapper.class_, TenantScoped)
+    }
+    assert tenant_tables, "no partner-owned tables found"
+    engine = make_engine(settings.database_migration_url)
+    try:
+        with engine.connect() as conn:
+            enabled = set(conn.execute(text("SELECT relname FROM pg_class WHERE relrowsecurity")).scalars())
+            policies = dict(
+                conn.execute(
+                    text("SELECT tablename, qual FROM pg_policies WHERE policyname = 'tenant_isolation'")
+                ).all()
+            )
+            checks = dict(
+                conn.execute(
+                    text("SELECT tablename, with_check FROM pg_policies WHERE policyname = 'tenant_isolation'")
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    for table in sorted(tenant_tables):
+        assert table in enabled, f"{table} has no row-level security"
+        assert policies.get(table) == EXPECTED_POLICY, f"{table}: {policies.get(table)}"
+        assert checks.get(table) == EXPECTED_POLICY, f"{table}: {checks.get(table)}"
