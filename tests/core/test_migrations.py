@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-import agents.models  # noqa: F401
+import agents.models
 from alembic import command
 from portal.core.db import make_engine, metadata
 from portal.core.migrations import ALEMBIC_DIR, alembic_config
