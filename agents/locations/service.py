@@ -75,7 +75,6 @@ def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> Ag
         partner_id=partner_id,
         detail={"code": point.code, "name": point.name},
     )
-    session.commit()
     return point
 
 
@@ -102,5 +101,4 @@ def set_status(
         partner_id=point.partner_id,
         detail={"before": before, "reason": reason.strip()},
     )
-    session.commit()
     return point

@@ -83,5 +83,4 @@ def set_status(
         partner_id=partner.id,
         detail={"reason": reason.strip()},
     )
-    session.commit()
     return partner

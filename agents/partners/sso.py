@@ -30,6 +30,7 @@ from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from portal.core.settings import get_settings
+from portal.core.tenancy import Scope
 
 SSO_FAILED = "auth.sso_failed"
 
@@ -88,26 +89,27 @@ def partners_with_sso(session: Session) -> list[Partner]:
 
 
 def record_sso_failure(
-    session: Session,
+    session: Session | None,
     partner: Partner | None,
     reason: str,
     *,
+    scope: Scope | None = None,
     detail: dict[str, Any] | None = None,
     account_id: uuid.UUID | None = None,
     label: str = "",
 ) -> None:
-    """One `auth.sso_failed` entry, in its own commit (the attempt itself changed nothing)."""
-    audit.record(
+    """One `auth.sso_failed` entry, in its own transaction (the attempt itself changes nothing)."""
+    audit.record_refusal(
         session,
         SSO_FAILED,
         "partner",
         partner.id if partner else None,
+        scope=scope,
         partner_id=partner.id if partner else None,
         detail={"reason": reason, "partner": partner.code if partner else None, **(detail or {})},
         actor_id=account_id,
         actor_label=label or "SSO (unidentified)",
     )
-    session.commit()
 
 
 def require_sso(session: Session, partner: Partner) -> SsoSettings:
@@ -125,7 +127,7 @@ def require_sso(session: Session, partner: Partner) -> SsoSettings:
 def configure_sso(
     session: Session, actor: Actor, partner_id: uuid.UUID, issuer: str, client_id: str, client_secret: str | None
 ) -> Partner:
-    """Set a partner's OpenID Connect provider (center admins only). Commits.
+    """Set a partner's OpenID Connect provider (center admins only).
 
     A blank `client_secret` keeps the one already stored. The audit entry names
     the issuer and client id and whether the secret changed, never the secret.
@@ -167,7 +169,6 @@ def configure_sso(
         partner_id=partner.id,
         detail={"issuer": issuer, "client_id": client_id, "secret_changed": secret_changed, "before": before},
     )
-    session.commit()
     return partner
 
 
@@ -180,9 +181,10 @@ def sign_in_with_sso(
 ) -> Actor:
     """Who this validated identity is here; creates the account only through an open invitation.
 
-    Needs a network scope (accounts and invitations span partners). Commits the
-    outcome and its audit entry; a refusal raises a DomainError whose message
-    the person should see, after recording `auth.sso_failed` and changing nothing.
+    Needs a network scope (accounts and invitations span partners). The outcome
+    and its audit entry are written in the caller's unit of work; a refusal
+    raises a DomainError whose message the person should see, after recording
+    `auth.sso_failed` in its own transaction and changing nothing else.
     """
     partner = session.get(Partner, partner_id)
     if partner is None:
@@ -191,7 +193,7 @@ def sign_in_with_sso(
     who = {"issuer": issuer, "subject": subject, "email": email}
 
     def refuse(reason: str, message: str, account: Account | None = None) -> DomainError:
-        session.rollback()  # whatever was looked at or loaded, nothing but the audit entry is written
+        # Whatever was looked at or loaded, nothing but the audit entry is written.
         record_sso_failure(
             session,
             partner,
@@ -246,7 +248,7 @@ def sign_in_with_sso(
         sso_issuer=issuer,
         sso_subject=subject,
         as_account_id=holder.id if holder is not None else None,
-    )  # commits
+    )
     actor = load_actor(session, account.id)
     if actor is None or partner.id not in actor.partner_ids:  # pragma: no cover - accept_invitation granted it
         raise refuse("no_active_role", MSG_NO_ROLE, account)
@@ -266,5 +268,4 @@ def _signed_in(session: Session, partner: Partner, account: Account, actor: Acto
         actor_label=actor.label,
         detail={"via": "sso", "partner": partner.code, "issuer": account.sso_issuer},
     )
-    session.commit()
     return actor

@@ -115,7 +115,6 @@ def invite(
         partner_id=partner_id,
         detail={"email": email, "role": role.value, "agent_point_id": str(agent_point_id or "")},
     )
-    session.commit()
     return invitation, token
 
 
@@ -148,7 +147,7 @@ def accept_invitation(
     sso_subject: str | None = None,
     as_account_id: uuid.UUID | None = None,
 ) -> Account:
-    """Activate: create the account, or add the role to the person's existing one. Commits.
+    """Activate: create the account, or add the role to the person's existing one.
 
     An invitation never sets the credentials of an account that already exists
     (whoever holds the link would take it over): an existing account accepts only
@@ -203,7 +202,6 @@ def accept_invitation(
             "via": "sso" if sso_subject else ("signed_in" if as_account_id else "password"),
         },
     )
-    session.commit()
     return account
 
 
@@ -236,7 +234,6 @@ def deactivate(session: Session, actor: Actor, account_id: uuid.UUID, reason: st
     account.status = AccountStatus.deactivated
     account.status_reason = reason[:500]
     audit.record(session, "account.deactivated", "account", account.id, detail={"reason": account.status_reason})
-    session.commit()
     return account
 
 
@@ -251,7 +248,6 @@ def reactivate(session: Session, actor: Actor, account_id: uuid.UUID) -> Account
         session, "account.reactivated", "account", account.id, detail={"previous_reason": account.status_reason}
     )
     account.status_reason = None
-    session.commit()
     return account
 
 
@@ -275,7 +271,6 @@ def change_role(
         partner_id=assignment.partner_id,
         detail={"before": before, "after": {"role": role.value, "agent_point_id": str(agent_point_id or "")}},
     )
-    session.commit()
     return assignment
 
 

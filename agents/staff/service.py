@@ -2,7 +2,8 @@
 
 `Actor` is the signed-in person with all their role assignments; pages and
 services decide what they may do from it. Sign-in failures count towards a
-lockout; every attempt, good or bad, is written to the audit log.
+lockout; every attempt, good or bad, is written to the audit log (a refusal
+in its own transaction: the failed attempt itself changes nothing else).
 """
 
 from __future__ import annotations
@@ -113,26 +114,39 @@ def load_actor(session: Session, account_id: uuid.UUID) -> Actor | None:
 
 
 def authenticate(session: Session, email: str, password: str) -> Actor:
-    """Check a local password sign-in; commits the outcome and its audit entry.
+    """Check a local password sign-in; the success and its audit entry are written in the caller's unit.
 
-    Raises AuthenticationFailed with the message the person should see.
+    A refusal rolls the caller's unit back and is recorded in a transaction of
+    its own (`audit.record_refusal`), together with the failure count towards
+    the lockout; it raises AuthenticationFailed with the message the person should see.
     """
     settings = get_settings()
     email = email.strip().lower()
     account = session.scalar(select(Account).where(Account.email == email))
+    account_id = account.id if account else None
     now = utcnow()
 
-    def refuse(reason: str, message: str) -> AuthenticationFailed:
-        audit.record(
+    def refuse(reason: str, message: str, *, failure: str | None = None) -> AuthenticationFailed:
+        def count_failure(work: Session) -> None:
+            row = work.get(Account, account_id)
+            if row is None:
+                return
+            if failure == "lock":
+                row.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+                row.failed_logins = 0
+            else:
+                row.failed_logins = Account.failed_logins + 1  # type: ignore[assignment]
+
+        audit.record_refusal(
             session,
             "auth.sign_in_failed",
             "account",
-            account.id if account else None,
+            account_id,
+            also=count_failure if failure else None,
             detail={"email": email, "reason": reason},
-            actor_id=account.id if account else None,
+            actor_id=account_id,
             actor_label=email or "(blank)",
         )
-        session.commit()
         return AuthenticationFailed(message)
 
     if account is None or account.password_hash is None:
@@ -146,12 +160,13 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
     try:
         _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
-        account.failed_logins += 1
-        if account.failed_logins >= settings.login_max_failures:
-            account.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
-            account.failed_logins = 0
-            raise refuse("wrong_password_locked", "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút") from None
-        raise refuse("wrong_password", "Email hoặc mật khẩu không đúng") from None
+        if account.failed_logins + 1 >= settings.login_max_failures:
+            raise refuse(
+                "wrong_password_locked",
+                "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút",
+                failure="lock",
+            ) from None
+        raise refuse("wrong_password", "Email hoặc mật khẩu không đúng", failure="count") from None
     actor = load_actor(session, account.id)
     if actor is None:
         suspended = session.scalars(
@@ -171,5 +186,4 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
     account.locked_until = None
     account.last_login_at = now
     audit.record(session, "auth.sign_in", "account", account.id, actor_id=account.id, actor_label=actor.label)
-    session.commit()
     return actor

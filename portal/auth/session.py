@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request
 
 from agents.staff.service import Actor, load_actor
-from portal.core.db import open_session
+from portal.core.db import read_only
 from portal.core.errors import AuthenticationFailed, PermissionDenied
 from portal.core.tenancy import Scope
 
@@ -31,7 +31,7 @@ def current_actor(request: Request[Any, Any, Any]) -> Actor | None:
     raw = request.session.get(ACCOUNT_KEY) if request.scope.get("session") is not None else None
     if raw:
         scope = Scope.network("load the signed-in person's roles", origin=client_ip(request))
-        with open_session(scope) as session:
+        with read_only(scope) as session:
             actor = load_actor(session, uuid.UUID(raw))
         if actor is None:
             request.clear_session()

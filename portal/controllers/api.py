@@ -23,7 +23,7 @@ from agents.dossiers import service as dossiers
 from agents.procedures import service as procedures
 from portal.auth.api_tokens import BearerOrCSRFMiddleware, api_caller, token_response
 from portal.auth.session import client_ip
-from portal.core.db import open_session
+from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ValidationFailed
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
@@ -106,7 +106,7 @@ class ApiController(Controller):
     @get("/api/v1/procedures", sync_to_thread=True)
     def list_procedures(self, request: Request[Any, Any, Any]) -> list[ProcedureOut]:
         scope = Scope.network("public procedure catalogue", actor_label="api", origin=client_ip(request))
-        with open_session(scope) as session:
+        with read_only(scope) as session:
             return [
                 ProcedureOut(
                     p.code, p.name, p.field_name, p.processing_days, p.fee_vnd, p.required_documents, p.form_schema
@@ -130,7 +130,7 @@ class ApiController(Controller):
     def file_dossier(self, request: Request[Any, Any, Any], data: JSONBody[DossierIn]) -> DossierOut:
         """File a dossier. Repeating the same idempotency_key returns the same dossier."""
         caller = api_caller(request, "dossiers:write")
-        with open_session(caller.scope) as session:
+        with unit_of_work(caller.scope) as session:
             filed = dossiers.file_dossier(
                 session,
                 caller.actor,
@@ -146,7 +146,7 @@ class ApiController(Controller):
     ) -> list[DossierSummaryOut]:
         """The newest dossiers the caller may see (a partner system: those of its agent point)."""
         caller = api_caller(request, "dossiers:read")
-        with open_session(caller.scope) as session:
+        with read_only(caller.scope) as session:
             return [
                 DossierSummaryOut(
                     d.id,
@@ -164,7 +164,7 @@ class ApiController(Controller):
     @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True)
     def get_dossier(self, request: Request[Any, Any, Any], dossier_id: FromPath[uuid.UUID]) -> DossierOut:
         caller = api_caller(request, "dossiers:read")
-        with open_session(caller.scope) as session:
+        with read_only(caller.scope) as session:
             return _dossier_out(dossiers.get_for_actor(session, caller.actor, dossier_id))
 
     @post("/api/v1/track", sync_to_thread=True, status_code=200)
@@ -173,7 +173,7 @@ class ApiController(Controller):
         scope = Scope.network(
             "public dossier tracking by code and phone", actor_label="citizen (api)", origin=client_ip(request)
         )
-        with open_session(scope) as session:
+        with read_only(scope) as session:
             return _dossier_out(dossiers.track(session, data.tracking_code, data.phone))
 
     @post("/api/city/callbacks", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
@@ -209,7 +209,7 @@ class ApiController(Controller):
         scope = Scope.network(
             "status callback from the city system", actor_label="city system", origin=client_ip(request)
         )
-        with open_session(scope) as session:
+        with unit_of_work(scope) as session:
             try:
                 outcome = dossiers.apply_city_update(session, update)
             except ValidationFailed as exc:

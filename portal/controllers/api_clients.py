@@ -16,7 +16,7 @@ from agents.partners import api_access
 from agents.partners.api_clients import API_SCOPES
 from agents.staff.models import Account
 from portal.auth.session import partner_scope, require_actor
-from portal.core.db import open_session
+from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ValidationFailed
 from portal.templating import page
 
@@ -69,14 +69,14 @@ class ApiClientController(Controller):
     @get("/", sync_to_thread=True)
     def index(self, request: Request[Any, Any, Any]) -> Template:
         actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
+        with read_only(partner_scope(request, actor)) as session:
             return _page(session, actor)
 
     @post("/", sync_to_thread=True)
     def register(self, request: Request[Any, Any, Any], data: Form) -> Template:
         actor = require_actor(request)
         raw_point = str(data.get("agent_point_id") or "")
-        with open_session(partner_scope(request, actor)) as session:
+        with unit_of_work(partner_scope(request, actor)) as session:
             try:
                 point_id = uuid.UUID(raw_point) if raw_point else None
             except ValueError:
@@ -97,7 +97,7 @@ class ApiClientController(Controller):
     @post("/{client_id:str}/revoke", sync_to_thread=True)
     def revoke(self, request: Request[Any, Any, Any], client_id: FromPath[str], data: Form) -> Template | Redirect:
         actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
+        with unit_of_work(partner_scope(request, actor)) as session:
             try:
                 api_access.revoke_client(session, actor, client_id, str(data.get("reason") or ""))
             except ValidationFailed as exc:

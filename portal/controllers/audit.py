@@ -12,7 +12,7 @@ from sqlalchemy import select
 from agents.staff.models import Role
 from portal.auth.session import network_scope, require_actor
 from portal.core.audit import AuditEvent, verify_chain
-from portal.core.db import open_session
+from portal.core.db import read_only
 from portal.core.errors import PermissionDenied
 from portal.templating import page
 
@@ -25,7 +25,7 @@ class AuditController(Controller):
         actor = require_actor(request)
         if not actor.has(Role.auditor):  # separation of duties: those who change things don't read the record
             raise PermissionDenied("Trang này dành cho kiểm toán viên")
-        with open_session(network_scope(request, actor, "auditor reads the audit log")) as session:
+        with read_only(network_scope(request, actor, "auditor reads the audit log")) as session:
             report = verify_chain(session) if verify else None
             entries = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)))
         return page("audit/index.html", actor=actor, entries=entries, report=report)

@@ -13,7 +13,7 @@ from agents.staff import service as staff
 from agents.staff.models import Role
 from agents.staff.service import Actor
 from portal.auth.session import client_ip, current_actor, safe_next, sign_in, sign_out
-from portal.core.db import open_session
+from portal.core.db import unit_of_work
 from portal.core.errors import AuthenticationFailed
 from portal.core.tenancy import Scope
 from portal.templating import page
@@ -51,7 +51,7 @@ class AuthController(Controller):
     def login(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
         email, password, target = data.get("email", ""), data.get("password", ""), data.get("next", "")
         scope = Scope.network("sign-in looks up the account", actor_label=email, origin=client_ip(request))
-        with open_session(scope) as session:
+        with unit_of_work(scope) as session:
             try:
                 actor = staff.authenticate(session, email, password)
             except AuthenticationFailed as exc:

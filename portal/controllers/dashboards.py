@@ -13,7 +13,7 @@ from agents.dossiers.models import CityStatus
 from agents.reporting.queries import PointFigures, figures_per_point
 from agents.staff.models import Role
 from portal.auth.session import network_scope, partner_scope, require_actor
-from portal.core.db import open_session
+from portal.core.db import read_only
 from portal.core.errors import PermissionDenied
 from portal.templating import page
 
@@ -73,7 +73,7 @@ def _partner_figures(request: Request[Any, Any, Any]) -> tuple[Any, list[PointFi
     scope = partner_scope(request, actor)
     if Role.partner_manager not in actor.roles_in(scope.partner_id):  # type: ignore[arg-type]
         raise PermissionDenied("Trang này dành cho quản lý đối tác")
-    with open_session(scope) as session:
+    with read_only(scope) as session:
         return actor, figures_per_point(session)
 
 
@@ -81,7 +81,7 @@ def _network_figures(request: Request[Any, Any, Any]) -> tuple[Any, list[PointFi
     actor = require_actor(request)
     if not actor.has(Role.center_admin, Role.auditor):
         raise PermissionDenied("Trang này dành cho Trung tâm")
-    with open_session(network_scope(request, actor, "center dashboard")) as session:
+    with read_only(network_scope(request, actor, "center dashboard")) as session:
         return actor, figures_per_point(session)
 
 

@@ -16,7 +16,7 @@ from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.staff.models import Account
 from portal.auth.session import partner_scope, require_actor
-from portal.core.db import open_session
+from portal.core.db import read_only, unit_of_work
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.templating import page
 
@@ -65,7 +65,7 @@ class DossierController(Controller):
     @get("/dossiers", sync_to_thread=True)
     def list_dossiers(self, request: Request[Any, Any, Any]) -> Template:
         actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
+        with unit_of_work(partner_scope(request, actor)) as session:
             rows = dossiers.list_for_actor(session, actor)
             dossiers.record_list_view(session, rows)
             names = {p.id: p for p in procedures.list_published(session)}
@@ -74,20 +74,20 @@ class DossierController(Controller):
     @get("/dossiers/new", sync_to_thread=True)
     def choose_procedure(self, request: Request[Any, Any, Any]) -> Template:
         actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
+        with read_only(partner_scope(request, actor)) as session:
             return page("dossiers/choose.html", actor=actor, procedures=procedures.list_published(session))
 
     @get("/dossiers/new/{code:str}", sync_to_thread=True)
     def new_dossier(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
+        with read_only(partner_scope(request, actor)) as session:
             return _form_page(session, actor, procedures.get_published(session, code), {}, {})
 
     @post("/dossiers/new/{code:str}", sync_to_thread=True)
     def file_dossier(self, request: Request[Any, Any, Any], code: FromPath[str], data: Form) -> Template | Redirect:
         actor = require_actor(request)
         form = {k[len("form.") :]: v for k, v in data.items() if k.startswith("form.")}
-        with open_session(partner_scope(request, actor)) as session:
+        with unit_of_work(partner_scope(request, actor)) as session:
             procedure = procedures.get_published(session, code)
             try:
                 point_id = uuid.UUID(data.get("agent_point_id", ""))
@@ -117,7 +117,7 @@ class DossierController(Controller):
     @get("/dossiers/{dossier_id:uuid}/receipt", sync_to_thread=True)
     def receipt(self, request: Request[Any, Any, Any], dossier_id: FromPath[uuid.UUID]) -> Template:
         actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
+        with unit_of_work(partner_scope(request, actor)) as session:
             dossier = dossiers.view_personal_data(session, actor, dossier_id)
             return page(
                 "dossiers/receipt.html",
@@ -129,6 +129,6 @@ class DossierController(Controller):
     @get("/dossiers/{dossier_id:uuid}", sync_to_thread=True)
     def dossier_detail(self, request: Request[Any, Any, Any], dossier_id: FromPath[uuid.UUID]) -> Template:
         actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
+        with unit_of_work(partner_scope(request, actor)) as session:
             dossier = dossiers.view_personal_data(session, actor, dossier_id)
             return page("dossiers/detail.html", actor=actor, **_detail_context(session, dossier))

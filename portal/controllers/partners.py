@@ -19,7 +19,7 @@ from agents.partners.models import PartnerKind, PartnerStatus
 from agents.staff.models import Role
 from agents.staff.service import Actor
 from portal.auth.session import network_scope, partner_scope, require_actor
-from portal.core.db import open_session
+from portal.core.db import read_only, unit_of_work
 from portal.core.errors import DomainError, PermissionDenied
 from portal.templating import page
 
@@ -43,7 +43,7 @@ class NetworkController(Controller):
         actor = require_actor(request)
         if not actor.has(Role.center_admin, Role.auditor):
             raise PermissionDenied("Trang này dành cho Trung tâm")
-        with open_session(network_scope(request, actor, "center manages the network")) as session:
+        with read_only(network_scope(request, actor, "center manages the network")) as session:
             all_partners = partners.list_partners(session)
             points = locations.list_points(session)
         names = {p.id: p.name for p in all_partners}
@@ -68,7 +68,7 @@ class NetworkController(Controller):
     @post("/center/partners", sync_to_thread=True)
     def onboard(self, request: Request[Any, Any, Any], data: Form) -> Template:
         actor = require_actor(request)
-        with open_session(network_scope(request, actor, "center onboards a partner")) as session:
+        with unit_of_work(network_scope(request, actor, "center onboards a partner")) as session:
             try:
                 _, _, token = partners.onboard(
                     session,
@@ -91,7 +91,7 @@ class NetworkController(Controller):
         self, request: Request[Any, Any, Any], reason: str, action: Callable[[Session, Actor], object]
     ) -> Template:
         actor = require_actor(request)
-        with open_session(network_scope(request, actor, reason)) as session:
+        with unit_of_work(network_scope(request, actor, reason)) as session:
             try:
                 action(session, actor)
             except DomainError as exc:
@@ -139,7 +139,7 @@ class NetworkController(Controller):
         scope = partner_scope(request, actor)
         if Role.partner_manager not in actor.roles_in(scope.partner_id):  # type: ignore[arg-type]
             raise PermissionDenied("Trang này dành cho quản lý đối tác")
-        with open_session(scope) as session:
+        with read_only(scope) as session:
             points = locations.list_points(session)
         return page(
             "partner/points.html",
@@ -158,7 +158,7 @@ class NetworkController(Controller):
     @post("/partner/points", sync_to_thread=True)
     def register_point(self, request: Request[Any, Any, Any], data: Form) -> Template:
         actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
+        with unit_of_work(partner_scope(request, actor)) as session:
             try:
                 locations.register_point(session, actor, data)
             except DomainError as exc:

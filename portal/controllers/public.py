@@ -17,7 +17,7 @@ from agents.partners.models import Partner, PartnerStatus
 from agents.procedures.models import Procedure
 from agents.ratings import service as ratings
 from portal.auth.session import client_ip, current_actor
-from portal.core.db import open_session
+from portal.core.db import read_only, unit_of_work
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.core.tenancy import Scope
 from portal.i18n import LANGUAGES
@@ -49,7 +49,7 @@ class PublicController(Controller):
 
     @get("/", sync_to_thread=True)
     def home(self, request: Request[Any, Any, Any]) -> Template:
-        with open_session(_public_scope(request, "public list of approved agent points")) as session:
+        with read_only(_public_scope(request, "public list of approved agent points")) as session:
             rows = session.execute(
                 select(AgentPoint, Partner.name)
                 .join(Partner, Partner.id == AgentPoint.partner_id)
@@ -74,7 +74,7 @@ class PublicController(Controller):
     def track(self, request: Request[Any, Any, Any], data: Form) -> Template:
         code, phone = data.get("code", ""), data.get("phone", "")
         actor = current_actor(request)  # before the session below: SQLite allows one writer
-        with open_session(_public_scope(request, "public dossier tracking by code and phone")) as session:
+        with read_only(_public_scope(request, "public dossier tracking by code and phone")) as session:
             try:
                 dossier = dossiers.track(session, code, phone)
             except NotFound as exc:
@@ -93,7 +93,7 @@ class PublicController(Controller):
 
     @get("/rate/{code:str}", sync_to_thread=True)
     def rating_form(self, request: Request[Any, Any, Any], code: FromPath[str], token: FromQuery[str] = "") -> Template:
-        with open_session(_public_scope(request, "citizen opens the rating link")) as session:
+        with read_only(_public_scope(request, "citizen opens the rating link")) as session:
             dossier = ratings.dossier_for_rating(session, code, token)
             context = _tracked_context(session, dossier)
         return page("public/rate.html", token=token, errors={}, done=False, **context)
@@ -101,7 +101,7 @@ class PublicController(Controller):
     @post("/rate/{code:str}", sync_to_thread=True)
     def submit_rating(self, request: Request[Any, Any, Any], code: FromPath[str], data: Form) -> Template:
         token = data.get("token", "")
-        with open_session(_public_scope(request, "citizen rates the service")) as session:
+        with unit_of_work(_public_scope(request, "citizen rates the service")) as session:
             try:
                 ratings.rate(session, code, token, data.get("stars", ""), data.get("comment", ""))
                 done, errors, status, message = True, {}, 201, None

@@ -25,7 +25,7 @@ from agents.partners.models import Partner
 from portal.auth.oidc import OidcClient, SsoFailed
 from portal.auth.session import PARTNER_KEY, client_ip, safe_next, sign_in
 from portal.controllers.auth import landing_for
-from portal.core.db import open_session
+from portal.core.db import read_only, unit_of_work
 from portal.core.errors import DomainError, NotFound
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
@@ -55,7 +55,7 @@ def redirect_uri(code: str) -> str:
 
 def sso_links(request: Request[Any, Any, Any]) -> list[SsoLink]:
     """One link per active partner offering single sign-on (the login page shows them)."""
-    with open_session(_scope(request, "login page lists the partners offering single sign-on")) as session:
+    with read_only(_scope(request, "login page lists the partners offering single sign-on")) as session:
         return [SsoLink(sso.url_code(p), p.name) for p in sso.partners_with_sso(session)]
 
 
@@ -80,7 +80,7 @@ def _refused(request: Request[Any, Any, Any], exc: DomainError) -> Template:
 def _audit_failure(
     request: Request[Any, Any, Any], partner_id: uuid.UUID | None, reason: str, detail: dict[str, Any] | None = None
 ) -> None:
-    with open_session(_scope(request, "single sign-on records a refused attempt")) as session:
+    with read_only(_scope(request, "single sign-on records a refused attempt")) as session:
         partner = session.get(Partner, partner_id) if partner_id else None
         sso.record_sso_failure(session, partner, reason, detail=detail)
 
@@ -118,7 +118,7 @@ class SsoController(Controller):
         next: FromQuery[str] = "",  # noqa: A002
     ) -> Template | Redirect:
         # Pages are rendered after the session is closed (SQLite: one writer at a time).
-        with open_session(_scope(request, "single sign-on looks up the partner's identity provider")) as session:
+        with read_only(_scope(request, "single sign-on looks up the partner's identity provider")) as session:
             partner = sso.partner_by_url_code(session, partner_code)
             if partner is None:
                 refusal: DomainError | None = NotFound(MSG_UNKNOWN_PARTNER)
@@ -167,7 +167,7 @@ class SsoController(Controller):
     ) -> Template | Redirect:
         flow = _take_flow(request)
         refusal: DomainError | None = None
-        with open_session(_scope(request, "single sign-on looks up the partner's identity provider")) as session:
+        with read_only(_scope(request, "single sign-on looks up the partner's identity provider")) as session:
             partner = sso.partner_by_url_code(session, partner_code)
             if partner is None:
                 refusal = NotFound(MSG_UNKNOWN_PARTNER)
@@ -215,7 +215,7 @@ class SsoController(Controller):
             _audit_failure(request, partner_id, exc.reason, exc.detail)
             return _refused(request, exc)
 
-        with open_session(_scope(request, "single sign-on matches the identity to an account")) as session:
+        with unit_of_work(_scope(request, "single sign-on matches the identity to an account")) as session:
             try:
                 actor = sso.sign_in_with_sso(
                     session,

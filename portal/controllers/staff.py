@@ -15,7 +15,7 @@ from agents.locations.models import AgentPointStatus
 from agents.staff import lifecycle
 from agents.staff.models import Role
 from portal.auth.session import active_partner_id, client_ip, current_actor, partner_scope, require_actor
-from portal.core.db import open_session
+from portal.core.db import read_only, unit_of_work
 from portal.core.errors import DomainError, ValidationFailed
 from portal.core.tenancy import Scope
 from portal.templating import page
@@ -50,7 +50,7 @@ class StaffController(Controller):
     ) -> Template:
         actor = require_actor(request)
         partner_id = active_partner_id(request, actor)
-        with open_session(partner_scope(request, actor)) as session:
+        with read_only(partner_scope(request, actor)) as session:
             people = lifecycle.people_of_partner(session, actor, partner_id)
             points = locations.list_points(session, AgentPointStatus.approved)
         return page(
@@ -84,7 +84,7 @@ class StaffController(Controller):
                 errors={"role": "Giá trị không hợp lệ"},
                 values=data,
             )
-        with open_session(partner_scope(request, actor)) as session:
+        with unit_of_work(partner_scope(request, actor)) as session:
             try:
                 _, token = lifecycle.invite(
                     session,
@@ -106,7 +106,7 @@ class StaffController(Controller):
     @post("/partner/staff/{account_id:uuid}/deactivate", sync_to_thread=True)
     def deactivate(self, request: Request[Any, Any, Any], account_id: FromPath[uuid.UUID], data: Form) -> Template:
         actor = require_actor(request)
-        with open_session(_lifecycle_scope(request, actor)) as session:
+        with unit_of_work(_lifecycle_scope(request, actor)) as session:
             try:
                 lifecycle.deactivate(session, actor, account_id, data.get("reason", ""))
             except ValidationFailed as exc:
@@ -117,7 +117,7 @@ class StaffController(Controller):
     @post("/partner/staff/{account_id:uuid}/reactivate", sync_to_thread=True)
     def reactivate(self, request: Request[Any, Any, Any], account_id: FromPath[uuid.UUID]) -> Template:
         actor = require_actor(request)
-        with open_session(_lifecycle_scope(request, actor)) as session:
+        with unit_of_work(_lifecycle_scope(request, actor)) as session:
             lifecycle.reactivate(session, actor, account_id)
         return self._staff_page(request)
 
@@ -129,7 +129,7 @@ class StaffController(Controller):
             point = uuid.UUID(data["agent_point_id"]) if data.get("agent_point_id") else None
         except (ValueError, KeyError):
             return self._staff_page(request, status_code=422, message="Giá trị không hợp lệ")
-        with open_session(partner_scope(request, actor)) as session:
+        with unit_of_work(partner_scope(request, actor)) as session:
             try:
                 lifecycle.change_role(session, actor, assignment_id, role, point)
             except ValidationFailed as exc:
@@ -139,7 +139,7 @@ class StaffController(Controller):
 
     @get("/invitations/{token:str}", sync_to_thread=True)
     def invitation(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-        with open_session(
+        with read_only(
             Scope.network("invitee opens the invitation link", actor_label="invitee", origin=client_ip(request))
         ) as session:
             invitation = lifecycle.invitation_by_token(session, token)
@@ -157,7 +157,7 @@ class StaffController(Controller):
     @post("/invitations/{token:str}", sync_to_thread=True)
     def activate(self, request: Request[Any, Any, Any], token: FromPath[str], data: Form) -> Template | Redirect:
         actor = current_actor(request)  # before the session below: SQLite allows one writer
-        with open_session(
+        with unit_of_work(
             Scope.network("invitee activates the account", actor_label="invitee", origin=client_ip(request))
         ) as session:
             invitation = lifecycle.invitation_by_token(session, token)
