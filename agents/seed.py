@@ -17,9 +17,10 @@ from agents.partners.models import Partner, PartnerKind
 from agents.partners.sso import configure_sso
 from agents.procedures.catalogue import PROCEDURES
 from agents.procedures.models import Procedure
+from agents.staff.actor import load_actor
 from agents.staff.lifecycle import invite, open_invitation_for
 from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
-from agents.staff.service import hash_password, load_actor
+from agents.staff.service import hash_password
 from portal.core import audit
 from portal.core.db import read_only, unit_of_work
 from portal.core.tenancy import Scope
@@ -305,7 +306,7 @@ def _seed_sample_dossiers(account_id: object) -> None:
     forwards them to the city simulator like any other.
     """
     from agents.dossiers.service import FilingRequest, file_dossier
-    from agents.staff.service import load_actor
+    from agents.staff.actor import load_actor
 
     with read_only(Scope.network("demo seed: load staff", actor_label="seed", origin="cli")) as session:
         actor = load_actor(session, account_id)  # type: ignore[arg-type]

@@ -11,8 +11,9 @@ from agents.dossiers.models import Dossier
 from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.seed import seed_procedures
+from agents.staff.actor import Actor, load_actor
 from agents.staff.models import Account, Role, RoleAssignment
-from agents.staff.service import Actor, hash_password, load_actor
+from agents.staff.service import hash_password
 from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
 

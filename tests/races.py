@@ -46,7 +46,7 @@ def race(first: Callable[[Callable[[], None]], Any], second: Callable[[], Any]) 
     def run(name: str, fn: Callable[[], Any]) -> None:
         try:
             results[name] = fn()
-        except BaseException as exc:  # reported to the test below
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread below
             errors.append(exc)
             first_wrote.set()
             release.set()

@@ -21,14 +21,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.city.client import CityReceipt
 from agents.dossiers import rules
 from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
 from agents.locations.models import AgentPoint, AgentPointStatus
+from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
-from agents.staff.models import Role
-from agents.staff.service import Actor
+from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.crypto import blind_index
 from portal.core.db import on_commit, utcnow
@@ -63,16 +64,15 @@ class Filed:
 def points_for_filing(session: Session, actor: Actor) -> list[AgentPoint]:
     """The approved points where this actor may file, in the session's partner."""
     scope = current_scope(session)
-    ids = actor.point_ids(scope.partner_id) if scope.partner_id else set()
-    if not ids:
+    if scope.partner_id is None:
         return []
-    return list(
-        session.scalars(
-            select(AgentPoint)
-            .where(AgentPoint.id.in_(ids), AgentPoint.status == AgentPointStatus.approved)
-            .order_by(AgentPoint.name)
-        )
-    )
+    ids = policy.points_for(actor, Permission.file_dossiers, scope.partner_id)
+    query = select(AgentPoint).where(AgentPoint.status == AgentPointStatus.approved).order_by(AgentPoint.name)
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(AgentPoint.id.in_(ids))
+    return list(session.scalars(query))
 
 
 def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> Filed:
@@ -93,8 +93,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     point = session.get(AgentPoint, request.agent_point_id)
     if point is None:
         raise NotFound("Không tìm thấy điểm đại lý")
-    if point.id not in actor.point_ids(point.partner_id):
-        raise PermissionDenied("Bạn không được phân công tại điểm này")
+    policy.require(actor, Permission.file_dossiers, partner_id=point.partner_id, point_id=point.id)
     if point.status is not AgentPointStatus.approved:
         raise PermissionDenied("Điểm đại lý chưa được Trung tâm phê duyệt")
 
@@ -454,9 +453,8 @@ def get_for_actor(session: Session, actor: Actor, dossier_id: uuid.UUID) -> Doss
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
         raise NotFound("Không tìm thấy hồ sơ")
-    roles = actor.roles_in(dossier.partner_id)
-    if Role.partner_manager not in roles and dossier.agent_point_id not in actor.point_ids(dossier.partner_id):
-        raise NotFound("Không tìm thấy hồ sơ")
+    if not policy.can(actor, Permission.see_dossiers, partner_id=dossier.partner_id, point_id=dossier.agent_point_id):
+        raise NotFound("Không tìm thấy hồ sơ")  # outside their reach: exactly like one that does not exist
     return dossier
 
 
@@ -478,8 +476,9 @@ def list_for_actor(session: Session, actor: Actor, limit: int = 100) -> list[Dos
     scope = current_scope(session)
     assert scope.partner_id is not None
     query = select(Dossier).order_by(Dossier.submitted_at.desc()).limit(limit)
-    if Role.partner_manager not in actor.roles_in(scope.partner_id):
-        query = query.where(Dossier.agent_point_id.in_(actor.point_ids(scope.partner_id) or {uuid.uuid4()}))
+    points = policy.points_for(actor, Permission.see_dossiers, scope.partner_id)
+    if points is not None:
+        query = query.where(Dossier.agent_point_id.in_(points or {uuid.uuid4()}))
     return list(session.scalars(query))
 
 

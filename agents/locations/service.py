@@ -7,9 +7,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.locations.models import AgentPoint, AgentPointStatus
-from agents.staff.models import Role
-from agents.staff.service import Actor
+from agents.policy import Permission
+from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.tenancy import current_scope
@@ -28,8 +29,9 @@ def list_points(session: Session, status: AgentPointStatus | None = None) -> lis
 def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> AgentPoint:
     """A partner manager registers a new point; it waits for the center's approval."""
     partner_id = current_scope(session).partner_id
-    if partner_id is None or Role.partner_manager not in actor.roles_in(partner_id):
-        raise PermissionDenied("Chỉ quản lý đối tác được đăng ký điểm")
+    if partner_id is None:
+        raise PermissionDenied(policy.MESSAGES[Permission.register_points])
+    policy.require(actor, Permission.register_points, partner_id=partner_id)
     values = {
         k: (fields.get(k) or "").strip()
         for k in ("code", "name", "address", "ward", "latitude", "longitude", "opening_hours")
@@ -82,8 +84,7 @@ def set_status(
     session: Session, actor: Actor, point_id: uuid.UUID, status: AgentPointStatus, reason: str = ""
 ) -> AgentPoint:
     """The center approves a pending point, or closes one (with a reason)."""
-    if not actor.has(Role.center_admin):
-        raise PermissionDenied("Chỉ Trung tâm được duyệt hoặc đóng điểm")
+    policy.require(actor, Permission.approve_points)
     point = session.get(AgentPoint, point_id)
     if point is None:
         raise NotFound("Không tìm thấy điểm đại lý")

@@ -32,11 +32,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.locations.models import AgentPoint
 from agents.partners.api_clients import API_SCOPES, ApiClient, ApiClientStatus, ApiToken
 from agents.partners.models import Partner, PartnerStatus
+from agents.policy import Permission
+from agents.staff.actor import Actor, Grant
 from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
-from agents.staff.service import Actor, Grant, hash_password
+from agents.staff.service import hash_password
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import (
@@ -116,10 +119,6 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _may_manage_clients(actor: Actor, partner_id: uuid.UUID) -> bool:
-    return actor.has(Role.center_admin) or Role.partner_manager in actor.roles_in(partner_id)
-
-
 def _partner_of_session(session: Session) -> uuid.UUID:
     scope = current_scope(session)
     if scope.partner_id is None:
@@ -179,8 +178,7 @@ def register_client(
 ) -> tuple[ApiClient, str]:
     """Register a client of the session's partner. Returns it and its secret (shown once)."""
     partner_id = _partner_of_session(session)
-    if not _may_manage_clients(actor, partner_id):
-        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API")
+    policy.require(actor, Permission.manage_api_clients, partner_id=partner_id)
 
     errors: dict[str, str] = {}
     name = (name or "").strip()
@@ -252,16 +250,14 @@ def register_client(
 
 def list_clients(session: Session, actor: Actor) -> list[ApiClient]:
     partner_id = _partner_of_session(session)
-    if not _may_manage_clients(actor, partner_id):
-        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API")
+    policy.require(actor, Permission.manage_api_clients, partner_id=partner_id)
     return list(session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
 
 
 def revoke_client(session: Session, actor: Actor, client_id: str, reason: str) -> ApiClient:
     """Revoke a client of the session's partner: its tokens stop working at once."""
     partner_id = _partner_of_session(session)
-    if not _may_manage_clients(actor, partner_id):
-        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API")
+    policy.require(actor, Permission.manage_api_clients, partner_id=partner_id)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Vui lòng nêu lý do thu hồi", field_errors={"reason": "Bắt buộc nhập"})

@@ -22,10 +22,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.partners.models import Partner, PartnerStatus
+from agents.policy import Permission
+from agents.staff.actor import Actor, load_actor
 from agents.staff.lifecycle import accept_invitation, open_invitation_for
-from agents.staff.models import Account, AccountStatus, Role
-from agents.staff.service import Actor, load_actor
+from agents.staff.models import Account, AccountStatus
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -132,8 +134,7 @@ def configure_sso(
     A blank `client_secret` keeps the one already stored. The audit entry names
     the issuer and client id and whether the secret changed, never the secret.
     """
-    if not actor.has(Role.center_admin):
-        raise PermissionDenied("Chỉ Trung tâm được cấu hình đăng nhập SSO cho đối tác")
+    policy.require(actor, Permission.manage_partners, message="Chỉ Trung tâm được cấu hình đăng nhập SSO cho đối tác")
     partner = session.get(Partner, partner_id)
     if partner is None:
         raise NotFound("Không tìm thấy đối tác")

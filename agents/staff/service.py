@@ -1,7 +1,6 @@
-"""Accounts, roles and sign-in.
+"""Passwords and signing in with a local account.
 
-`Actor` is the signed-in person with all their role assignments; pages and
-services decide what they may do from it. Sign-in failures count towards a
+Sign-in failures count towards a
 lockout; every attempt, good or bad, is written to the audit log (a refusal
 in its own transaction: the failed attempt itself changes nothing else).
 """
@@ -9,8 +8,6 @@ in its own transaction: the failed attempt itself changes nothing else).
 from __future__ import annotations
 
 import contextlib
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -19,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.partners.models import Partner, PartnerStatus
-from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
+from agents.staff.actor import Actor, load_actor
+from agents.staff.models import Account, AccountStatus, RoleAssignment
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.core.errors import AuthenticationFailed, PermissionDenied
+from portal.core.errors import AuthenticationFailed
 from portal.core.settings import get_settings
-from portal.core.tenancy import Scope
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of "unknown email" equal to "wrong password".
@@ -33,84 +30,6 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
-
-
-@dataclass(frozen=True)
-class Grant:
-    role: Role
-    partner_id: uuid.UUID | None
-    agent_point_id: uuid.UUID | None
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A signed-in person and every role they hold, each with its scope."""
-
-    account_id: uuid.UUID
-    email: str
-    full_name: str
-    grants: tuple[Grant, ...]
-
-    def has(self, *roles: Role) -> bool:
-        return any(g.role in roles for g in self.grants)
-
-    @property
-    def is_center(self) -> bool:
-        return any(g.role.is_center for g in self.grants)
-
-    @property
-    def partner_ids(self) -> list[uuid.UUID]:
-        seen: list[uuid.UUID] = []
-        for g in self.grants:
-            if g.partner_id and g.partner_id not in seen:
-                seen.append(g.partner_id)
-        return seen
-
-    def point_ids(self, partner_id: uuid.UUID, *roles: Role) -> set[uuid.UUID]:
-        wanted = roles or (Role.agent_staff, Role.point_lead)
-        return {
-            g.agent_point_id
-            for g in self.grants
-            if g.partner_id == partner_id and g.role in wanted and g.agent_point_id
-        }
-
-    def roles_in(self, partner_id: uuid.UUID) -> set[Role]:
-        return {g.role for g in self.grants if g.partner_id == partner_id}
-
-    def partner_scope(self, partner_id: uuid.UUID, origin: str = "") -> Scope:
-        if partner_id not in self.partner_ids:
-            raise PermissionDenied("Bạn không có vai trò tại đối tác này")
-        return Scope.partner(partner_id, actor_id=self.account_id, actor_label=self.label, origin=origin)
-
-    def network_scope(self, reason: str, origin: str = "") -> Scope:
-        if not self.is_center:
-            raise PermissionDenied("Chỉ cán bộ Trung tâm được xem toàn mạng lưới")
-        return Scope.network(reason, actor_id=self.account_id, actor_label=self.label, origin=origin)
-
-    @property
-    def label(self) -> str:
-        return f"{self.full_name} <{self.email}>"
-
-
-def load_actor(session: Session, account_id: uuid.UUID) -> Actor | None:
-    """The actor for a live session, or None when the account is gone or disabled.
-
-    Needs a network scope: one person's roles may span several partners.
-    """
-    account = session.get(Account, account_id)
-    if account is None or account.status is not AccountStatus.active:
-        return None
-    rows = session.scalars(select(RoleAssignment).where(RoleAssignment.account_id == account_id))
-    grants: list[Grant] = []
-    for row in rows:
-        if row.partner_id is not None:
-            partner = session.get(Partner, row.partner_id)
-            if partner is None or partner.status is not PartnerStatus.active:
-                continue  # a suspended partner's roles lapse
-        grants.append(Grant(row.role, row.partner_id, row.agent_point_id))
-    if not grants:
-        return None
-    return Actor(account.id, account.email, account.full_name, tuple(grants))
 
 
 def authenticate(session: Session, email: str, password: str) -> Actor:

@@ -33,7 +33,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 
 from agents.partners import api_access
 from agents.partners.api_clients import ApiClient
-from agents.staff.service import Actor
+from agents.staff.actor import Actor
 from portal.auth.session import client_ip, partner_scope, require_actor
 from portal.core.db import read_only, unit_of_work
 from portal.core.tenancy import Scope

@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Request
 
-from agents.staff.service import Actor, load_actor
+from agents.staff.actor import Actor, load_actor
 from portal.core.db import read_only
 from portal.core.errors import AuthenticationFailed, PermissionDenied
 from portal.core.tenancy import Scope

@@ -9,11 +9,11 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import select
 
-from agents.staff.models import Role
+from agents import policy
+from agents.policy import Permission
 from portal.auth.session import network_scope, require_actor
 from portal.core.audit import AuditEvent, verify_chain
 from portal.core.db import read_only
-from portal.core.errors import PermissionDenied
 from portal.templating import page
 
 
@@ -23,8 +23,7 @@ class AuditController(Controller):
     @get("/audit", sync_to_thread=True)
     def audit_log(self, request: Request[Any, Any, Any], verify: FromQuery[bool] = False) -> Template:
         actor = require_actor(request)
-        if not actor.has(Role.auditor):  # separation of duties: those who change things don't read the record
-            raise PermissionDenied("Trang này dành cho kiểm toán viên")
+        policy.require(actor, Permission.read_audit_log)
         with read_only(network_scope(request, actor, "auditor reads the audit log")) as session:
             report = verify_chain(session) if verify else None
             entries = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)))

@@ -9,9 +9,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
+from agents import policy
+from agents.policy import Permission
 from agents.staff import service as staff
-from agents.staff.models import Role
-from agents.staff.service import Actor
+from agents.staff.actor import Actor
 from portal.auth.session import client_ip, current_actor, safe_next, sign_in, sign_out
 from portal.core.db import unit_of_work
 from portal.core.errors import AuthenticationFailed
@@ -22,11 +23,11 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 
 
 def landing_for(actor: Actor) -> str:
-    if actor.has(Role.agent_staff, Role.point_lead):
+    if policy.can(actor, Permission.file_dossiers):
         return "/dossiers"
-    if actor.has(Role.partner_manager):
+    if policy.can(actor, Permission.see_partner_figures):
         return "/partner/dashboard"
-    if actor.has(Role.center_admin):
+    if policy.can(actor, Permission.manage_partners):
         return "/center/dashboard"
     return "/audit"
 

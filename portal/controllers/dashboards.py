@@ -9,12 +9,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
+from agents import policy
 from agents.dossiers.models import CityStatus
+from agents.policy import Permission
 from agents.reporting.queries import PointFigures, figures_per_point
-from agents.staff.models import Role
 from portal.auth.session import network_scope, partner_scope, require_actor
 from portal.core.db import read_only
-from portal.core.errors import PermissionDenied
 from portal.templating import page
 
 SHOWN_STATUSES = [
@@ -71,16 +71,14 @@ def _csv(figures: list[PointFigures]) -> Response[str]:
 def _partner_figures(request: Request[Any, Any, Any]) -> tuple[Any, list[PointFigures]]:
     actor = require_actor(request)
     scope = partner_scope(request, actor)
-    if Role.partner_manager not in actor.roles_in(scope.partner_id):  # type: ignore[arg-type]
-        raise PermissionDenied("Trang này dành cho quản lý đối tác")
+    policy.require(actor, Permission.see_partner_figures, partner_id=scope.partner_id)
     with read_only(scope) as session:
         return actor, figures_per_point(session)
 
 
 def _network_figures(request: Request[Any, Any, Any]) -> tuple[Any, list[PointFigures]]:
     actor = require_actor(request)
-    if not actor.has(Role.center_admin, Role.auditor):
-        raise PermissionDenied("Trang này dành cho Trung tâm")
+    policy.require(actor, Permission.see_network)
     with read_only(network_scope(request, actor, "center dashboard")) as session:
         return actor, figures_per_point(session)
 

@@ -12,15 +12,16 @@ from litestar.params import Body, FromPath
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.locations import service as locations
 from agents.locations.models import AgentPointStatus
 from agents.partners import service as partners
 from agents.partners.models import PartnerKind, PartnerStatus
-from agents.staff.models import Role
-from agents.staff.service import Actor
+from agents.policy import Permission
+from agents.staff.actor import Actor
 from portal.auth.session import network_scope, partner_scope, require_actor
 from portal.core.db import read_only, unit_of_work
-from portal.core.errors import DomainError, PermissionDenied
+from portal.core.errors import DomainError
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -41,8 +42,7 @@ class NetworkController(Controller):
         invite_link: str | None = None,
     ) -> Template:
         actor = require_actor(request)
-        if not actor.has(Role.center_admin, Role.auditor):
-            raise PermissionDenied("Trang này dành cho Trung tâm")
+        policy.require(actor, Permission.see_network)
         with read_only(network_scope(request, actor, "center manages the network")) as session:
             all_partners = partners.list_partners(session)
             points = locations.list_points(session)
@@ -137,8 +137,9 @@ class NetworkController(Controller):
     ) -> Template:
         actor = require_actor(request)
         scope = partner_scope(request, actor)
-        if Role.partner_manager not in actor.roles_in(scope.partner_id):  # type: ignore[arg-type]
-            raise PermissionDenied("Trang này dành cho quản lý đối tác")
+        policy.require(
+            actor, Permission.register_points, partner_id=scope.partner_id, message="Trang này dành cho quản lý đối tác"
+        )
         with read_only(scope) as session:
             points = locations.list_points(session)
         return page(

@@ -26,8 +26,8 @@ from sqlalchemy import func, select, text
 from agents.partners import sso
 from agents.partners.models import Partner, PartnerStatus
 from agents.staff import lifecycle
+from agents.staff.actor import Actor
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment
-from agents.staff.service import Actor
 from portal.auth import oidc
 from portal.core.audit import AuditEvent
 from portal.core.db import unit_of_work
