@@ -69,6 +69,8 @@ _AT_CENTER: dict[Permission, frozenset[Role]] = {
     Permission.manage_center_roles: frozenset({Role.center_admin}),
     Permission.read_audit_log: frozenset({Role.auditor}),
 }
+CENTER_PERMISSIONS = frozenset(_AT_CENTER)
+
 # Held at a point by these roles there; the roles left out hold it at every point of their partner.
 _AT_POINT: dict[Permission, frozenset[Role]] = {
     Permission.file_dossiers: POINT_ROLES,

@@ -30,6 +30,7 @@ from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.staff.actor import Actor
+from agents.staff.models import Account
 from portal.core import audit
 from portal.core.crypto import blind_index
 from portal.core.db import on_commit, utcnow
@@ -456,6 +457,26 @@ def get_for_actor(session: Session, actor: Actor, dossier_id: uuid.UUID) -> Doss
     if not policy.can(actor, Permission.see_dossiers, partner_id=dossier.partner_id, point_id=dossier.agent_point_id):
         raise NotFound("Không tìm thấy hồ sơ")  # outside their reach: exactly like one that does not exist
     return dossier
+
+
+@dataclass(frozen=True)
+class DossierView:
+    """A dossier with what its pages show next to it."""
+
+    dossier: Dossier
+    procedure: Procedure
+    point: AgentPoint
+    staff: Account | None
+
+    def context(self) -> dict[str, Any]:
+        return {"dossier": self.dossier, "procedure": self.procedure, "point": self.point, "staff": self.staff}
+
+
+def view_of(session: Session, dossier: Dossier) -> DossierView:
+    procedure = session.get(Procedure, dossier.procedure_id)
+    point = session.get(AgentPoint, dossier.agent_point_id)
+    assert procedure is not None and point is not None
+    return DossierView(dossier, procedure, point, session.get(Account, dossier.staff_account_id))
 
 
 def view_personal_data(session: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from agents import policy
 from agents.locations.models import AgentPoint, AgentPointStatus
+from agents.partners.models import Partner, PartnerStatus
 from agents.policy import Permission
 from agents.staff.actor import Actor
 from portal.core import audit
@@ -24,6 +25,22 @@ def list_points(session: Session, status: AgentPointStatus | None = None) -> lis
     if status is not None:
         query = query.where(AgentPoint.status == status)
     return list(session.scalars(query))
+
+
+def points_by_name(session: Session) -> list[AgentPoint]:
+    """Every point in the session's scope, by name (for choosing one in a form)."""
+    return list(session.scalars(select(AgentPoint).order_by(AgentPoint.name)))
+
+
+def public_points(session: Session) -> list[tuple[AgentPoint, str]]:
+    """Approved points of active partners, with the partner's name, by ward (the public home page)."""
+    rows = session.execute(
+        select(AgentPoint, Partner.name)
+        .join(Partner, Partner.id == AgentPoint.partner_id)
+        .where(AgentPoint.status == AgentPointStatus.approved, Partner.status == PartnerStatus.active)
+        .order_by(AgentPoint.ward, AgentPoint.name)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
 
 
 def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> AgentPoint:

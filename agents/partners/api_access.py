@@ -254,6 +254,11 @@ def list_clients(session: Session, actor: Actor) -> list[ApiClient]:
     return list(session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
 
 
+def owners_of(session: Session, clients: list[ApiClient]) -> dict[uuid.UUID, Account | None]:
+    """The accountable person of each client, by account id."""
+    return {c.owner_account_id: session.get(Account, c.owner_account_id) for c in clients}
+
+
 def revoke_client(session: Session, actor: Actor, client_id: str, reason: str) -> ApiClient:
     """Revoke a client of the session's partner: its tokens stop working at once."""
     partner_id = _partner_of_session(session)

@@ -70,6 +70,10 @@ def url_code(partner: Partner) -> str:
     return partner.code.lower()
 
 
+def partner_by_id(session: Session, partner_id: uuid.UUID | None) -> Partner | None:
+    return session.get(Partner, partner_id) if partner_id else None
+
+
 def partner_by_url_code(session: Session, code: str) -> Partner | None:
     """Partner codes are stored upper case; URLs carry them lower case."""
     return session.scalar(select(Partner).where(Partner.code == code.strip().upper()))

@@ -153,6 +153,11 @@ def record_refusal(
         )
 
 
+def latest_entries(session: Session, limit: int = 200) -> list[AuditEvent]:
+    """The newest entries first."""
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)))
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool

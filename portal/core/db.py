@@ -168,17 +168,29 @@ def _new_session(scope: Scope, *, read_only: bool = False) -> Session:
     return session
 
 
-@contextmanager
-def unit_of_work(scope: Scope) -> Iterator[Session]:
-    """One transaction for a declared scope: commits once at the end, rolls back on any exception.
+def begin_unit(scope: Scope, *, read_only: bool = False) -> Session:
+    """Open a unit of work (no connection yet: it is taken on first use). Pair with `end_unit`.
 
-    After the commit, the callbacks registered with `on_commit` run, in order.
+    For code that cannot use the context managers below (the web layer's
+    dependency providers); everything else uses `unit_of_work` / `read_only`.
     """
-    session = _new_session(scope)
+    return _new_session(scope, read_only=read_only)
+
+
+def end_unit(session: Session, *, commit: bool) -> None:
+    """End a unit of work: commit it (then run its on_commit callbacks) or roll it back; always close it.
+
+    A read-only unit is only closed: it has nothing to commit, and what it
+    loaded stays readable.
+    """
     try:
-        yield session
-        session.commit()
-        _run_hooks(session)
+        if session.info.get(_READ_ONLY):
+            return
+        if commit:
+            session.commit()
+            _run_hooks(session)
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
@@ -188,17 +200,41 @@ def unit_of_work(scope: Scope) -> Iterator[Session]:
 
 
 @contextmanager
+def unit_of_work(scope: Scope) -> Iterator[Session]:
+    """One transaction for a declared scope: commits once at the end, rolls back on any exception.
+
+    After the commit, the callbacks registered with `on_commit` run, in order.
+    """
+    session = begin_unit(scope)
+    try:
+        yield session
+    except BaseException:
+        end_unit(session, commit=False)
+        raise
+    end_unit(session, commit=True)
+
+
+@contextmanager
 def read_only(scope: Scope) -> Iterator[Session]:
     """A unit of work that only reads: never commits, refuses writes.
 
     Closing it ends its transaction (a rollback at the database) but keeps the
     objects it loaded readable, so a page can be rendered after it has ended.
     """
-    session = _new_session(scope, read_only=True)
+    session = begin_unit(scope, read_only=True)
     try:
         yield session
     finally:
-        session.close()
+        end_unit(session, commit=False)
+
+
+def discard(session: Session) -> None:
+    """Undo what this unit has written so far (and its pending on_commit callbacks); it stays open.
+
+    For a handler that catches a refusal and still answers with a page: the
+    failed call's writes must not be committed with the page's reads.
+    """
+    session.rollback()
 
 
 def on_commit(session: Session, callback: Callable[[], object]) -> None:
@@ -251,3 +287,13 @@ def _refuse_writes_when_read_only(session: Session, _flush_context: object, _ins
 def _refuse_statements_when_read_only(state: ORMExecuteState) -> None:
     if state.session.info.get(_READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
         raise ReadOnlyViolation("a read-only unit of work tried to write; open a unit_of_work for this")
+
+
+def check_database() -> str:
+    """ "ok", or the kind of error that stops a round trip to the database (for /healthz)."""
+    try:
+        with get_engine().connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return f"error: {type(exc).__name__}"
