@@ -17,11 +17,12 @@ from agents.partners.models import Partner, PartnerKind
 from agents.partners.sso import configure_sso
 from agents.procedures.catalogue import PROCEDURES
 from agents.procedures.models import Procedure
+from agents.staff.actor import load_actor
 from agents.staff.lifecycle import invite, open_invitation_for
 from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
-from agents.staff.service import hash_password, load_actor
+from agents.staff.service import hash_password
 from portal.core import audit
-from portal.core.db import open_session
+from portal.core.db import read_only, unit_of_work
 from portal.core.tenancy import Scope
 
 DEMO_PASSWORD = "demo1234"
@@ -200,7 +201,7 @@ def seed_procedures(session: Session) -> None:
 
 def seed_demo() -> list[DemoLogin]:
     logins: list[DemoLogin] = []
-    with open_session(Scope.network("demo seed", actor_label="seed", origin="cli")) as session:
+    with unit_of_work(Scope.network("demo seed", actor_label="seed", origin="cli")) as session:
         seed_procedures(session)
         for index, (code, name, kind, domain, points) in enumerate(PARTNERS):
             partner = session.scalar(select(Partner).where(Partner.code == code))
@@ -249,7 +250,7 @@ def seed_demo() -> list[DemoLogin]:
         _grant(session, auditor, Role.auditor, None, None)
         logins.append(DemoLogin("center admin", admin.email, "Trung tâm Phục vụ hành chính công"))
         logins.append(DemoLogin("auditor", auditor.email, "Trung tâm Phục vụ hành chính công"))
-        session.commit()
+        session.flush()
         staff_ids = [
             session.scalar(select(Account.id).where(Account.email == login.email))
             for login in logins
@@ -305,9 +306,9 @@ def _seed_sample_dossiers(account_id: object) -> None:
     forwards them to the city simulator like any other.
     """
     from agents.dossiers.service import FilingRequest, file_dossier
-    from agents.staff.service import load_actor
+    from agents.staff.actor import load_actor
 
-    with open_session(Scope.network("demo seed: load staff", actor_label="seed", origin="cli")) as session:
+    with read_only(Scope.network("demo seed: load staff", actor_label="seed", origin="cli")) as session:
         actor = load_actor(session, account_id)  # type: ignore[arg-type]
     if actor is None:
         return
@@ -317,7 +318,7 @@ def _seed_sample_dossiers(account_id: object) -> None:
         ("2.000815", {"document_name": "Bằng tốt nghiệp trung học phổ thông", "pages": 1, "copies": 2}),
         ("1.004194", {"temporary_address": "25 Lý Thường Kiệt, Hà Nội", "from_date": "2026-11-01"}),
     ]
-    with open_session(actor.partner_scope(partner_id, origin="cli")) as session:
+    with unit_of_work(actor.partner_scope(partner_id, origin="cli")) as session:
         for index, ((code, form), person) in enumerate(zip(forms, SAMPLE_CITIZENS, strict=False)):
             name, id_number, born, phone, address = person
             file_dossier(

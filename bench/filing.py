@@ -50,7 +50,7 @@ def main() -> None:
         )
 
     from agents.dossiers import service as dossiers
-    from portal.core.db import open_session
+    from portal.core.db import unit_of_work
     from portal.core.migrations import upgrade_database
     from tests.factories import BIRTH_FORM, citizen, create_counter
 
@@ -59,7 +59,7 @@ def main() -> None:
 
     def one(_: int) -> float:
         started = time.perf_counter()
-        with open_session(staff.partner_scope(partner.id)) as session:
+        with unit_of_work(staff.partner_scope(partner.id)) as session:
             dossiers.file_dossier(
                 session,
                 staff,

@@ -13,6 +13,7 @@ from litestar.static_files import create_static_files_router
 from portal.auth.security_events import AuditedCookieBackendConfig
 from portal.core.migrations import check_app_role
 from portal.core.settings import get_settings
+from portal.deps import DEPENDENCIES
 from portal.exceptions import EXCEPTION_HANDLERS
 from portal.routes import ROUTES
 from portal.templating import TEMPLATE_DIR, template_config
@@ -43,6 +44,7 @@ def create_app() -> Litestar:
         template_config=template_config,
         middleware=[session_config.middleware],
         csrf_config=csrf_config,
+        dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Agent Network Portal API", version="0.1.0"),
     )

@@ -58,11 +58,11 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
 def cmd_audit_verify(_: argparse.Namespace) -> None:
     from portal.core.audit import verify_chain
-    from portal.core.db import open_session
+    from portal.core.db import read_only
     from portal.core.tenancy import Scope
 
     _settings_or_exit()
-    with open_session(Scope.network("auditor verifies the chain", actor_label="cli", origin="cli")) as session:
+    with read_only(Scope.network("auditor verifies the chain", actor_label="cli", origin="cli")) as session:
         report = verify_chain(session)
     if report.ok:
         print(f"audit chain intact: {report.checked} entries")

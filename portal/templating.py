@@ -12,9 +12,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
+from agents import policy
 from agents.dossiers.models import CityStatus, DossierState
 from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
-from agents.staff.models import Role
 from portal.i18n import LANGUAGES, VALUE_LABELS, translate
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -56,7 +56,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         label=lambda value: VALUE_LABELS.get(value, value),
     )
     env.globals["CityStatus"] = CityStatus
-    env.globals["actor_roles"] = Role
+    env.globals["can"] = policy.can  # who may do what: the same policy the services and guards use
 
     def _(context: dict[str, Any], text: str) -> str:
         request = context.get("request")

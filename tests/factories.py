@@ -11,9 +11,10 @@ from agents.dossiers.models import Dossier
 from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.seed import seed_procedures
+from agents.staff.actor import Actor, load_actor
 from agents.staff.models import Account, Role, RoleAssignment
-from agents.staff.service import Actor, hash_password, load_actor
-from portal.core.db import open_session
+from agents.staff.service import hash_password
+from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
 
 PASSWORD = "correct horse battery"
@@ -24,17 +25,17 @@ def setup_scope() -> Scope:
 
 
 def ensure_procedures() -> None:
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         seed_procedures(session)
-        session.commit()
+        session.flush()
 
 
 def create_partner(*, name: str | None = None, status: PartnerStatus = PartnerStatus.active) -> Partner:
     code = f"P{uuid.uuid4().hex[:8].upper()}"
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         partner = Partner(code=code, name=name or f"Partner {code}", kind=PartnerKind.post, status=status)
         session.add(partner)
-        session.commit()
+        session.flush()
         return partner
 
 
@@ -42,7 +43,7 @@ def create_point(
     partner: Partner, *, status: AgentPointStatus = AgentPointStatus.approved, name: str | None = None
 ) -> AgentPoint:
     code = f"PT{uuid.uuid4().hex[:6].upper()}"
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         point = AgentPoint(
             partner_id=partner.id,
             code=code,
@@ -54,7 +55,7 @@ def create_point(
             status=status,
         )
         session.add(point)
-        session.commit()
+        session.flush()
         return point
 
 
@@ -62,7 +63,7 @@ def create_person(
     *roles: tuple[Role, Partner | None, AgentPoint | None], name: str = "Nguyễn Thị Test", password: str = PASSWORD
 ) -> Actor:
     email = f"user-{uuid.uuid4().hex[:10]}@test.vn"
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         account = Account(email=email, full_name=name, password_hash=hash_password(password))
         session.add(account)
         session.flush()
@@ -75,7 +76,7 @@ def create_person(
                     agent_point_id=point.id if point else None,
                 )
             )
-        session.commit()
+        session.flush()
         actor = load_actor(session, account.id)
     assert actor is not None
     return actor
@@ -119,7 +120,7 @@ def file_birth_registration(
 ) -> Dossier:
     """File a birth registration (1.001193) the way the counter does, through the service."""
     ensure_procedures()
-    with open_session(actor.partner_scope(point.partner_id)) as session:
+    with unit_of_work(actor.partner_scope(point.partner_id)) as session:
         filed = dossiers.file_dossier(
             session,
             actor,
@@ -136,7 +137,7 @@ def file_birth_registration(
 
 def reload_dossier(dossier_id: uuid.UUID) -> Dossier:
     """Read a dossier through a fresh session (proves what was committed)."""
-    with open_session(Scope.network("test reads back", actor_label="test")) as session:
+    with unit_of_work(Scope.network("test reads back", actor_label="test")) as session:
         dossier = session.get(Dossier, dossier_id)
         assert dossier is not None
         _ = list(dossier.events)

@@ -1,8 +1,9 @@
 """Dossiers: filing at the counter, forwarding to the city system, following its answers.
 
-Transactions are owned here. The dossier row is the outbox: it is committed
-as `queued` first and only then is the forwarding task enqueued by id; the
-task is idempotent and a sweeper re-enqueues rows left queued.
+Services flush, they never commit: the caller's unit of work does
+(portal.core.db). The dossier row is the outbox: its forwarding task is
+enqueued by id with `on_commit`, so only once the row is committed as
+`queued`; the task is idempotent and a sweeper re-enqueues rows left queued.
 """
 
 from __future__ import annotations
@@ -20,20 +21,22 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agents.city.client import CityClient
+from agents import policy
+from agents.city.client import CityReceipt
 from agents.dossiers import rules
 from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
 from agents.locations.models import AgentPoint, AgentPointStatus
+from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
-from agents.staff.models import Role
-from agents.staff.service import Actor
+from agents.staff.actor import Actor
+from agents.staff.models import Account
 from portal.core import audit
 from portal.core.crypto import blind_index
-from portal.core.db import open_session, utcnow
+from portal.core.db import on_commit, utcnow
 from portal.core.errors import Conflict, ExternalServiceError, NotFound, PermissionDenied, ValidationFailed
 from portal.core.settings import get_settings
-from portal.core.tenancy import Scope, current_scope
+from portal.core.tenancy import current_scope
 
 log = logging.getLogger(__name__)
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -62,16 +65,15 @@ class Filed:
 def points_for_filing(session: Session, actor: Actor) -> list[AgentPoint]:
     """The approved points where this actor may file, in the session's partner."""
     scope = current_scope(session)
-    ids = actor.point_ids(scope.partner_id) if scope.partner_id else set()
-    if not ids:
+    if scope.partner_id is None:
         return []
-    return list(
-        session.scalars(
-            select(AgentPoint)
-            .where(AgentPoint.id.in_(ids), AgentPoint.status == AgentPointStatus.approved)
-            .order_by(AgentPoint.name)
-        )
-    )
+    ids = policy.points_for(actor, Permission.file_dossiers, scope.partner_id)
+    query = select(AgentPoint).where(AgentPoint.status == AgentPointStatus.approved).order_by(AgentPoint.name)
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(AgentPoint.id.in_(ids))
+    return list(session.scalars(query))
 
 
 def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> Filed:
@@ -92,8 +94,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     point = session.get(AgentPoint, request.agent_point_id)
     if point is None:
         raise NotFound("Không tìm thấy điểm đại lý")
-    if point.id not in actor.point_ids(point.partner_id):
-        raise PermissionDenied("Bạn không được phân công tại điểm này")
+    policy.require(actor, Permission.file_dossiers, partner_id=point.partner_id, point_id=point.id)
     if point.status is not AgentPointStatus.approved:
         raise PermissionDenied("Điểm đại lý chưa được Trung tâm phê duyệt")
 
@@ -127,35 +128,36 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
         state=DossierState.queued,
         **citizen,
     )
-    session.add(dossier)
-    session.add(
-        DossierEvent(
-            partner_id=dossier.partner_id,
-            dossier_id=dossier.id,
-            source="portal",
-            state=DossierState.queued.value,
-            actor=actor.label,
-            note=f"Tiếp nhận tại {point.name}",
-        )
-    )
-    audit.record(
-        session,
-        "dossier.filed",
-        "dossier",
-        dossier.id,
-        partner_id=dossier.partner_id,
-        detail={"tracking_code": dossier.tracking_code, "procedure": procedure.code, "agent_point": point.code},
-    )
     try:
-        session.commit()
+        with session.begin_nested():
+            session.add(dossier)
+            session.add(
+                DossierEvent(
+                    partner_id=dossier.partner_id,
+                    dossier_id=dossier.id,
+                    source="portal",
+                    state=DossierState.queued.value,
+                    actor=actor.label,
+                    note=f"Tiếp nhận tại {point.name}",
+                )
+            )
+            audit.record(
+                session,
+                "dossier.filed",
+                "dossier",
+                dossier.id,
+                partner_id=dossier.partner_id,
+                detail={"tracking_code": dossier.tracking_code, "procedure": procedure.code, "agent_point": point.code},
+            )
     except IntegrityError:
-        # A concurrent request with the same key won the race: answer with its dossier.
-        session.rollback()
+        # A concurrent request with the same key won the race (its row was committed
+        # after our look-up): the savepoint is gone, answer with that request's dossier.
         existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
         if existing is None:
             raise
         return Filed(_same_filer(session, actor, existing), created=False)
-    enqueue_forward(dossier.id, dossier.partner_id)
+    dossier_id, partner_id = dossier.id, dossier.partner_id
+    on_commit(session, lambda: enqueue_forward(dossier_id, partner_id))
     log.info("dossier %s filed by %s (scope %s)", dossier.tracking_code, actor.email, scope.partner_id)
     return Filed(dossier, created=True)
 
@@ -221,90 +223,96 @@ def city_payload(dossier: Dossier, procedure: Procedure, point: AgentPoint) -> d
     return payload
 
 
-def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> ForwardOutcome:
-    """Send one queued dossier to the city system. Safe to run any number of times.
+@dataclass(frozen=True)
+class ForwardRequest:
+    """What to send to the city for one queued dossier (read in a unit of work that has ended)."""
 
-    No transaction is held open during the HTTP call. The city deduplicates by
-    our dossier id (Idempotency-Key), and the state change is a compare-and-set
-    from `queued`, so two concurrent runs file once and record once.
+    dossier_id: uuid.UUID
+    payload: dict[str, Any]
+
+
+def prepare_forward(session: Session, dossier_id: uuid.UUID) -> ForwardRequest | ForwardOutcome:
+    """The payload of a queued dossier, or the outcome that says there is nothing to send."""
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None:
+        return ForwardOutcome("missing")
+    if dossier.state is not DossierState.queued:
+        return ForwardOutcome("already_done")
+    procedure = session.get(Procedure, dossier.procedure_id)
+    point = session.get(AgentPoint, dossier.agent_point_id)
+    assert procedure is not None and point is not None
+    return ForwardRequest(dossier.id, city_payload(dossier, procedure, point))
+
+
+def record_forward_failure(session: Session, dossier_id: uuid.UUID, error: ExternalServiceError) -> ForwardOutcome:
+    """The city did not take the dossier: count the attempt; a final refusal rejects it for good.
+
+    Compare-and-set from `queued`: a concurrent run that already forwarded it wins.
     """
-    scope = Scope.partner(partner_id, actor_label="worker: forward to city", origin="worker")
-    with open_session(scope) as session:
-        dossier = session.get(Dossier, dossier_id)
-        if dossier is None:
-            return ForwardOutcome("missing")
-        if dossier.state is not DossierState.queued:
-            return ForwardOutcome("already_done")
-        procedure = session.get(Procedure, dossier.procedure_id)
-        point = session.get(AgentPoint, dossier.agent_point_id)
-        assert procedure is not None and point is not None
-        payload = city_payload(dossier, procedure, point)
-        session.commit()  # end the read transaction before the network call
-
-        try:
-            receipt = client.submit_dossier(payload, idempotency_key=str(dossier.id))
-        except ExternalServiceError as exc:
-            if exc.retryable:
-                session.execute(
-                    update(Dossier)
-                    .where(Dossier.id == dossier.id, Dossier.state == DossierState.queued)
-                    .values(forward_attempts=Dossier.forward_attempts + 1, last_error=exc.message[:1000])
-                )
-                session.commit()
-                return ForwardOutcome("retry", retry_after=exc.retry_after, detail=exc.message)
-            changed = session.execute(
-                update(Dossier)
-                .where(Dossier.id == dossier.id, Dossier.state == DossierState.queued)
-                .values(
-                    state=DossierState.rejected,
-                    forward_attempts=Dossier.forward_attempts + 1,
-                    last_error=exc.message[:1000],
-                )
-            ).rowcount
-            if changed:
-                _portal_event(session, dossier, DossierState.rejected, f"Hệ thống một cửa từ chối: {exc.message}")
-                audit.record(
-                    session,
-                    "dossier.rejected_by_city",
-                    "dossier",
-                    dossier.id,
-                    partner_id=dossier.partner_id,
-                    detail={"reason": exc.message},
-                )
-            session.commit()
-            return ForwardOutcome("rejected", detail=exc.message)
-
-        changed = session.execute(
+    if error.retryable:
+        session.execute(
             update(Dossier)
-            .where(Dossier.id == dossier.id, Dossier.state == DossierState.queued)
-            .values(
-                state=DossierState.forwarded,
-                city_dossier_code=receipt.city_dossier_code,
-                forwarded_at=utcnow(),
-                due_at=receipt.due_at,
-                forward_attempts=Dossier.forward_attempts + 1,
-                last_error=None,
-            )
-        ).rowcount
-        if not changed:
-            session.rollback()
-            return ForwardOutcome("already_done")
-        _portal_event(
-            session,
-            dossier,
-            DossierState.forwarded,
-            f"Hệ thống một cửa đã nhận hồ sơ, mã hồ sơ {receipt.city_dossier_code}",
+            .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
+            .values(forward_attempts=Dossier.forward_attempts + 1, last_error=error.message[:1000])
         )
+        return ForwardOutcome("retry", retry_after=error.retry_after, detail=error.message)
+    changed = session.execute(
+        update(Dossier)
+        .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
+        .values(
+            state=DossierState.rejected,
+            forward_attempts=Dossier.forward_attempts + 1,
+            last_error=error.message[:1000],
+        )
+    ).rowcount
+    if changed:
+        dossier = session.get(Dossier, dossier_id)
+        assert dossier is not None
+        _portal_event(session, dossier, DossierState.rejected, f"Hệ thống một cửa từ chối: {error.message}")
         audit.record(
             session,
-            "dossier.forwarded",
+            "dossier.rejected_by_city",
             "dossier",
             dossier.id,
             partner_id=dossier.partner_id,
-            detail={"city_dossier_code": receipt.city_dossier_code},
+            detail={"reason": error.message},
         )
-        session.commit()
-        return ForwardOutcome("forwarded", detail=receipt.city_dossier_code)
+    return ForwardOutcome("rejected", detail=error.message)
+
+
+def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityReceipt) -> ForwardOutcome:
+    """The city took the dossier: `queued → forwarded` with its code and due date, once."""
+    changed = session.execute(
+        update(Dossier)
+        .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
+        .values(
+            state=DossierState.forwarded,
+            city_dossier_code=receipt.city_dossier_code,
+            forwarded_at=utcnow(),
+            due_at=receipt.due_at,
+            forward_attempts=Dossier.forward_attempts + 1,
+            last_error=None,
+        )
+    ).rowcount
+    if not changed:
+        return ForwardOutcome("already_done")
+    dossier = session.get(Dossier, dossier_id)
+    assert dossier is not None
+    _portal_event(
+        session,
+        dossier,
+        DossierState.forwarded,
+        f"Hệ thống một cửa đã nhận hồ sơ, mã hồ sơ {receipt.city_dossier_code}",
+    )
+    audit.record(
+        session,
+        "dossier.forwarded",
+        "dossier",
+        dossier.id,
+        partner_id=dossier.partner_id,
+        detail={"city_dossier_code": receipt.city_dossier_code},
+    )
+    return ForwardOutcome("forwarded", detail=receipt.city_dossier_code)
 
 
 def _portal_event(session: Session, dossier: Dossier, state: DossierState, note: str) -> None:
@@ -355,6 +363,15 @@ def apply_city_update(session: Session, update_: CityUpdate) -> str:
         return "duplicate"
 
     status = CityStatus(update_.status)
+    try:
+        with session.begin_nested():
+            outcome = _record_city_event(session, dossier, status, update_)
+    except IntegrityError:
+        return "duplicate"  # the same event arrived concurrently and the other request stored it
+    return outcome
+
+
+def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, update_: CityUpdate) -> str:
     session.add(
         DossierEvent(
             partner_id=dossier.partner_id,
@@ -387,65 +404,45 @@ def apply_city_update(session: Session, update_: CityUpdate) -> str:
         partner_id=dossier.partner_id,
         detail={"status": status.value, "seq": update_.seq, "event_id": update_.event_id, "outcome": outcome},
     )
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # the same event arrived concurrently and was stored by the other request
-        return "duplicate"
     return outcome
 
 
-def sync_status_from_city(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> int:
-    """Poll the city for a dossier's history and apply what we have not seen. Returns the count applied."""
-    scope = Scope.partner(partner_id, actor_label="worker: status poll", origin="worker")
-    with open_session(scope) as session:
-        dossier = session.get(Dossier, dossier_id)
-        if dossier is None or not dossier.city_dossier_code:
-            return 0
-        code = dossier.city_dossier_code
-        session.commit()
-        applied = 0
-        for entry in client.dossier_history(code):
-            result = apply_city_update(
-                session,
-                CityUpdate(
-                    entry.event_id, entry.seq, entry.status, entry.occurred_at, entry.note, city_dossier_code=code
-                ),
-            )
-            applied += result != "duplicate"
-        return applied
+def city_code_of(session: Session, dossier_id: uuid.UUID) -> str | None:
+    """The city's code of a forwarded dossier (None when it has none yet)."""
+    dossier = session.get(Dossier, dossier_id)
+    return dossier.city_dossier_code if dossier is not None else None
 
 
 # -- sweeping ----------------------------------------------------------------------
 
 
-def unforwarded_dossiers(older_than: timedelta, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Queued dossiers nobody has moved for a while (lost message, city outage)."""
+def unforwarded_dossiers(
+    session: Session, older_than: timedelta, limit: int = 500
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Queued dossiers nobody has moved for a while (lost message, city outage). Needs a network scope."""
     cutoff = utcnow() - older_than
-    with open_session(Scope.network("sweeper: dossiers stuck before the city", origin="worker")) as session:
-        rows = session.execute(
-            select(Dossier.id, Dossier.partner_id)
-            .where(Dossier.state == DossierState.queued, Dossier.updated_at < cutoff)
-            .order_by(Dossier.submitted_at)
-            .limit(limit)
-        ).all()
+    rows = session.execute(
+        select(Dossier.id, Dossier.partner_id)
+        .where(Dossier.state == DossierState.queued, Dossier.updated_at < cutoff)
+        .order_by(Dossier.submitted_at)
+        .limit(limit)
+    ).all()
     return [(row.id, row.partner_id) for row in rows]
 
 
-def silent_dossiers(older_than: timedelta, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Forwarded dossiers with no word from the city for a while and not finished."""
+def silent_dossiers(session: Session, older_than: timedelta, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Forwarded dossiers with no word from the city for a while and not finished. Needs a network scope."""
     cutoff = utcnow() - older_than
     final = [s.value for s in CityStatus if s.is_final]
-    with open_session(Scope.network("poller: dossiers the city has not reported on", origin="worker")) as session:
-        rows = session.execute(
-            select(Dossier.id, Dossier.partner_id)
-            .where(
-                Dossier.state == DossierState.forwarded,
-                (Dossier.city_status.is_(None)) | (Dossier.city_status.not_in(final)),
-                Dossier.updated_at < cutoff,
-            )
-            .limit(limit)
-        ).all()
+    rows = session.execute(
+        select(Dossier.id, Dossier.partner_id)
+        .where(
+            Dossier.state == DossierState.forwarded,
+            (Dossier.city_status.is_(None)) | (Dossier.city_status.not_in(final)),
+            Dossier.updated_at < cutoff,
+        )
+        .limit(limit)
+    ).all()
     return [(row.id, row.partner_id) for row in rows]
 
 
@@ -457,10 +454,29 @@ def get_for_actor(session: Session, actor: Actor, dossier_id: uuid.UUID) -> Doss
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
         raise NotFound("Không tìm thấy hồ sơ")
-    roles = actor.roles_in(dossier.partner_id)
-    if Role.partner_manager not in roles and dossier.agent_point_id not in actor.point_ids(dossier.partner_id):
-        raise NotFound("Không tìm thấy hồ sơ")
+    if not policy.can(actor, Permission.see_dossiers, partner_id=dossier.partner_id, point_id=dossier.agent_point_id):
+        raise NotFound("Không tìm thấy hồ sơ")  # outside their reach: exactly like one that does not exist
     return dossier
+
+
+@dataclass(frozen=True)
+class DossierView:
+    """A dossier with what its pages show next to it."""
+
+    dossier: Dossier
+    procedure: Procedure
+    point: AgentPoint
+    staff: Account | None
+
+    def context(self) -> dict[str, Any]:
+        return {"dossier": self.dossier, "procedure": self.procedure, "point": self.point, "staff": self.staff}
+
+
+def view_of(session: Session, dossier: Dossier) -> DossierView:
+    procedure = session.get(Procedure, dossier.procedure_id)
+    point = session.get(AgentPoint, dossier.agent_point_id)
+    assert procedure is not None and point is not None
+    return DossierView(dossier, procedure, point, session.get(Account, dossier.staff_account_id))
 
 
 def view_personal_data(session: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
@@ -474,7 +490,6 @@ def view_personal_data(session: Session, actor: Actor, dossier_id: uuid.UUID) ->
         partner_id=dossier.partner_id,
         detail={"tracking_code": dossier.tracking_code},
     )
-    session.commit()
     return dossier
 
 
@@ -482,8 +497,9 @@ def list_for_actor(session: Session, actor: Actor, limit: int = 100) -> list[Dos
     scope = current_scope(session)
     assert scope.partner_id is not None
     query = select(Dossier).order_by(Dossier.submitted_at.desc()).limit(limit)
-    if Role.partner_manager not in actor.roles_in(scope.partner_id):
-        query = query.where(Dossier.agent_point_id.in_(actor.point_ids(scope.partner_id) or {uuid.uuid4()}))
+    points = policy.points_for(actor, Permission.see_dossiers, scope.partner_id)
+    if points is not None:
+        query = query.where(Dossier.agent_point_id.in_(points or {uuid.uuid4()}))
     return list(session.scalars(query))
 
 
@@ -498,7 +514,6 @@ def record_list_view(session: Session, rows: list[Dossier]) -> None:
         None,
         detail={"count": len(rows), "tracking_codes": [d.tracking_code for d in rows]},
     )
-    session.commit()
 
 
 def track(session: Session, tracking_code: str, phone: str) -> Dossier:

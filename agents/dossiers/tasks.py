@@ -1,4 +1,8 @@
-"""Celery tasks for dossiers: thin shells over agents.dossiers.service."""
+"""Celery tasks for dossiers: thin shells that open the units of work and call the services.
+
+Forwarding is two units of work around the HTTP call: the read ends before
+the city is called, so no transaction is held open while waiting on it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,14 @@ import logging
 import uuid
 from datetime import timedelta
 
-from agents.city.client import city_client
+from agents.city.client import CityClient, city_client
 from agents.dossiers import service
+from agents.dossiers.service import CityUpdate, ForwardOutcome
 from portal.core.celery_app import celery_app
+from portal.core.db import read_only, unit_of_work
+from portal.core.errors import ExternalServiceError
 from portal.core.settings import get_settings
+from portal.core.tenancy import Scope
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +27,50 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
     return max(retry_after or 0.0, min(base * (2**retries), 600.0))
 
 
+def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> ForwardOutcome:
+    """Send one queued dossier to the city system. Safe to run any number of times.
+
+    The city deduplicates by our dossier id (Idempotency-Key), and the state
+    change is a compare-and-set from `queued`, so two concurrent runs file
+    once and record once.
+    """
+    scope = Scope.partner(partner_id, actor_label="worker: forward to city", origin="worker")
+    with read_only(scope) as session:
+        prepared = service.prepare_forward(session, dossier_id)
+    if isinstance(prepared, ForwardOutcome):
+        return prepared
+    try:
+        receipt = client.submit_dossier(prepared.payload, idempotency_key=str(dossier_id))
+    except ExternalServiceError as exc:
+        with unit_of_work(scope) as session:
+            return service.record_forward_failure(session, dossier_id, exc)
+    with unit_of_work(scope) as session:
+        return service.record_forwarded(session, dossier_id, receipt)
+
+
+def sync_status_from_city(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> int:
+    """Poll the city for a dossier's history and apply what we have not seen. Returns the count applied."""
+    scope = Scope.partner(partner_id, actor_label="worker: status poll", origin="worker")
+    with read_only(scope) as session:
+        code = service.city_code_of(session, dossier_id)
+    if not code:
+        return 0
+    applied = 0
+    for entry in client.dossier_history(code):
+        with unit_of_work(scope) as session:  # one unit per entry: each one stands on its own
+            result = service.apply_city_update(
+                session,
+                CityUpdate(
+                    entry.event_id, entry.seq, entry.status, entry.occurred_at, entry.note, city_dossier_code=code
+                ),
+            )
+        applied += result != "duplicate"
+    return applied
+
+
 @celery_app.task(name="dossiers.forward", bind=True, max_retries=None)
 def forward(self, dossier_id: str, partner_id: str) -> str:  # type: ignore[no-untyped-def]
-    outcome = service.forward_dossier(uuid.UUID(dossier_id), uuid.UUID(partner_id), city_client())
+    outcome = forward_dossier(uuid.UUID(dossier_id), uuid.UUID(partner_id), city_client())
     if outcome.kind == "retry":
         if self.request.retries >= get_settings().forward_max_retries:
             # Not lost: the row stays queued and the sweeper tries again later.
@@ -38,12 +87,13 @@ def forward(self, dossier_id: str, partner_id: str) -> str:  # type: ignore[no-u
 
 @celery_app.task(name="dossiers.sync_status")
 def sync_status(dossier_id: str, partner_id: str) -> int:
-    return service.sync_status_from_city(uuid.UUID(dossier_id), uuid.UUID(partner_id), city_client())
+    return sync_status_from_city(uuid.UUID(dossier_id), uuid.UUID(partner_id), city_client())
 
 
 @celery_app.task(name="dossiers.sweep_unforwarded")
 def sweep_unforwarded() -> int:
-    stuck = service.unforwarded_dossiers(timedelta(seconds=get_settings().stuck_after_seconds))
+    with read_only(Scope.network("sweeper: dossiers stuck before the city", origin="worker")) as session:
+        stuck = service.unforwarded_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds))
     for dossier_id, partner_id in stuck:
         forward.delay(str(dossier_id), str(partner_id))
     if stuck:
@@ -53,7 +103,8 @@ def sweep_unforwarded() -> int:
 
 @celery_app.task(name="dossiers.poll_silent")
 def poll_silent() -> int:
-    silent = service.silent_dossiers(timedelta(seconds=get_settings().stuck_after_seconds * 2))
+    with read_only(Scope.network("poller: dossiers the city has not reported on", origin="worker")) as session:
+        silent = service.silent_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds * 2))
     for dossier_id, partner_id in silent:
         sync_status.delay(str(dossier_id), str(partner_id))
     return len(silent)

@@ -7,9 +7,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.locations.models import AgentPoint, AgentPointStatus
-from agents.staff.models import Role
-from agents.staff.service import Actor
+from agents.partners.models import Partner, PartnerStatus
+from agents.policy import Permission
+from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.tenancy import current_scope
@@ -25,11 +27,28 @@ def list_points(session: Session, status: AgentPointStatus | None = None) -> lis
     return list(session.scalars(query))
 
 
+def points_by_name(session: Session) -> list[AgentPoint]:
+    """Every point in the session's scope, by name (for choosing one in a form)."""
+    return list(session.scalars(select(AgentPoint).order_by(AgentPoint.name)))
+
+
+def public_points(session: Session) -> list[tuple[AgentPoint, str]]:
+    """Approved points of active partners, with the partner's name, by ward (the public home page)."""
+    rows = session.execute(
+        select(AgentPoint, Partner.name)
+        .join(Partner, Partner.id == AgentPoint.partner_id)
+        .where(AgentPoint.status == AgentPointStatus.approved, Partner.status == PartnerStatus.active)
+        .order_by(AgentPoint.ward, AgentPoint.name)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
 def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> AgentPoint:
     """A partner manager registers a new point; it waits for the center's approval."""
     partner_id = current_scope(session).partner_id
-    if partner_id is None or Role.partner_manager not in actor.roles_in(partner_id):
-        raise PermissionDenied("Chỉ quản lý đối tác được đăng ký điểm")
+    if partner_id is None:
+        raise PermissionDenied(policy.MESSAGES[Permission.register_points])
+    policy.require(actor, Permission.register_points, partner_id=partner_id)
     values = {
         k: (fields.get(k) or "").strip()
         for k in ("code", "name", "address", "ward", "latitude", "longitude", "opening_hours")
@@ -75,7 +94,6 @@ def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> Ag
         partner_id=partner_id,
         detail={"code": point.code, "name": point.name},
     )
-    session.commit()
     return point
 
 
@@ -83,8 +101,7 @@ def set_status(
     session: Session, actor: Actor, point_id: uuid.UUID, status: AgentPointStatus, reason: str = ""
 ) -> AgentPoint:
     """The center approves a pending point, or closes one (with a reason)."""
-    if not actor.has(Role.center_admin):
-        raise PermissionDenied("Chỉ Trung tâm được duyệt hoặc đóng điểm")
+    policy.require(actor, Permission.approve_points)
     point = session.get(AgentPoint, point_id)
     if point is None:
         raise NotFound("Không tìm thấy điểm đại lý")
@@ -102,5 +119,4 @@ def set_status(
         partner_id=point.partner_id,
         detail={"before": before, "reason": reason.strip()},
     )
-    session.commit()
     return point

@@ -10,8 +10,8 @@ Who may do what:
 
 Secrets are shown once and stored as argon2 hashes; tokens are stored as
 SHA-256 hashes (they are long random strings, so a fast hash is enough and
-lets us look them up). Every refusal is written to the audit log and committed
-even though the request fails.
+lets us look them up). Every refusal is written to the audit log in its own
+transaction (`audit.record_refusal`), so it stays although the request fails.
 
 Tenancy: a token request or a bearer request does not know its partner until
 the client or token has been found, so those look-ups run in an explicit
@@ -32,13 +32,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.locations.models import AgentPoint
 from agents.partners.api_clients import API_SCOPES, ApiClient, ApiClientStatus, ApiToken
 from agents.partners.models import Partner, PartnerStatus
+from agents.policy import Permission
+from agents.staff.actor import Actor, Grant
 from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
-from agents.staff.service import Actor, Grant, hash_password
+from agents.staff.service import hash_password
 from portal.core import audit
-from portal.core.db import open_session, utcnow
+from portal.core.db import utcnow
 from portal.core.errors import (
     AuthenticationFailed,
     Conflict,
@@ -116,10 +119,6 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _may_manage_clients(actor: Actor, partner_id: uuid.UUID) -> bool:
-    return actor.has(Role.center_admin) or Role.partner_manager in actor.roles_in(partner_id)
-
-
 def _partner_of_session(session: Session) -> uuid.UUID:
     scope = current_scope(session)
     if scope.partner_id is None:
@@ -177,10 +176,9 @@ def register_client(
     agent_point_id: uuid.UUID | None,
     owner_account_id: uuid.UUID | None = None,
 ) -> tuple[ApiClient, str]:
-    """Register a client of the session's partner. Returns it and its secret (shown once). Commits."""
+    """Register a client of the session's partner. Returns it and its secret (shown once)."""
     partner_id = _partner_of_session(session)
-    if not _may_manage_clients(actor, partner_id):
-        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API")
+    policy.require(actor, Permission.manage_api_clients, partner_id=partner_id)
 
     errors: dict[str, str] = {}
     name = (name or "").strip()
@@ -247,22 +245,24 @@ def register_client(
             "owner_account_id": str(owner_id),
         },
     )
-    session.commit()
     return client, secret
 
 
 def list_clients(session: Session, actor: Actor) -> list[ApiClient]:
     partner_id = _partner_of_session(session)
-    if not _may_manage_clients(actor, partner_id):
-        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API")
+    policy.require(actor, Permission.manage_api_clients, partner_id=partner_id)
     return list(session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
 
 
+def owners_of(session: Session, clients: list[ApiClient]) -> dict[uuid.UUID, Account | None]:
+    """The accountable person of each client, by account id."""
+    return {c.owner_account_id: session.get(Account, c.owner_account_id) for c in clients}
+
+
 def revoke_client(session: Session, actor: Actor, client_id: str, reason: str) -> ApiClient:
-    """Revoke a client of the session's partner: its tokens stop working at once. Commits."""
+    """Revoke a client of the session's partner: its tokens stop working at once."""
     partner_id = _partner_of_session(session)
-    if not _may_manage_clients(actor, partner_id):
-        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API")
+    policy.require(actor, Permission.manage_api_clients, partner_id=partner_id)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Vui lòng nêu lý do thu hồi", field_errors={"reason": "Bắt buộc nhập"})
@@ -291,7 +291,6 @@ def revoke_client(session: Session, actor: Actor, client_id: str, reason: str) -
         partner_id=client.partner_id,
         detail={"client_id": client.client_id, "reason": reason, "tokens_expired": int(expired or 0)},
     )
-    session.commit()
     return client
 
 
@@ -318,24 +317,34 @@ def _refusal_reason(client: ApiClient, session: Session) -> tuple[str, str] | No
     return None
 
 
-def issue_token(
+class ClientGrant(NamedTuple):
+    """A client that proved who it is, and the scopes its token will carry."""
+
+    client_id: uuid.UUID  # the row's id
+    partner_id: uuid.UUID
+    scopes: tuple[str, ...]
+    scope: Scope  # the partner scope the token is written in
+
+
+def authenticate_client(
     session: Session,
     client_id: str,
     client_secret: str,
     requested_scopes: list[str] | tuple[str, ...] | None,
-) -> IssuedToken:
-    """Client credentials grant: check the client, then issue a token for the asked (or all granted) scopes.
+) -> ClientGrant:
+    """Client credentials grant, first half: check the client and the scopes it asks for.
 
-    `session` is a network-scoped session used to find the client. Refusals are
-    audited and committed there; the token itself is written in a session
-    scoped to the client's partner. Raises InvalidClient / InvalidScope.
+    `session` is a network-scoped unit used to find the client (its partner is
+    not known before). Refusals are audited in their own transaction and raise
+    InvalidClient / InvalidScope. The token is then written by `issue_token` in
+    a unit scoped to the client's partner (`grant.scope`).
     """
     lookup_scope = _require_lookup_scope(session)
     client_id = (client_id or "").strip()
     client = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id)) if client_id else None
 
     def refuse(reason: str, error: OAuthError) -> OAuthError:
-        audit.record(
+        audit.record_refusal(
             session,
             "api_client.token_refused",
             "api_client",
@@ -348,7 +357,6 @@ def issue_token(
                 "requested_scopes": [str(s)[:64] for s in (requested_scopes or [])][:10],
             },
         )
-        session.commit()
         return error
 
     try:
@@ -372,53 +380,54 @@ def issue_token(
     if not_granted:
         raise refuse("scope_not_granted", InvalidScope(f"Ứng dụng không được cấp quyền: {', '.join(not_granted)}"))
     token_scopes = tuple(s for s in granted if s in wanted)  # the client's order, no repeats
-    session.commit()  # end the look-up transaction before the partner-scoped one
-
-    ttl = get_settings().api_token_ttl_seconds
-    token = secrets.token_urlsafe(32)
     scope = Scope.partner(
         client.partner_id,
         actor_id=client.owner_account_id,
         actor_label=f"API client {client.name} ({client.client_id})",
         origin=lookup_scope.origin,
     )
-    with open_session(scope) as work:
-        live = work.get(ApiClient, client.id)
-        owner = work.get(Account, client.owner_account_id)
-        if live is None or live.status is not ApiClientStatus.active:  # revoked in between
-            raise InvalidClient("Ứng dụng đã bị thu hồi quyền truy cập API; liên hệ quản lý đối tác")
-        owner_label = client_label(live, owner)
-        expires_at = utcnow() + timedelta(seconds=ttl)
-        row = ApiToken(
-            partner_id=live.partner_id,
-            api_client_id=live.id,
-            token_hash=_sha256(token),
-            scopes=list(token_scopes),
-            expires_at=expires_at,
-        )
-        work.add(row)
-        live.last_used_at = utcnow()
-        work.flush()
-        audit.record(
-            work,
-            "api_client.token_issued",
-            "api_client",
-            live.id,
-            partner_id=live.partner_id,
-            actor_label=owner_label,
-            detail={
-                "client_id": live.client_id,
-                "token_id": str(row.id),
-                "scopes": list(token_scopes),
-                "expires_at": expires_at.isoformat(),
-            },
-        )
-        work.commit()
-    return IssuedToken(token, ttl, token_scopes)
+    return ClientGrant(client.id, client.partner_id, token_scopes, scope)
+
+
+def issue_token(session: Session, grant: ClientGrant) -> IssuedToken:
+    """Client credentials grant, second half: write the token, in the client's partner scope."""
+    ttl = get_settings().api_token_ttl_seconds
+    token = secrets.token_urlsafe(32)
+    live = session.get(ApiClient, grant.client_id)
+    if live is None or live.status is not ApiClientStatus.active:  # revoked in between
+        raise InvalidClient("Ứng dụng đã bị thu hồi quyền truy cập API; liên hệ quản lý đối tác")
+    owner = session.get(Account, live.owner_account_id)
+    owner_label = client_label(live, owner)
+    expires_at = utcnow() + timedelta(seconds=ttl)
+    row = ApiToken(
+        partner_id=live.partner_id,
+        api_client_id=live.id,
+        token_hash=_sha256(token),
+        scopes=list(grant.scopes),
+        expires_at=expires_at,
+    )
+    session.add(row)
+    live.last_used_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        "api_client.token_issued",
+        "api_client",
+        live.id,
+        partner_id=live.partner_id,
+        actor_label=owner_label,
+        detail={
+            "client_id": live.client_id,
+            "token_id": str(row.id),
+            "scopes": list(grant.scopes),
+            "expires_at": expires_at.isoformat(),
+        },
+    )
+    return IssuedToken(token, ttl, grant.scopes)
 
 
 def actor_for_token(session: Session, bearer: str) -> ApiCaller:
-    """Who a bearer token stands for, or AuthenticationFailed (audited, committed).
+    """Who a bearer token stands for, or AuthenticationFailed (audited in its own transaction).
 
     `session` is a network-scoped session (the token names its partner only
     once found); the caller continues in `Scope.partner(caller.client.partner_id, ...)`.
@@ -429,7 +438,7 @@ def actor_for_token(session: Session, bearer: str) -> ApiCaller:
     client = session.get(ApiClient, row.api_client_id) if row is not None else None
 
     def reject(reason: str, message: str) -> AuthenticationFailed:
-        audit.record(
+        audit.record_refusal(
             session,
             "api_client.token_rejected",
             "api_client",
@@ -441,7 +450,6 @@ def actor_for_token(session: Session, bearer: str) -> ApiCaller:
                 **({"client_id": client.client_id, "token_id": str(row.id)} if client and row else {}),
             },
         )
-        session.commit()
         return AuthenticationFailed(message)
 
     if row is None or client is None:

@@ -8,19 +8,16 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
+from agents.policy import Permission
 from agents.staff import lifecycle
+from agents.staff.actor import Actor
 from agents.staff.models import Invitation, Role
-from agents.staff.service import Actor
 from portal.core import audit
-from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from portal.core.errors import Conflict, NotFound, ValidationFailed
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9_-]{2,32}$")
-
-
-def _require_center_admin(actor: Actor) -> None:
-    if not actor.has(Role.center_admin):
-        raise PermissionDenied("Chỉ Trung tâm được quản lý đối tác")
 
 
 def list_partners(session: Session) -> list[Partner]:
@@ -31,7 +28,7 @@ def onboard(
     session: Session, actor: Actor, *, code: str, name: str, kind: str, manager_email: str, manager_name: str
 ) -> tuple[Partner, Invitation, str]:
     """Create a partner and invite its first manager (token returned once). Network scope."""
-    _require_center_admin(actor)
+    policy.require(actor, Permission.manage_partners)
     code = code.strip().upper()
     errors: dict[str, str] = {}
     if not CODE_PATTERN.match(code):
@@ -65,7 +62,7 @@ def set_status(
     session: Session, actor: Actor, partner_id: uuid.UUID, status: PartnerStatus, reason: str = ""
 ) -> Partner:
     """Suspend (reason required: its people see it when they try to sign in) or reinstate."""
-    _require_center_admin(actor)
+    policy.require(actor, Permission.manage_partners)
     partner = session.get(Partner, partner_id)
     if partner is None:
         raise NotFound("Không tìm thấy đối tác")
@@ -83,5 +80,4 @@ def set_status(
         partner_id=partner.id,
         detail={"reason": reason.strip()},
     )
-    session.commit()
     return partner

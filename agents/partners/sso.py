@@ -22,14 +22,17 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.partners.models import Partner, PartnerStatus
+from agents.policy import Permission
+from agents.staff.actor import Actor, load_actor
 from agents.staff.lifecycle import accept_invitation, open_invitation_for
-from agents.staff.models import Account, AccountStatus, Role
-from agents.staff.service import Actor, load_actor
+from agents.staff.models import Account, AccountStatus
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from portal.core.settings import get_settings
+from portal.core.tenancy import Scope
 
 SSO_FAILED = "auth.sso_failed"
 
@@ -67,6 +70,10 @@ def url_code(partner: Partner) -> str:
     return partner.code.lower()
 
 
+def partner_by_id(session: Session, partner_id: uuid.UUID | None) -> Partner | None:
+    return session.get(Partner, partner_id) if partner_id else None
+
+
 def partner_by_url_code(session: Session, code: str) -> Partner | None:
     """Partner codes are stored upper case; URLs carry them lower case."""
     return session.scalar(select(Partner).where(Partner.code == code.strip().upper()))
@@ -88,26 +95,27 @@ def partners_with_sso(session: Session) -> list[Partner]:
 
 
 def record_sso_failure(
-    session: Session,
+    session: Session | None,
     partner: Partner | None,
     reason: str,
     *,
+    scope: Scope | None = None,
     detail: dict[str, Any] | None = None,
     account_id: uuid.UUID | None = None,
     label: str = "",
 ) -> None:
-    """One `auth.sso_failed` entry, in its own commit (the attempt itself changed nothing)."""
-    audit.record(
+    """One `auth.sso_failed` entry, in its own transaction (the attempt itself changes nothing)."""
+    audit.record_refusal(
         session,
         SSO_FAILED,
         "partner",
         partner.id if partner else None,
+        scope=scope,
         partner_id=partner.id if partner else None,
         detail={"reason": reason, "partner": partner.code if partner else None, **(detail or {})},
         actor_id=account_id,
         actor_label=label or "SSO (unidentified)",
     )
-    session.commit()
 
 
 def require_sso(session: Session, partner: Partner) -> SsoSettings:
@@ -125,13 +133,12 @@ def require_sso(session: Session, partner: Partner) -> SsoSettings:
 def configure_sso(
     session: Session, actor: Actor, partner_id: uuid.UUID, issuer: str, client_id: str, client_secret: str | None
 ) -> Partner:
-    """Set a partner's OpenID Connect provider (center admins only). Commits.
+    """Set a partner's OpenID Connect provider (center admins only).
 
     A blank `client_secret` keeps the one already stored. The audit entry names
     the issuer and client id and whether the secret changed, never the secret.
     """
-    if not actor.has(Role.center_admin):
-        raise PermissionDenied("Chỉ Trung tâm được cấu hình đăng nhập SSO cho đối tác")
+    policy.require(actor, Permission.manage_partners, message="Chỉ Trung tâm được cấu hình đăng nhập SSO cho đối tác")
     partner = session.get(Partner, partner_id)
     if partner is None:
         raise NotFound("Không tìm thấy đối tác")
@@ -167,7 +174,6 @@ def configure_sso(
         partner_id=partner.id,
         detail={"issuer": issuer, "client_id": client_id, "secret_changed": secret_changed, "before": before},
     )
-    session.commit()
     return partner
 
 
@@ -180,9 +186,10 @@ def sign_in_with_sso(
 ) -> Actor:
     """Who this validated identity is here; creates the account only through an open invitation.
 
-    Needs a network scope (accounts and invitations span partners). Commits the
-    outcome and its audit entry; a refusal raises a DomainError whose message
-    the person should see, after recording `auth.sso_failed` and changing nothing.
+    Needs a network scope (accounts and invitations span partners). The outcome
+    and its audit entry are written in the caller's unit of work; a refusal
+    raises a DomainError whose message the person should see, after recording
+    `auth.sso_failed` in its own transaction and changing nothing else.
     """
     partner = session.get(Partner, partner_id)
     if partner is None:
@@ -191,7 +198,7 @@ def sign_in_with_sso(
     who = {"issuer": issuer, "subject": subject, "email": email}
 
     def refuse(reason: str, message: str, account: Account | None = None) -> DomainError:
-        session.rollback()  # whatever was looked at or loaded, nothing but the audit entry is written
+        # Whatever was looked at or loaded, nothing but the audit entry is written.
         record_sso_failure(
             session,
             partner,
@@ -246,7 +253,7 @@ def sign_in_with_sso(
         sso_issuer=issuer,
         sso_subject=subject,
         as_account_id=holder.id if holder is not None else None,
-    )  # commits
+    )
     actor = load_actor(session, account.id)
     if actor is None or partner.id not in actor.partner_ids:  # pragma: no cover - accept_invitation granted it
         raise refuse("no_active_role", MSG_NO_ROLE, account)
@@ -266,5 +273,4 @@ def _signed_in(session: Session, partner: Partner, account: Account, actor: Acto
         actor_label=actor.label,
         detail={"via": "sso", "partner": partner.code, "issuer": account.sso_issuer},
     )
-    session.commit()
     return actor

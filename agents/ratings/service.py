@@ -52,19 +52,18 @@ def rate(session: Session, tracking_code: str, token: str, stars: object, commen
         stars=score,
         comment=comment,
     )
-    session.add(rating)
-    audit.record(
-        session,
-        "rating.created",
-        "dossier",
-        dossier.id,
-        partner_id=dossier.partner_id,
-        detail={"stars": score},
-        actor_label="citizen (rating link)",
-    )
     try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
+        with session.begin_nested():
+            session.add(rating)
+            audit.record(
+                session,
+                "rating.created",
+                "dossier",
+                dossier.id,
+                partner_id=dossier.partner_id,
+                detail={"stars": score},
+                actor_label="citizen (rating link)",
+            )
+    except IntegrityError as exc:  # the same dossier rated concurrently: the other one was stored
         raise Conflict("Hồ sơ này đã được đánh giá") from exc
     return rating

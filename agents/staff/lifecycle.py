@@ -16,9 +16,12 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents import policy
 from agents.locations.models import AgentPoint
+from agents.policy import Permission
+from agents.staff.actor import Actor
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment
-from agents.staff.service import Actor, hash_password
+from agents.staff.service import hash_password
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -32,14 +35,15 @@ def _token_hash(token: str) -> str:
 
 
 def may_manage(actor: Actor, partner_id: uuid.UUID | None) -> bool:
-    if actor.has(Role.center_admin):
-        return True
-    return partner_id is not None and Role.partner_manager in actor.roles_in(partner_id)
+    """A partner's people (partner_id) or the center's own people (None)."""
+    if partner_id is None:
+        return policy.can(actor, Permission.manage_center_roles)
+    return policy.can(actor, Permission.manage_staff, partner_id=partner_id)
 
 
 def _require_manager(actor: Actor, partner_id: uuid.UUID | None) -> None:
     if not may_manage(actor, partner_id):
-        raise PermissionDenied("Chỉ quản lý đối tác hoặc Trung tâm được quản lý tài khoản")
+        raise PermissionDenied(policy.MESSAGES[Permission.manage_staff])
 
 
 def _check_role_scope(
@@ -73,8 +77,8 @@ def invite(
 ) -> tuple[Invitation, str]:
     """Invite one email to one role. Returns the invitation and its secret token (shown once)."""
     _require_manager(actor, partner_id)
-    if role.is_center and not actor.has(Role.center_admin):
-        raise PermissionDenied("Chỉ Trung tâm được mời vai trò Trung tâm")
+    if role.is_center:
+        policy.require(actor, Permission.manage_center_roles, message="Chỉ Trung tâm được mời vai trò Trung tâm")
     email = email.strip().lower()
     errors = {}
     if "@" not in email or len(email) > 254:
@@ -115,7 +119,6 @@ def invite(
         partner_id=partner_id,
         detail={"email": email, "role": role.value, "agent_point_id": str(agent_point_id or "")},
     )
-    session.commit()
     return invitation, token
 
 
@@ -148,7 +151,7 @@ def accept_invitation(
     sso_subject: str | None = None,
     as_account_id: uuid.UUID | None = None,
 ) -> Account:
-    """Activate: create the account, or add the role to the person's existing one. Commits.
+    """Activate: create the account, or add the role to the person's existing one.
 
     An invitation never sets the credentials of an account that already exists
     (whoever holds the link would take it over): an existing account accepts only
@@ -203,7 +206,6 @@ def accept_invitation(
             "via": "sso" if sso_subject else ("signed_in" if as_account_id else "password"),
         },
     )
-    session.commit()
     return account
 
 
@@ -217,7 +219,7 @@ def _account_in_reach(session: Session, actor: Actor, account_id: uuid.UUID) -> 
     if account is None:
         raise NotFound("Không tìm thấy tài khoản")
     roles = session.scalars(select(RoleAssignment).where(RoleAssignment.account_id == account_id)).all()
-    if not roles and not actor.has(Role.center_admin):
+    if not roles and not policy.can(actor, Permission.manage_center_roles):
         raise NotFound("Không tìm thấy tài khoản")
     if not all(may_manage(actor, r.partner_id) for r in roles):
         if not any(may_manage(actor, r.partner_id) for r in roles):
@@ -236,7 +238,6 @@ def deactivate(session: Session, actor: Actor, account_id: uuid.UUID, reason: st
     account.status = AccountStatus.deactivated
     account.status_reason = reason[:500]
     audit.record(session, "account.deactivated", "account", account.id, detail={"reason": account.status_reason})
-    session.commit()
     return account
 
 
@@ -251,7 +252,6 @@ def reactivate(session: Session, actor: Actor, account_id: uuid.UUID) -> Account
         session, "account.reactivated", "account", account.id, detail={"previous_reason": account.status_reason}
     )
     account.status_reason = None
-    session.commit()
     return account
 
 
@@ -275,7 +275,6 @@ def change_role(
         partner_id=assignment.partner_id,
         detail={"before": before, "after": {"role": role.value, "agent_point_id": str(agent_point_id or "")}},
     )
-    session.commit()
     return assignment
 
 

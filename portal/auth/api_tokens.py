@@ -1,7 +1,7 @@
 """Who is calling the JSON API: a signed-in person (cookie) or a partner system (bearer token).
 
 - `POST /api/oauth/token` (RFC 6749 §4.4, client credentials): `token_response`
-  parses the request, calls `agents.partners.api_access.issue_token` and answers
+  parses the request, calls `agents.partners.api_access` and answers
   in the RFC's shape (`error` / `error_description`, `Cache-Control: no-store`).
 - API routes that accept both kinds of caller use `api_caller(request, scope)`.
   With an `Authorization: Bearer` header the token is the *only* credential
@@ -33,9 +33,9 @@ from litestar.middleware.csrf import CSRFMiddleware
 
 from agents.partners import api_access
 from agents.partners.api_clients import ApiClient
-from agents.staff.service import Actor
+from agents.staff.actor import Actor
 from portal.auth.session import client_ip, partner_scope, require_actor
-from portal.core.db import open_session
+from portal.core.db import read_only, unit_of_work
 from portal.core.tenancy import Scope
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def api_caller(request: Request[Any, Any, Any], needed_scope: str) -> Caller:
     lookup = Scope.network(
         "API bearer token: identify the calling partner system", actor_label="API bearer", origin=origin
     )
-    with open_session(lookup) as session:
+    with read_only(lookup) as session:
         found = api_access.actor_for_token(session, token)
     api_access.require_scope(found.scopes, needed_scope)
     scope = Scope.partner(
@@ -182,8 +182,12 @@ def token_response(request: Request[Any, Any, Any], form: dict[str, Any]) -> Res
             actor_label="API token request",
             origin=client_ip(request),
         )
-        with open_session(lookup) as session:
-            issued = api_access.issue_token(session, client_id, client_secret, requested)
+        # Two units of work: the look-up in a network scope (the partner is not
+        # known yet), then the token written in the client's partner scope.
+        with read_only(lookup) as session:
+            grant = api_access.authenticate_client(session, client_id, client_secret, requested)
+        with unit_of_work(grant.scope) as session:
+            issued = api_access.issue_token(session, grant)
     except api_access.OAuthError as exc:
         return _oauth_error(exc, used_basic=used_basic)
     return Response(

@@ -12,7 +12,6 @@ from litestar.connection import ASGIConnection
 from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
 
 from portal.core import audit
-from portal.core.db import open_session
 from portal.core.tenancy import Scope
 
 log = logging.getLogger(__name__)
@@ -21,9 +20,13 @@ log = logging.getLogger(__name__)
 def record_security_event(action: str, origin: str, detail: dict[str, Any]) -> None:
     """Write one audit entry in its own transaction (the request itself is being refused)."""
     try:
-        with open_session(Scope.network("security event", actor_label="unauthenticated", origin=origin)) as session:
-            audit.record(session, action, "request", None, detail=detail)
-            session.commit()
+        audit.record_refusal(
+            None,
+            action,
+            "request",
+            scope=Scope.network("security event", actor_label="unauthenticated", origin=origin),
+            detail=detail,
+        )
     except Exception:
         log.exception("could not record security event %s", action)
 

@@ -10,9 +10,12 @@ import uuid
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 
-from agents.staff.service import Actor, load_actor
-from portal.core.db import open_session
+from agents import policy
+from agents.policy import Permission
+from agents.staff.actor import Actor, load_actor
+from portal.core.db import read_only
 from portal.core.errors import AuthenticationFailed, PermissionDenied
 from portal.core.tenancy import Scope
 
@@ -20,18 +23,18 @@ ACCOUNT_KEY = "account_id"
 PARTNER_KEY = "partner_id"
 
 
-def client_ip(request: Request[Any, Any, Any]) -> str:
+def client_ip(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     return request.client.host if request.client else ""
 
 
-def current_actor(request: Request[Any, Any, Any]) -> Actor | None:
+def current_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
     if "actor" in request.state:
         return request.state["actor"]  # type: ignore[no-any-return]
     actor = None
     raw = request.session.get(ACCOUNT_KEY) if request.scope.get("session") is not None else None
     if raw:
         scope = Scope.network("load the signed-in person's roles", origin=client_ip(request))
-        with open_session(scope) as session:
+        with read_only(scope) as session:
             actor = load_actor(session, uuid.UUID(raw))
         if actor is None:
             request.clear_session()
@@ -39,7 +42,7 @@ def current_actor(request: Request[Any, Any, Any]) -> Actor | None:
     return actor
 
 
-def require_actor(request: Request[Any, Any, Any]) -> Actor:
+def require_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     actor = current_actor(request)
     if actor is None:
         raise AuthenticationFailed("Vui lòng đăng nhập")
@@ -58,7 +61,7 @@ def sign_out(request: Request[Any, Any, Any]) -> None:
     request.clear_session()
 
 
-def active_partner_id(request: Request[Any, Any, Any], actor: Actor) -> uuid.UUID:
+def active_partner_id(request: ASGIConnection[Any, Any, Any, Any], actor: Actor) -> uuid.UUID:
     """The partner the person is working for now (a person may hold roles at several)."""
     raw = request.session.get(PARTNER_KEY)
     if raw and uuid.UUID(raw) in actor.partner_ids:
@@ -72,8 +75,15 @@ def partner_scope(request: Request[Any, Any, Any], actor: Actor) -> Scope:
     return actor.partner_scope(active_partner_id(request, actor), origin=client_ip(request))
 
 
-def network_scope(request: Request[Any, Any, Any], actor: Actor, reason: str) -> Scope:
-    return actor.network_scope(reason, origin=client_ip(request))
+def landing_for(actor: Actor) -> str:
+    """Where a person lands after signing in: the first page their roles are for."""
+    if policy.can(actor, Permission.file_dossiers):
+        return "/dossiers"
+    if policy.can(actor, Permission.see_partner_figures):
+        return "/partner/dashboard"
+    if policy.can(actor, Permission.manage_partners):
+        return "/center/dashboard"
+    return "/audit"
 
 
 def safe_next(target: str) -> str:

@@ -21,12 +21,11 @@ from litestar.params import Body, FromPath, JSONBody, Parameter, RawBody
 from agents.city.callbacks import verify_signature
 from agents.dossiers import service as dossiers
 from agents.procedures import service as procedures
-from portal.auth.api_tokens import BearerOrCSRFMiddleware, api_caller, token_response
-from portal.auth.session import client_ip
-from portal.core.db import open_session
+from portal.auth.api_tokens import BearerOrCSRFMiddleware, token_response
+from portal.auth.guards import api_caller
 from portal.core.errors import ValidationFailed
 from portal.core.settings import get_settings
-from portal.core.tenancy import Scope
+from portal.deps import Actor, Session, api_work, public_work
 
 
 class ProcedureOut(msgspec.Struct):
@@ -103,16 +102,14 @@ def _dossier_out(dossier: Any) -> DossierOut:
 class ApiController(Controller):
     path = "/"
 
-    @get("/api/v1/procedures", sync_to_thread=True)
-    def list_procedures(self, request: Request[Any, Any, Any]) -> list[ProcedureOut]:
-        scope = Scope.network("public procedure catalogue", actor_label="api", origin=client_ip(request))
-        with open_session(scope) as session:
-            return [
-                ProcedureOut(
-                    p.code, p.name, p.field_name, p.processing_days, p.fee_vnd, p.required_documents, p.form_schema
-                )
-                for p in procedures.list_published(session)
-            ]
+    @get("/api/v1/procedures", sync_to_thread=True, opt=public_work("public procedure catalogue", "api"))
+    def list_procedures(self, session: Session) -> list[ProcedureOut]:
+        return [
+            ProcedureOut(
+                p.code, p.name, p.field_name, p.processing_days, p.fee_vnd, p.required_documents, p.form_schema
+            )
+            for p in procedures.list_published(session)
+        ]
 
     @post("/api/oauth/token", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
     def oauth_token(self, request: Request[Any, Any, Any], data: TokenForm) -> Response[Any]:
@@ -126,58 +123,61 @@ class ApiController(Controller):
         status_code=201,
         exclude_from_csrf=True,
         middleware=[BearerOrCSRFMiddleware],
+        guards=[api_caller],
+        opt=api_work("dossiers:write"),
     )
-    def file_dossier(self, request: Request[Any, Any, Any], data: JSONBody[DossierIn]) -> DossierOut:
+    def file_dossier(self, actor: Actor, session: Session, data: JSONBody[DossierIn]) -> DossierOut:
         """File a dossier. Repeating the same idempotency_key returns the same dossier."""
-        caller = api_caller(request, "dossiers:write")
-        with open_session(caller.scope) as session:
-            filed = dossiers.file_dossier(
-                session,
-                caller.actor,
-                dossiers.FilingRequest(
-                    data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen, data.form
-                ),
-            )
-            return _dossier_out(filed.dossier)
+        filed = dossiers.file_dossier(
+            session,
+            actor,
+            dossiers.FilingRequest(
+                data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen, data.form
+            ),
+        )
+        return _dossier_out(filed.dossier)
 
-    @get("/api/v1/dossiers", sync_to_thread=True)
+    @get("/api/v1/dossiers", sync_to_thread=True, guards=[api_caller], opt=api_work("dossiers:read"))
     def list_dossiers(
-        self, request: Request[Any, Any, Any], limit: Annotated[int, Parameter(ge=1, le=100)] = 50
+        self, actor: Actor, session: Session, limit: Annotated[int, Parameter(ge=1, le=100)] = 50
     ) -> list[DossierSummaryOut]:
         """The newest dossiers the caller may see (a partner system: those of its agent point)."""
-        caller = api_caller(request, "dossiers:read")
-        with open_session(caller.scope) as session:
-            return [
-                DossierSummaryOut(
-                    d.id,
-                    d.tracking_code,
-                    d.agent_point_id,
-                    d.state.value,
-                    d.city_status,
-                    d.city_dossier_code,
-                    d.submitted_at,
-                    d.due_at,
-                )
-                for d in dossiers.list_for_actor(session, caller.actor, limit=limit)
-            ]
+        return [
+            DossierSummaryOut(
+                d.id,
+                d.tracking_code,
+                d.agent_point_id,
+                d.state.value,
+                d.city_status,
+                d.city_dossier_code,
+                d.submitted_at,
+                d.due_at,
+            )
+            for d in dossiers.list_for_actor(session, actor, limit=limit)
+        ]
 
-    @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True)
-    def get_dossier(self, request: Request[Any, Any, Any], dossier_id: FromPath[uuid.UUID]) -> DossierOut:
-        caller = api_caller(request, "dossiers:read")
-        with open_session(caller.scope) as session:
-            return _dossier_out(dossiers.get_for_actor(session, caller.actor, dossier_id))
+    @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True, guards=[api_caller], opt=api_work("dossiers:read"))
+    def get_dossier(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]) -> DossierOut:
+        return _dossier_out(dossiers.get_for_actor(session, actor, dossier_id))
 
-    @post("/api/v1/track", sync_to_thread=True, status_code=200)
-    def track(self, request: Request[Any, Any, Any], data: JSONBody[TrackIn]) -> DossierOut:
+    @post(
+        "/api/v1/track",
+        sync_to_thread=True,
+        status_code=200,
+        opt=public_work("public dossier tracking by code and phone", "citizen (api)", writes=False),
+    )
+    def track(self, session: Session, data: JSONBody[TrackIn]) -> DossierOut:
         """Public: a dossier's status by tracking code plus the owner's phone number."""
-        scope = Scope.network(
-            "public dossier tracking by code and phone", actor_label="citizen (api)", origin=client_ip(request)
-        )
-        with open_session(scope) as session:
-            return _dossier_out(dossiers.track(session, data.tracking_code, data.phone))
+        return _dossier_out(dossiers.track(session, data.tracking_code, data.phone))
 
-    @post("/api/city/callbacks", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
-    def city_callback(self, request: Request[Any, Any, Any], body: RawBody) -> dict[str, str]:
+    @post(
+        "/api/city/callbacks",
+        sync_to_thread=True,
+        status_code=200,
+        exclude_from_csrf=True,
+        opt=public_work("status callback from the city system", "city system"),
+    )
+    def city_callback(self, request: Request[Any, Any, Any], session: Session, body: RawBody) -> dict[str, str]:
         """Status change pushed by the city system; signed with the shared webhook secret."""
         verify_signature(
             get_settings().city_webhook_secret,
@@ -206,12 +206,8 @@ class ApiController(Controller):
                 raise ValueError("MaHoSo and MaHoSoDoiTac must be strings")
         except (ValueError, KeyError, TypeError) as exc:
             raise HTTPException(status_code=400, detail=f"malformed callback: {exc}") from exc
-        scope = Scope.network(
-            "status callback from the city system", actor_label="city system", origin=client_ip(request)
-        )
-        with open_session(scope) as session:
-            try:
-                outcome = dossiers.apply_city_update(session, update)
-            except ValidationFailed as exc:
-                raise HTTPException(status_code=400, detail=exc.message) from exc
+        try:
+            outcome = dossiers.apply_city_update(session, update)
+        except ValidationFailed as exc:
+            raise HTTPException(status_code=400, detail=exc.message) from exc
         return {"result": outcome}

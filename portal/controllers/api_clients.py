@@ -5,19 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
-from agents.locations.models import AgentPoint
+from agents.locations import service as locations
 from agents.partners import api_access
-from agents.partners.api_clients import API_SCOPES
-from agents.staff.models import Account
-from portal.auth.session import partner_scope, require_actor
-from portal.core.db import open_session
+from agents.partners.api_clients import API_SCOPES, ApiClient
+from agents.policy import Permission
+from portal.auth.guards import requires
+from portal.core.db import discard
 from portal.core.errors import ValidationFailed
+from portal.deps import Actor, Session, partner_work
 from portal.templating import page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -30,19 +30,18 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _page(
-    session: Any,
-    actor: Any,
+    session: Session,
+    actor: Actor,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     message: str | None = None,
-    created: Any = None,
+    created: ApiClient | None = None,
     secret: str | None = None,
     status_code: int = 200,
 ) -> Template:
     clients = api_access.list_clients(session, actor)
-    points = list(session.scalars(select(AgentPoint).order_by(AgentPoint.name)))
-    owners = {c.owner_account_id: session.get(Account, c.owner_account_id) for c in clients}
+    points = locations.points_by_name(session)
     response = page(
         "partner/api_clients.html",
         status_code=status_code,
@@ -50,7 +49,7 @@ def _page(
         clients=clients,
         points=points,
         point_names={p.id: p.name for p in points},
-        owners=owners,
+        owners=api_access.owners_of(session, clients),
         scopes=API_SCOPES,
         values=values or {},
         errors=errors or {},
@@ -65,48 +64,43 @@ def _page(
 
 class ApiClientController(Controller):
     path = "/partner/api-clients"
+    guards = [requires(Permission.manage_api_clients)]
 
-    @get("/", sync_to_thread=True)
-    def index(self, request: Request[Any, Any, Any]) -> Template:
-        actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
-            return _page(session, actor)
+    @get("/", sync_to_thread=True, opt=partner_work())
+    def index(self, actor: Actor, session: Session) -> Template:
+        return _page(session, actor)
 
-    @post("/", sync_to_thread=True)
-    def register(self, request: Request[Any, Any, Any], data: Form) -> Template:
-        actor = require_actor(request)
+    @post("/", sync_to_thread=True, opt=partner_work())
+    def register(self, actor: Actor, session: Session, data: Form) -> Template:
         raw_point = str(data.get("agent_point_id") or "")
-        with open_session(partner_scope(request, actor)) as session:
-            try:
-                point_id = uuid.UUID(raw_point) if raw_point else None
-            except ValueError:
-                point_id = uuid.uuid4()  # not one of the partner's points: refused below
-            try:
-                client, secret = api_access.register_client(
-                    session,
-                    actor,
-                    name=str(data.get("name") or ""),
-                    scopes=_as_list(data.get("scopes")),
-                    agent_point_id=point_id,
-                )
-            except ValidationFailed as exc:
-                session.rollback()
-                return _page(session, actor, values=data, errors=exc.field_errors, message=exc.message, status_code=422)
-            return _page(session, actor, created=client, secret=secret)
+        try:
+            point_id = uuid.UUID(raw_point) if raw_point else None
+        except ValueError:
+            point_id = uuid.uuid4()  # not one of the partner's points: refused below
+        try:
+            client, secret = api_access.register_client(
+                session,
+                actor,
+                name=str(data.get("name") or ""),
+                scopes=_as_list(data.get("scopes")),
+                agent_point_id=point_id,
+            )
+        except ValidationFailed as exc:
+            discard(session)
+            return _page(session, actor, values=data, errors=exc.field_errors, message=exc.message, status_code=422)
+        return _page(session, actor, created=client, secret=secret)
 
-    @post("/{client_id:str}/revoke", sync_to_thread=True)
-    def revoke(self, request: Request[Any, Any, Any], client_id: FromPath[str], data: Form) -> Template | Redirect:
-        actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
-            try:
-                api_access.revoke_client(session, actor, client_id, str(data.get("reason") or ""))
-            except ValidationFailed as exc:
-                session.rollback()
-                return _page(
-                    session,
-                    actor,
-                    errors={f"reason:{client_id}": exc.field_errors.get("reason", "")},
-                    message=exc.message,
-                    status_code=422,
-                )
+    @post("/{client_id:str}/revoke", sync_to_thread=True, opt=partner_work())
+    def revoke(self, actor: Actor, session: Session, client_id: FromPath[str], data: Form) -> Template | Redirect:
+        try:
+            api_access.revoke_client(session, actor, client_id, str(data.get("reason") or ""))
+        except ValidationFailed as exc:
+            discard(session)
+            return _page(
+                session,
+                actor,
+                errors={f"reason:{client_id}": exc.field_errors.get("reason", "")},
+                message=exc.message,
+                status_code=422,
+            )
         return Redirect("/partner/api-clients", status_code=303)

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.params import FromQuery
 from litestar.response import Template
-from sqlalchemy import select
 
-from agents.staff.models import Role
-from portal.auth.session import network_scope, require_actor
-from portal.core.audit import AuditEvent, verify_chain
-from portal.core.db import open_session
-from portal.core.errors import PermissionDenied
+from agents.policy import Permission
+from portal.auth.guards import requires
+from portal.core.audit import latest_entries, verify_chain
+from portal.deps import Actor, Session, network_work
 from portal.templating import page
 
 
 class AuditController(Controller):
     path = "/"
 
-    @get("/audit", sync_to_thread=True)
-    def audit_log(self, request: Request[Any, Any, Any], verify: FromQuery[bool] = False) -> Template:
-        actor = require_actor(request)
-        if not actor.has(Role.auditor):  # separation of duties: those who change things don't read the record
-            raise PermissionDenied("Trang này dành cho kiểm toán viên")
-        with open_session(network_scope(request, actor, "auditor reads the audit log")) as session:
-            report = verify_chain(session) if verify else None
-            entries = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)))
-        return page("audit/index.html", actor=actor, entries=entries, report=report)
+    # Separation of duties: those who change things don't read the record (agents.policy).
+    @get(
+        "/audit",
+        sync_to_thread=True,
+        guards=[requires(Permission.read_audit_log)],
+        opt=network_work("auditor reads the audit log"),
+    )
+    def audit_log(self, actor: Actor, session: Session, verify: FromQuery[bool] = False) -> Template:
+        report = verify_chain(session) if verify else None
+        return page("audit/index.html", actor=actor, entries=latest_entries(session), report=report)

@@ -1,7 +1,8 @@
-"""Signing in and out with a local account."""
+"""Signing in and out with a local account; the login page (shared with single sign-on)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -9,61 +10,68 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
+from agents.partners import sso
 from agents.staff import service as staff
-from agents.staff.models import Role
-from agents.staff.service import Actor
-from portal.auth.session import client_ip, current_actor, safe_next, sign_in, sign_out
-from portal.core.db import open_session
+from portal.auth.session import landing_for, safe_next, sign_in, sign_out
 from portal.core.errors import AuthenticationFailed
-from portal.core.tenancy import Scope
+from portal.deps import Session, Viewer, public_work
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def landing_for(actor: Actor) -> str:
-    if actor.has(Role.agent_staff, Role.point_lead):
-        return "/dossiers"
-    if actor.has(Role.partner_manager):
-        return "/partner/dashboard"
-    if actor.has(Role.center_admin):
-        return "/center/dashboard"
-    return "/audit"
+@dataclass(frozen=True)
+class SsoLink:
+    code: str  # as in the URL: /auth/sso/{code}
+    name: str
 
 
-def _sso_links(request: Request[Any, Any, Any]) -> list[Any]:
-    from portal.controllers.sso import sso_links  # the SSO controller imports landing_for from here
+def sso_links(session: Session) -> list[SsoLink]:
+    """One link per active partner offering single sign-on (the login page shows them)."""
+    return [SsoLink(sso.url_code(p), p.name) for p in sso.partners_with_sso(session)]
 
-    return sso_links(request)
+
+def login_page(
+    session: Session,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    email: str = "",
+    next_path: str = "",
+) -> Template:
+    return page(
+        "auth/login.html",
+        status_code=status_code,
+        error=error,
+        email=email,
+        next=next_path,
+        actor=None,
+        sso_partners=sso_links(session),
+    )
 
 
 class AuthController(Controller):
     path = "/"
 
-    @get("/login", sync_to_thread=True)
-    def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str] = "") -> Template | Redirect:  # noqa: A002
-        actor = current_actor(request)
-        if actor is not None:
-            return Redirect(safe_next(next) or landing_for(actor))
-        return page("auth/login.html", error=None, email="", next=next, actor=None, sso_partners=_sso_links(request))
+    @get("/login", sync_to_thread=True, opt=public_work("login page lists the partners offering single sign-on"))
+    def login_form(
+        self,
+        viewer: Viewer,
+        session: Session,
+        next: FromQuery[str] = "",  # noqa: A002
+    ) -> Template | Redirect:
+        if viewer is not None:
+            return Redirect(safe_next(next) or landing_for(viewer))
+        return login_page(session, next_path=next)
 
-    @post("/login", sync_to_thread=True)
-    def login(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    @post("/login", sync_to_thread=True, opt=public_work("sign-in looks up the account", "sign-in"))
+    def login(self, request: Request[Any, Any, Any], session: Session, data: Form) -> Template | Redirect:
         email, password, target = data.get("email", ""), data.get("password", ""), data.get("next", "")
-        scope = Scope.network("sign-in looks up the account", actor_label=email, origin=client_ip(request))
-        with open_session(scope) as session:
-            try:
-                actor = staff.authenticate(session, email, password)
-            except AuthenticationFailed as exc:
-                return page(
-                    "auth/login.html",
-                    status_code=401,
-                    error=exc.message,
-                    email=email,
-                    next=target,
-                    actor=None,
-                    sso_partners=_sso_links(request),
-                )
+        try:
+            actor = staff.authenticate(session, email, password)
+        except AuthenticationFailed as exc:
+            # The refusal is on the record already (its own transaction); this unit wrote nothing.
+            return login_page(session, status_code=401, error=exc.message, email=email, next_path=target)
         sign_in(request, actor)
         return Redirect(safe_next(target) or landing_for(actor))
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.response import Template
 
 from agents.dossiers.models import CityStatus
+from agents.policy import Permission
 from agents.reporting.queries import PointFigures, figures_per_point
-from agents.staff.models import Role
-from portal.auth.session import network_scope, partner_scope, require_actor
-from portal.core.db import open_session
-from portal.core.errors import PermissionDenied
+from portal.auth.guards import requires
+from portal.deps import Actor, Session, network_work, partner_work
 from portal.templating import page
 
 SHOWN_STATUSES = [
@@ -68,54 +66,55 @@ def _csv(figures: list[PointFigures]) -> Response[str]:
     )
 
 
-def _partner_figures(request: Request[Any, Any, Any]) -> tuple[Any, list[PointFigures]]:
-    actor = require_actor(request)
-    scope = partner_scope(request, actor)
-    if Role.partner_manager not in actor.roles_in(scope.partner_id):  # type: ignore[arg-type]
-        raise PermissionDenied("Trang này dành cho quản lý đối tác")
-    with open_session(scope) as session:
-        return actor, figures_per_point(session)
-
-
-def _network_figures(request: Request[Any, Any, Any]) -> tuple[Any, list[PointFigures]]:
-    actor = require_actor(request)
-    if not actor.has(Role.center_admin, Role.auditor):
-        raise PermissionDenied("Trang này dành cho Trung tâm")
-    with open_session(network_scope(request, actor, "center dashboard")) as session:
-        return actor, figures_per_point(session)
-
-
 class DashboardController(Controller):
     path = "/"
 
-    @get("/partner/dashboard", sync_to_thread=True)
-    def partner_dashboard(self, request: Request[Any, Any, Any]) -> Template:
-        actor, figures = _partner_figures(request)
+    @get(
+        "/partner/dashboard",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_partner_figures)],
+        opt=partner_work(),
+    )
+    def partner_dashboard(self, actor: Actor, session: Session) -> Template:
         return page(
             "dashboards/points.html",
             actor=actor,
-            figures=figures,
+            figures=figures_per_point(session),
             statuses=SHOWN_STATUSES,
             title="Thống kê theo điểm",
             csv_url="/partner/dashboard.csv",
         )
 
-    @get("/partner/dashboard.csv", sync_to_thread=True)
-    def partner_dashboard_csv(self, request: Request[Any, Any, Any]) -> Response[str]:
-        return _csv(_partner_figures(request)[1])
+    @get(
+        "/partner/dashboard.csv",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_partner_figures)],
+        opt=partner_work(),
+    )
+    def partner_dashboard_csv(self, session: Session) -> Response[str]:
+        return _csv(figures_per_point(session))
 
-    @get("/center/dashboard", sync_to_thread=True)
-    def center_dashboard(self, request: Request[Any, Any, Any]) -> Template:
-        actor, figures = _network_figures(request)
+    @get(
+        "/center/dashboard",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_network)],
+        opt=network_work("center dashboard"),
+    )
+    def center_dashboard(self, actor: Actor, session: Session) -> Template:
         return page(
             "dashboards/points.html",
             actor=actor,
-            figures=figures,
+            figures=figures_per_point(session),
             statuses=SHOWN_STATUSES,
             title="Toàn mạng lưới",
             csv_url="/center/dashboard.csv",
         )
 
-    @get("/center/dashboard.csv", sync_to_thread=True)
-    def center_dashboard_csv(self, request: Request[Any, Any, Any]) -> Response[str]:
-        return _csv(_network_figures(request)[1])
+    @get(
+        "/center/dashboard.csv",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_network)],
+        opt=network_work("center dashboard"),
+    )
+    def center_dashboard_csv(self, session: Session) -> Response[str]:
+        return _csv(figures_per_point(session))

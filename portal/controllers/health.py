@@ -5,19 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Response, get
-from sqlalchemy import text
 
 from portal.core.celery_app import celery_app
-from portal.core.db import get_engine
-
-
-def _check_database() -> str:
-    try:
-        with get_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        return f"error: {type(exc).__name__}"
+from portal.core.db import check_database
 
 
 def _check_broker() -> str:
@@ -34,7 +24,7 @@ class HealthController(Controller):
 
     @get("/healthz", sync_to_thread=True)
     def healthz(self) -> Response[dict[str, Any]]:
-        checks = {"database": _check_database(), "broker": _check_broker()}
+        checks = {"database": check_database(), "broker": _check_broker()}
         healthy = all(v == "ok" for v in checks.values())
         return Response(
             {"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503

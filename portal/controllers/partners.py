@@ -10,162 +10,173 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Template
-from sqlalchemy.orm import Session
 
 from agents.locations import service as locations
 from agents.locations.models import AgentPointStatus
 from agents.partners import service as partners
 from agents.partners.models import PartnerKind, PartnerStatus
-from agents.staff.models import Role
-from agents.staff.service import Actor
-from portal.auth.session import network_scope, partner_scope, require_actor
-from portal.core.db import open_session
-from portal.core.errors import DomainError, PermissionDenied
+from agents.policy import Permission
+from portal.auth.guards import requires
+from portal.core.db import discard
+from portal.core.errors import DomainError
+from portal.deps import Actor, Session, network_work, partner_work
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _center_page(
+    session: Session,
+    actor: Actor,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    invite_link: str | None = None,
+) -> Template:
+    all_partners = partners.list_partners(session)
+    return page(
+        "center/network.html",
+        status_code=status_code,
+        actor=actor,
+        partners=all_partners,
+        points=locations.list_points(session),
+        partner_names={p.id: p.name for p in all_partners},
+        kinds=list(PartnerKind),
+        message=message,
+        errors=errors or {},
+        values=values or {},
+        invite_link=invite_link,
+    )
+
+
+def _center_action(session: Session, actor: Actor, action: Callable[[], object]) -> Template:
+    try:
+        action()
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        discard(session)
+        return _center_page(session, actor, status_code=exc.status_code, message=exc.message)
+    return _center_page(session, actor)
+
+
+def _points_page(
+    session: Session,
+    actor: Actor,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Template:
+    return page(
+        "partner/points.html",
+        status_code=status_code,
+        actor=actor,
+        points=locations.list_points(session),
+        message=message,
+        errors=errors or {},
+        values=values or {},
+    )
+
+
+MANAGERS_ONLY = "Trang này dành cho quản lý đối tác"
 
 
 class NetworkController(Controller):
     path = "/"
 
     # -- center -----------------------------------------------------------------
-    def _center_page(
-        self,
-        request: Request[Any, Any, Any],
-        *,
-        status_code: int = 200,
-        message: str | None = None,
-        errors: dict[str, str] | None = None,
-        values: dict[str, str] | None = None,
-        invite_link: str | None = None,
-    ) -> Template:
-        actor = require_actor(request)
-        if not actor.has(Role.center_admin, Role.auditor):
-            raise PermissionDenied("Trang này dành cho Trung tâm")
-        with open_session(network_scope(request, actor, "center manages the network")) as session:
-            all_partners = partners.list_partners(session)
-            points = locations.list_points(session)
-        names = {p.id: p.name for p in all_partners}
-        return page(
-            "center/network.html",
-            status_code=status_code,
-            actor=actor,
-            partners=all_partners,
-            points=points,
-            partner_names=names,
-            kinds=list(PartnerKind),
-            message=message,
-            errors=errors or {},
-            values=values or {},
-            invite_link=invite_link,
-        )
+    @get(
+        "/center/network",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_network)],
+        opt=network_work("center manages the network"),
+    )
+    def network(self, actor: Actor, session: Session) -> Template:
+        return _center_page(session, actor)
 
-    @get("/center/network", sync_to_thread=True)
-    def network(self, request: Request[Any, Any, Any]) -> Template:
-        return self._center_page(request)
-
-    @post("/center/partners", sync_to_thread=True)
-    def onboard(self, request: Request[Any, Any, Any], data: Form) -> Template:
-        actor = require_actor(request)
-        with open_session(network_scope(request, actor, "center onboards a partner")) as session:
-            try:
-                _, _, token = partners.onboard(
-                    session,
-                    actor,
-                    code=data.get("code", ""),
-                    name=data.get("name", ""),
-                    kind=data.get("kind", ""),
-                    manager_email=data.get("manager_email", ""),
-                    manager_name=data.get("manager_name", ""),
-                )
-            except DomainError as exc:
-                session.rollback()
-                return self._center_page(
-                    request, status_code=exc.status_code, message=exc.message, errors=exc.field_errors, values=data
-                )
+    @post(
+        "/center/partners",
+        sync_to_thread=True,
+        guards=[requires(Permission.manage_partners)],
+        opt=network_work("center onboards a partner"),
+    )
+    def onboard(self, request: Request[Any, Any, Any], actor: Actor, session: Session, data: Form) -> Template:
+        try:
+            _, _, token = partners.onboard(
+                session,
+                actor,
+                code=data.get("code", ""),
+                name=data.get("name", ""),
+                kind=data.get("kind", ""),
+                manager_email=data.get("manager_email", ""),
+                manager_name=data.get("manager_name", ""),
+            )
+        except DomainError as exc:
+            discard(session)  # the partner row may be written already: it goes with the refusal
+            return _center_page(
+                session, actor, status_code=exc.status_code, message=exc.message, errors=exc.field_errors, values=data
+            )
         link = f"{str(request.base_url).rstrip('/')}/invitations/{token}"
-        return self._center_page(request, status_code=201, invite_link=link)
+        return _center_page(session, actor, status_code=201, invite_link=link)
 
-    def _center_action(
-        self, request: Request[Any, Any, Any], reason: str, action: Callable[[Session, Actor], object]
-    ) -> Template:
-        actor = require_actor(request)
-        with open_session(network_scope(request, actor, reason)) as session:
-            try:
-                action(session, actor)
-            except DomainError as exc:
-                session.rollback()  # end the transaction before rendering opens another
-                if exc.status_code in (403, 404):
-                    raise
-                return self._center_page(request, status_code=exc.status_code, message=exc.message)
-        return self._center_page(request)
-
-    @post("/center/partners/{partner_id:uuid}/status", sync_to_thread=True)
-    def partner_status(self, request: Request[Any, Any, Any], partner_id: FromPath[uuid.UUID], data: Form) -> Template:
+    @post(
+        "/center/partners/{partner_id:uuid}/status",
+        sync_to_thread=True,
+        guards=[requires(Permission.manage_partners)],
+        opt=network_work("center changes a partner's status"),
+    )
+    def partner_status(self, actor: Actor, session: Session, partner_id: FromPath[uuid.UUID], data: Form) -> Template:
         try:
             status = PartnerStatus(data.get("status", ""))
         except ValueError:
-            return self._center_page(request, status_code=422, message="Giá trị không hợp lệ")
-        return self._center_action(
-            request,
-            "center changes a partner's status",
-            lambda session, actor: partners.set_status(session, actor, partner_id, status, data.get("reason", "")),
+            return _center_page(session, actor, status_code=422, message="Giá trị không hợp lệ")
+        return _center_action(
+            session, actor, lambda: partners.set_status(session, actor, partner_id, status, data.get("reason", ""))
         )
 
-    @post("/center/points/{point_id:uuid}/status", sync_to_thread=True)
-    def point_status(self, request: Request[Any, Any, Any], point_id: FromPath[uuid.UUID], data: Form) -> Template:
+    @post(
+        "/center/points/{point_id:uuid}/status",
+        sync_to_thread=True,
+        guards=[requires(Permission.approve_points)],
+        opt=network_work("center approves or closes a point"),
+    )
+    def point_status(self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID], data: Form) -> Template:
         try:
             status = AgentPointStatus(data.get("status", ""))
         except ValueError:
-            return self._center_page(request, status_code=422, message="Giá trị không hợp lệ")
-        return self._center_action(
-            request,
-            "center approves or closes a point",
-            lambda session, actor: locations.set_status(session, actor, point_id, status, data.get("reason", "")),
+            return _center_page(session, actor, status_code=422, message="Giá trị không hợp lệ")
+        return _center_action(
+            session, actor, lambda: locations.set_status(session, actor, point_id, status, data.get("reason", ""))
         )
 
     # -- partner manager -------------------------------------------------------------
-    def _points_page(
-        self,
-        request: Request[Any, Any, Any],
-        *,
-        status_code: int = 200,
-        message: str | None = None,
-        errors: dict[str, str] | None = None,
-        values: dict[str, str] | None = None,
-    ) -> Template:
-        actor = require_actor(request)
-        scope = partner_scope(request, actor)
-        if Role.partner_manager not in actor.roles_in(scope.partner_id):  # type: ignore[arg-type]
-            raise PermissionDenied("Trang này dành cho quản lý đối tác")
-        with open_session(scope) as session:
-            points = locations.list_points(session)
-        return page(
-            "partner/points.html",
-            status_code=status_code,
-            actor=actor,
-            points=points,
-            message=message,
-            errors=errors or {},
-            values=values or {},
-        )
+    @get(
+        "/partner/points",
+        sync_to_thread=True,
+        guards=[requires(Permission.register_points, message=MANAGERS_ONLY)],
+        opt=partner_work(),
+    )
+    def points(self, actor: Actor, session: Session) -> Template:
+        return _points_page(session, actor)
 
-    @get("/partner/points", sync_to_thread=True)
-    def points(self, request: Request[Any, Any, Any]) -> Template:
-        return self._points_page(request)
-
-    @post("/partner/points", sync_to_thread=True)
-    def register_point(self, request: Request[Any, Any, Any], data: Form) -> Template:
-        actor = require_actor(request)
-        with open_session(partner_scope(request, actor)) as session:
-            try:
-                locations.register_point(session, actor, data)
-            except DomainError as exc:
-                session.rollback()  # end the transaction before rendering opens another
-                if exc.status_code in (403, 404):
-                    raise
-                return self._points_page(
-                    request, status_code=exc.status_code, message=exc.message, errors=exc.field_errors, values=data
-                )
-        return self._points_page(request, status_code=201)
+    @post(
+        "/partner/points",
+        sync_to_thread=True,
+        guards=[requires(Permission.register_points)],
+        opt=partner_work(),
+    )
+    def register_point(self, actor: Actor, session: Session, data: Form) -> Template:
+        try:
+            locations.register_point(session, actor, data)
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            discard(session)
+            return _points_page(
+                session, actor, status_code=exc.status_code, message=exc.message, errors=exc.field_errors, values=data
+            )
+        return _points_page(session, actor, status_code=201)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hmac
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -21,27 +20,20 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from agents.partners import sso
-from agents.partners.models import Partner
 from portal.auth.oidc import OidcClient, SsoFailed
-from portal.auth.session import PARTNER_KEY, client_ip, safe_next, sign_in
-from portal.controllers.auth import landing_for
-from portal.core.db import open_session
+from portal.auth.session import PARTNER_KEY, client_ip, landing_for, safe_next, sign_in
+from portal.controllers.auth import login_page
+from portal.core.db import read_only, unit_of_work
 from portal.core.errors import DomainError, NotFound
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
-from portal.templating import page
+from portal.deps import Session, public_work
 
 FLOW_KEY = "sso_flow"
 FLOW_LIFETIME_SECONDS = 600
 MSG_UNKNOWN_PARTNER = "Không tìm thấy đối tác"
 MSG_BAD_STATE = "Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại"
 MSG_IDP_DENIED = "Hệ thống đăng nhập của đối tác đã từ chối yêu cầu đăng nhập"
-
-
-@dataclass(frozen=True)
-class SsoLink:
-    code: str  # as in the URL: /auth/sso/{code}
-    name: str
 
 
 def _scope(request: Request[Any, Any, Any], reason: str) -> Scope:
@@ -53,36 +45,16 @@ def redirect_uri(code: str) -> str:
     return f"{get_settings().public_url.rstrip('/')}/auth/sso/{code}/callback"
 
 
-def sso_links(request: Request[Any, Any, Any]) -> list[SsoLink]:
-    """One link per active partner offering single sign-on (the login page shows them)."""
-    with open_session(_scope(request, "login page lists the partners offering single sign-on")) as session:
-        return [SsoLink(sso.url_code(p), p.name) for p in sso.partners_with_sso(session)]
-
-
-def _login_page(
-    request: Request[Any, Any, Any], *, error: str | None = None, status_code: int = 200, next_path: str = ""
-) -> Template:
-    return page(
-        "auth/login.html",
-        status_code=status_code,
-        error=error,
-        email="",
-        next=next_path,
-        actor=None,
-        sso_partners=sso_links(request),
-    )
-
-
 def _refused(request: Request[Any, Any, Any], exc: DomainError) -> Template:
-    return _login_page(request, error=exc.message, status_code=exc.status_code)
+    with read_only(_scope(request, "login page lists the partners offering single sign-on")) as session:
+        return login_page(session, error=exc.message, status_code=exc.status_code)
 
 
 def _audit_failure(
     request: Request[Any, Any, Any], partner_id: uuid.UUID | None, reason: str, detail: dict[str, Any] | None = None
 ) -> None:
-    with open_session(_scope(request, "single sign-on records a refused attempt")) as session:
-        partner = session.get(Partner, partner_id) if partner_id else None
-        sso.record_sso_failure(session, partner, reason, detail=detail)
+    with read_only(_scope(request, "single sign-on records a refused attempt")) as session:
+        sso.record_sso_failure(session, sso.partner_by_id(session, partner_id), reason, detail=detail)
 
 
 def _take_flow(request: Request[Any, Any, Any]) -> dict[str, Any] | None:
@@ -106,9 +78,9 @@ def _keep_flow(request: Request[Any, Any, Any], flow: dict[str, Any]) -> None:
 class SsoController(Controller):
     path = "/auth/sso"
 
-    @get("/", sync_to_thread=True)
-    def choose(self, request: Request[Any, Any, Any], next: FromQuery[str] = "") -> Template:  # noqa: A002
-        return _login_page(request, next_path=safe_next(next))
+    @get("/", sync_to_thread=True, opt=public_work("login page lists the partners offering single sign-on"))
+    def choose(self, session: Session, next: FromQuery[str] = "") -> Template:  # noqa: A002
+        return login_page(session, next_path=safe_next(next))
 
     @get("/{partner_code:str}", sync_to_thread=True)
     def start(
@@ -117,8 +89,8 @@ class SsoController(Controller):
         partner_code: FromPath[str],
         next: FromQuery[str] = "",  # noqa: A002
     ) -> Template | Redirect:
-        # Pages are rendered after the session is closed (SQLite: one writer at a time).
-        with open_session(_scope(request, "single sign-on looks up the partner's identity provider")) as session:
+        # No unit of work is held open while talking to the identity provider.
+        with read_only(_scope(request, "single sign-on looks up the partner's identity provider")) as session:
             partner = sso.partner_by_url_code(session, partner_code)
             if partner is None:
                 refusal: DomainError | None = NotFound(MSG_UNKNOWN_PARTNER)
@@ -167,7 +139,7 @@ class SsoController(Controller):
     ) -> Template | Redirect:
         flow = _take_flow(request)
         refusal: DomainError | None = None
-        with open_session(_scope(request, "single sign-on looks up the partner's identity provider")) as session:
+        with read_only(_scope(request, "single sign-on looks up the partner's identity provider")) as session:
             partner = sso.partner_by_url_code(session, partner_code)
             if partner is None:
                 refusal = NotFound(MSG_UNKNOWN_PARTNER)
@@ -215,7 +187,7 @@ class SsoController(Controller):
             _audit_failure(request, partner_id, exc.reason, exc.detail)
             return _refused(request, exc)
 
-        with open_session(_scope(request, "single sign-on matches the identity to an account")) as session:
+        with unit_of_work(_scope(request, "single sign-on matches the identity to an account")) as session:
             try:
                 actor = sso.sign_in_with_sso(
                     session,

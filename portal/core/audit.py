@@ -6,6 +6,12 @@ entry breaks the chain from that point on; `verify_chain` finds where.
 Entries are written in the same transaction as the change they describe, so
 a change and its record commit or roll back together. The database refuses
 UPDATE and DELETE on the table (triggers, migration 0001).
+
+A refusal (a wrong password, a forged token, a tampered cookie, a request
+without its CSRF token) is the exception: the attempt changes nothing, yet
+its record must stay. `record_refusal` is the one way to write it: it rolls
+back the caller's unit of work and writes the entry in a short transaction
+of its own, which commits whatever the request does afterwards.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,8 +27,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Integer, String, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from portal.core.db import Base, utcnow
-from portal.core.tenancy import current_scope
+from portal.core.db import Base, unit_of_work, utcnow
+from portal.core.tenancy import Scope, current_scope
 
 GENESIS = "0" * 64
 _LOCK_KEY = 727_001  # pg_advisory_xact_lock key serialising appends
@@ -102,6 +109,53 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_refusal(
+    caller: Session | None,
+    action: str,
+    object_type: str,
+    object_id: object = None,
+    *,
+    scope: Scope | None = None,
+    also: Callable[[Session], None] | None = None,
+    partner_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+    actor_id: uuid.UUID | None = None,
+    actor_label: str | None = None,
+) -> None:
+    """Record a refused attempt in its own short transaction; the caller's unit of work is rolled back.
+
+    `caller` is the session of the refused request, if it has one: whatever it
+    wrote is undone first (and it releases its locks, so the refusal's own
+    transaction never waits on it). `scope` defaults to the caller's. `also`
+    may change rows in the refusal's transaction (a failed sign-in counts
+    towards the account's lockout). The entry commits even though the request
+    fails.
+    """
+    if caller is not None:
+        caller.rollback()
+        scope = scope or current_scope(caller)
+    if scope is None:
+        raise ValueError("record_refusal needs the caller's session or a scope")
+    with unit_of_work(scope) as session:
+        if also is not None:
+            also(session)
+        record(
+            session,
+            action,
+            object_type,
+            object_id,
+            partner_id=partner_id,
+            detail=detail,
+            actor_id=actor_id,
+            actor_label=actor_label,
+        )
+
+
+def latest_entries(session: Session, limit: int = 200) -> list[AuditEvent]:
+    """The newest entries first."""
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Tenant scoping, enforced on every ORM statement and failing closed.
 
 Every session carries a `Scope` in `session.info["scope"]` (set by
-`portal.core.db.open_session`). For a partner scope, every SELECT/UPDATE/DELETE
+`portal.core.db.unit_of_work` / `read_only`). For a partner scope, every SELECT/UPDATE/DELETE
 gets `partner_id = <scope>` on every `TenantScoped` entity it touches
 (SQLAlchemy's global-criteria recipe, `with_loader_criteria`). A session with
 no scope raises `TenancyError` instead of returning everything. Reading across
@@ -69,7 +69,9 @@ class TenantScoped:
 def current_scope(session: Session) -> Scope:
     scope = session.info.get("scope")
     if not isinstance(scope, Scope):
-        raise TenancyError("this session has no declared tenancy scope; open it with open_session(scope)")
+        raise TenancyError(
+            "this session has no declared tenancy scope; open it with unit_of_work(scope) or read_only(scope)"
+        )
     return scope
 
 

@@ -10,7 +10,7 @@ from agents.partners.api_clients import ApiClient, ApiClientStatus, ApiToken
 from agents.partners.models import Partner, PartnerStatus
 from agents.staff.models import Account, AccountStatus, Role
 from portal.core.audit import AuditEvent
-from portal.core.db import open_session, utcnow
+from portal.core.db import unit_of_work, utcnow
 from portal.core.errors import (
     AuthenticationFailed,
     Conflict,
@@ -48,8 +48,8 @@ def world():
 def _in_a(world, actor=None):
     actor = actor or world["manager"]
     if actor.is_center:
-        return open_session(Scope.partner(world["a"].id, actor_id=actor.account_id, actor_label=actor.label))
-    return open_session(actor.partner_scope(world["a"].id))
+        return unit_of_work(Scope.partner(world["a"].id, actor_id=actor.account_id, actor_label=actor.label))
+    return unit_of_work(actor.partner_scope(world["a"].id))
 
 
 def _register(world, actor=None, **overrides):
@@ -65,16 +65,24 @@ def _register(world, actor=None, **overrides):
 
 
 def _lookup():
-    return open_session(Scope.network("test: token look-up", actor_label="test"))
+    return unit_of_work(Scope.network("test: token look-up", actor_label="test"))
+
+
+def _token(client_id, secret, scopes=()):
+    """Both halves of the client credentials grant, each in its own unit of work (as the endpoint does)."""
+    with _lookup() as session:
+        grant = api_access.authenticate_client(session, client_id, secret, list(scopes))
+    with unit_of_work(grant.scope) as session:
+        return api_access.issue_token(session, grant)
 
 
 def _count(model) -> int:
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
 def _audit(action: str, object_id) -> list[AuditEvent]:
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         return list(
             session.scalars(
                 select(AuditEvent).where(AuditEvent.action == action, AuditEvent.object_id == str(object_id))
@@ -105,7 +113,7 @@ def test_staff_may_not_register_and_nothing_is_saved(world):
 
 
 def test_clients_are_managed_in_one_partners_scope(world):
-    with open_session(setup_scope()) as session, pytest.raises(TenancyError):
+    with unit_of_work(setup_scope()) as session, pytest.raises(TenancyError):
         api_access.register_client(session, world["admin"], name="x", scopes=["procedures:read"], agent_point_id=None)
 
 
@@ -145,8 +153,7 @@ def test_the_accountable_person_must_hold_a_role_at_the_partner(world):
 
 def test_a_token_stands_for_staff_at_the_clients_point_labelled_with_the_owner(world):
     client, secret = _register(world)
-    with _lookup() as session:
-        token, expires_in, scopes = api_access.issue_token(session, client.client_id, secret, [])
+    token, expires_in, scopes = _token(client.client_id, secret)
     assert expires_in > 0 and set(scopes) == {"dossiers:write", "dossiers:read"}
     with _lookup() as session:
         actor, found, token_scopes = api_access.actor_for_token(session, token)
@@ -164,21 +171,20 @@ def test_a_token_stands_for_staff_at_the_clients_point_labelled_with_the_owner(w
 def test_look_ups_need_an_explicit_network_scope(world):
     client, secret = _register(world)
     with _in_a(world) as session, pytest.raises(TenancyError):
-        api_access.issue_token(session, client.client_id, secret, [])
+        api_access.authenticate_client(session, client.client_id, secret, [])
     with _in_a(world) as session, pytest.raises(TenancyError):
         api_access.actor_for_token(session, "anything")
 
 
 def test_revoking_needs_a_reason_and_ends_the_tokens(world):
     client, secret = _register(world)
-    with _lookup() as session:
-        token = api_access.issue_token(session, client.client_id, secret, []).access_token
+    token = _token(client.client_id, secret).access_token
     with _in_a(world) as session, pytest.raises(ValidationFailed):
         api_access.revoke_client(session, world["manager"], client.client_id, "  ")
     with _in_a(world) as session:
         assert session.get(ApiClient, client.id).status is ApiClientStatus.active
         api_access.revoke_client(session, world["manager"], client.client_id, "Ngừng hợp tác")
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         assert all(
             t.expires_at <= utcnow()
             for t in session.scalars(select(ApiToken).where(ApiToken.api_client_id == client.id))
@@ -193,28 +199,27 @@ def test_revoking_needs_a_reason_and_ends_the_tokens(world):
 
 def test_another_partners_client_cannot_be_revoked(world):
     client, _ = _register(world)
-    with open_session(world["manager_b"].partner_scope(world["b"].id)) as session, pytest.raises(NotFound):
+    with unit_of_work(world["manager_b"].partner_scope(world["b"].id)) as session, pytest.raises(NotFound):
         api_access.revoke_client(session, world["manager_b"], client.client_id, "không phải của tôi")
 
 
 def test_a_suspended_partner_or_a_deactivated_owner_stops_the_client(world):
     client, secret = _register(world)
-    with _lookup() as session:
-        token = api_access.issue_token(session, client.client_id, secret, []).access_token
+    token = _token(client.client_id, secret).access_token
 
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         session.get(Partner, world["a"].id).status = PartnerStatus.suspended
-        session.commit()
+        session.flush()
     with _lookup() as session, pytest.raises(api_access.InvalidClient):
-        api_access.issue_token(session, client.client_id, secret, [])
+        api_access.authenticate_client(session, client.client_id, secret, [])
     with _lookup() as session, pytest.raises(AuthenticationFailed):
         api_access.actor_for_token(session, token)
     assert [e.detail["reason"] for e in _audit("api_client.token_rejected", client.id)] == ["partner_suspended"]
 
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         session.get(Partner, world["a"].id).status = PartnerStatus.active
         session.get(Account, world["manager"].account_id).status = AccountStatus.deactivated
-        session.commit()
+        session.flush()
     with _lookup() as session, pytest.raises(AuthenticationFailed):
         api_access.actor_for_token(session, token)
     assert _audit("api_client.token_rejected", client.id)[-1].detail["reason"] == "owner_inactive"

@@ -10,7 +10,7 @@ from agents.dossiers.models import Dossier, DossierState
 from agents.locations.models import AgentPointStatus
 from agents.staff.models import Role
 from portal.core.audit import AuditEvent
-from portal.core.db import get_engine, open_session
+from portal.core.db import get_engine, unit_of_work
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.tenancy import Scope
 from tests.factories import (
@@ -24,6 +24,7 @@ from tests.factories import (
     file_birth_registration,
     reload_dossier,
 )
+from tests.races import race
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def counter():
 
 
 def _file(actor, point, *, key=None, procedure="1.001193", form=None, **citizen_fields):
-    with open_session(actor.partner_scope(actor.partner_ids[0])) as session:
+    with unit_of_work(actor.partner_scope(actor.partner_ids[0])) as session:
         return dossiers.file_dossier(
             session,
             actor,
@@ -47,7 +48,7 @@ def _file(actor, point, *, key=None, procedure="1.001193", form=None, **citizen_
 
 
 def _count_dossiers(partner_id) -> int:
-    with open_session(Scope.partner(partner_id, actor_label="t")) as session:
+    with unit_of_work(Scope.partner(partner_id, actor_label="t")) as session:
         return session.scalar(select(func.count()).select_from(Dossier))
 
 
@@ -60,7 +61,7 @@ def test_a_valid_filing_is_saved_queued_for_the_city_with_its_history_and_audit(
     assert stored.owner_id_number == "001090012345"
     assert [e.state for e in stored.events] == ["queued"]
     assert stored.events[0].actor == staff.label
-    with open_session(Scope.network("t", actor_label="t")) as session:
+    with unit_of_work(Scope.network("t", actor_label="t")) as session:
         entry = session.scalar(
             select(AuditEvent).where(AuditEvent.action == "dossier.filed", AuditEvent.object_id == str(dossier.id))
         )
@@ -79,7 +80,7 @@ def test_citizen_identifiers_are_encrypted_at_rest_and_found_by_blind_index(coun
         ).one()
     assert "079203004567" not in raw[0] and raw[0].startswith("v1:")
     assert "0987654321" not in raw[1]
-    with open_session(Scope.network("t", actor_label="t")) as session:
+    with unit_of_work(Scope.network("t", actor_label="t")) as session:
         found = dossiers.track(session, dossier.tracking_code, "0987.654.321")
     assert found.id == dossier.id
 
@@ -167,11 +168,11 @@ def test_staff_see_their_points_dossiers_and_the_manager_sees_the_partners(count
     colleague = create_staff(second_point, partner)
     theirs = file_birth_registration(colleague, second_point)
     manager = create_person((Role.partner_manager, partner, None))
-    with open_session(staff.partner_scope(partner.id)) as session:
+    with unit_of_work(staff.partner_scope(partner.id)) as session:
         assert theirs.id not in {d.id for d in dossiers.list_for_actor(session, staff)}
         with pytest.raises(NotFound):
             dossiers.get_for_actor(session, staff, theirs.id)
-    with open_session(manager.partner_scope(partner.id)) as session:
+    with unit_of_work(manager.partner_scope(partner.id)) as session:
         assert theirs.id in {d.id for d in dossiers.list_for_actor(session, manager)}
 
 
@@ -183,3 +184,29 @@ def test_a_repeated_key_from_another_point_does_not_reveal_that_points_dossier(c
     _file(staff, point, key=key)
     with pytest.raises(Conflict):
         _file(other_staff, other_point, key=key)
+
+
+def test_two_requests_racing_with_one_key_file_one_dossier(counter):
+    """The second request's look-up misses the first one's row (not committed yet); the unique
+    key stops its insert, and it answers with the first request's dossier instead of failing."""
+    partner, point, staff = counter
+    key = uuid.uuid4().hex
+
+    def filing():
+        return dossiers.FilingRequest("1.001193", point.id, key, citizen(), dict(BIRTH_FORM))
+
+    def first(hold):
+        with unit_of_work(staff.partner_scope(partner.id)) as session:
+            filed = dossiers.file_dossier(session, staff, filing())
+            hold()
+            return filed
+
+    def second():
+        with unit_of_work(staff.partner_scope(partner.id)) as session:
+            return dossiers.file_dossier(session, staff, filing())
+
+    won, lost = race(first, second)
+    assert won.created and not lost.created
+    assert lost.dossier.id == won.dossier.id
+    with unit_of_work(Scope.partner(partner.id, actor_label="t")) as session:
+        assert session.scalar(select(func.count()).select_from(Dossier).where(Dossier.idempotency_key == key)) == 1

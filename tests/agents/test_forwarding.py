@@ -7,9 +7,10 @@ import pytest
 
 from agents.city.client import CityClient
 from agents.dossiers import service as dossiers
+from agents.dossiers import tasks
 from agents.dossiers.models import CityStatus, DossierState
 from agents.procedures.models import Procedure
-from portal.core.db import open_session
+from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
 from tests.factories import (
     create_counter,
@@ -17,6 +18,7 @@ from tests.factories import (
     reload_dossier,
     setup_scope,
 )
+from tests.races import race
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def _sim_copies(city_simulator, tracking_code):
 def test_a_queued_dossier_is_filed_once_and_gets_the_citys_code_and_due_date(counter, city, city_simulator):
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
-    outcome = dossiers.forward_dossier(dossier.id, partner.id, city)
+    outcome = tasks.forward_dossier(dossier.id, partner.id, city)
     assert outcome.kind == "forwarded"
     stored = reload_dossier(dossier.id)
     assert stored.state is DossierState.forwarded
@@ -48,7 +50,7 @@ def test_a_queued_dossier_is_filed_once_and_gets_the_citys_code_and_due_date(cou
     assert stored.due_at is not None and stored.due_at > stored.submitted_at
     assert [e.state for e in stored.events if e.source == "portal"] == ["queued", "forwarded"]
     # A second run (a redelivered message, the sweeper) changes nothing and files nothing.
-    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "already_done"
+    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "already_done"
     assert len(_sim_copies(city_simulator, dossier.tracking_code)) == 1
 
 
@@ -58,13 +60,13 @@ def test_while_the_city_is_down_the_dossier_waits_queued_and_goes_through_when_i
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
     city_simulator.configure(down=True)
-    outcome = dossiers.forward_dossier(dossier.id, partner.id, city)
+    outcome = tasks.forward_dossier(dossier.id, partner.id, city)
     assert outcome.kind == "retry"
     waiting = reload_dossier(dossier.id)
     assert waiting.state is DossierState.queued
     assert waiting.forward_attempts == 1 and "503" in (waiting.last_error or "")
     city_simulator.configure(down=False)
-    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
+    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
     assert reload_dossier(dossier.id).last_error is None
 
 
@@ -72,9 +74,9 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_files_only_once(counter,
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
     city_simulator.configure(lost_response_rate=1.0)  # the city files it, but we never hear back
-    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "retry"
+    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "retry"
     city_simulator.configure(lost_response_rate=0.0)
-    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
+    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
     copies = _sim_copies(city_simulator, dossier.tracking_code)
     assert len(copies) == 1
     assert reload_dossier(dossier.id).city_dossier_code == copies[0]["MaHoSo"]
@@ -82,7 +84,7 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_files_only_once(counter,
 
 def test_a_refusal_by_the_city_is_final_and_its_reason_is_kept(counter, city, city_simulator):
     partner, point, staff = counter
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         # A procedure the portal publishes but the city's catalogue does not know.
         if session.query(Procedure).filter_by(code="9.000001").first() is None:
             session.add(
@@ -98,8 +100,8 @@ def test_a_refusal_by_the_city_is_final_and_its_reason_is_kept(counter, city, ci
                     form_schema={"type": "object", "properties": {}, "required": []},
                 )
             )
-            session.commit()
-    with open_session(staff.partner_scope(partner.id)) as session:
+            session.flush()
+    with unit_of_work(staff.partner_scope(partner.id)) as session:
         dossier = dossiers.file_dossier(
             session,
             staff,
@@ -117,23 +119,23 @@ def test_a_refusal_by_the_city_is_final_and_its_reason_is_kept(counter, city, ci
                 {},
             ),
         ).dossier
-    outcome = dossiers.forward_dossier(dossier.id, partner.id, city)
+    outcome = tasks.forward_dossier(dossier.id, partner.id, city)
     assert outcome.kind == "rejected"
     stored = reload_dossier(dossier.id)
     assert stored.state is DossierState.rejected
     assert "unknown_procedure" in stored.last_error or "422" in stored.last_error
-    assert dossiers.forward_dossier(dossier.id, partner.id, city).kind == "already_done"
+    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "already_done"
 
 
 def test_polling_the_city_records_its_status_history_once(counter, city, city_simulator):
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
-    dossiers.forward_dossier(dossier.id, partner.id, city)
+    tasks.forward_dossier(dossier.id, partner.id, city)
     code = reload_dossier(dossier.id).city_dossier_code
     assert city_simulator.advance(code) == 2
     assert city_simulator.advance(code) == 4
-    assert dossiers.sync_status_from_city(dossier.id, partner.id, city) == 3  # 1, 2, 4
-    assert dossiers.sync_status_from_city(dossier.id, partner.id, city) == 0  # nothing new
+    assert tasks.sync_status_from_city(dossier.id, partner.id, city) == 3  # 1, 2, 4
+    assert tasks.sync_status_from_city(dossier.id, partner.id, city) == 0  # nothing new
     stored = reload_dossier(dossier.id)
     assert stored.city_status == CityStatus.processing
     assert [e.city_status for e in stored.events if e.source == "city"] == [1, 2, 4]
@@ -152,11 +154,11 @@ def _update(code, status, seq, *, event_id=None, minutes=0):
 def test_duplicate_and_late_status_reports_never_move_a_dossier_backwards(counter, city):
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
-    dossiers.forward_dossier(dossier.id, partner.id, city)
+    tasks.forward_dossier(dossier.id, partner.id, city)
     code = reload_dossier(dossier.id).city_dossier_code
     scope = Scope.network("test: city callbacks", actor_label="city system")
     nine = f"evt-{uuid.uuid4().hex}"
-    with open_session(scope) as session:
+    with unit_of_work(scope) as session:
         assert dossiers.apply_city_update(session, _update(code, 9, 4, event_id=nine, minutes=3)) == "applied"
         assert dossiers.apply_city_update(session, _update(code, 9, 4, event_id=nine, minutes=3)) == "duplicate"
         assert dossiers.apply_city_update(session, _update(code, 4, 3, minutes=2)) == "late"
@@ -169,5 +171,27 @@ def test_duplicate_and_late_status_reports_never_move_a_dossier_backwards(counte
 def test_a_report_for_an_unknown_dossier_is_refused(city):
     from portal.core.errors import NotFound
 
-    with open_session(Scope.network("test", actor_label="city system")) as session, pytest.raises(NotFound):
+    with unit_of_work(Scope.network("test", actor_label="city system")) as session, pytest.raises(NotFound):
         dossiers.apply_city_update(session, _update("H01.22-000000-000000", 2, 1))
+
+
+def test_the_same_status_report_arriving_twice_at_once_is_stored_once(counter, city):
+    partner, point, staff = counter
+    dossier = file_birth_registration(staff, point)
+    tasks.forward_dossier(dossier.id, partner.id, city)
+    code = reload_dossier(dossier.id).city_dossier_code
+    report = _update(code, 2, 2, event_id=f"evt-{uuid.uuid4().hex}")
+    scope = Scope.network("test: concurrent callbacks", actor_label="city system")
+
+    def first(hold):
+        with unit_of_work(scope) as session:
+            outcome = dossiers.apply_city_update(session, report)
+            hold()
+            return outcome
+
+    def second():
+        with unit_of_work(scope) as session:
+            return dossiers.apply_city_update(session, report)
+
+    assert race(first, second) == ("applied", "duplicate")
+    assert [e.city_status for e in reload_dossier(dossier.id).events if e.source == "city"] == [2]

@@ -7,12 +7,12 @@ from agents.partners.models import Partner
 from agents.procedures.models import Procedure
 from agents.seed import DEMO_PASSWORD, PARTNERS, seed_demo
 from agents.staff.service import authenticate
-from portal.core.db import open_session
+from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
 
 
 def _counts() -> tuple[int, int, int]:
-    with open_session(Scope.network("test", actor_label="t")) as session:
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
         codes = [p[0] for p in PARTNERS]
         partners = session.scalar(select(func.count()).select_from(Partner).where(Partner.code.in_(codes)))
         procedures = session.scalar(select(func.count()).select_from(Procedure))
@@ -31,5 +31,5 @@ def test_seeding_twice_gives_the_same_network_and_every_demo_login_works():
     roles = {login.role for login in logins}
     assert roles == {"agent staff", "partner manager", "center admin", "auditor"}
     for login in logins:
-        with open_session(Scope.network("test sign-in", actor_label=login.email)) as session:
+        with unit_of_work(Scope.network("test sign-in", actor_label=login.email)) as session:
             assert authenticate(session, login.email, DEMO_PASSWORD).email == login.email

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from portal.core import audit
 from portal.core.audit import AuditEvent, verify_chain
-from portal.core.db import get_engine, open_session
+from portal.core.db import get_engine, unit_of_work
 from portal.core.tenancy import Scope
 
 
@@ -18,16 +18,16 @@ def _scope() -> Scope:
 
 
 def _append(action: str) -> int:
-    with open_session(_scope()) as session:
+    with unit_of_work(_scope()) as session:
         event = audit.record(session, action, "thing", "1", detail={"n": action})
-        session.commit()
+        session.flush()
         return event.seq
 
 
 def test_every_entry_links_to_the_one_before_and_the_chain_verifies():
     first, second = _append("test.first"), _append("test.second")
     assert second == first + 1
-    with open_session(_scope()) as session:
+    with unit_of_work(_scope()) as session:
         a, b = session.get(AuditEvent, first), session.get(AuditEvent, second)
         assert b.prev_hash == a.entry_hash
         report = verify_chain(session)
@@ -67,7 +67,7 @@ def test_an_altered_entry_is_found_by_the_page_and_the_command(settings, is_post
         conn.execute(text(trigger_off))
         conn.execute(text("UPDATE audit_events SET object_id = 'forged' WHERE seq = :s"), {"s": seq})
     try:
-        with open_session(_scope()) as session:
+        with unit_of_work(_scope()) as session:
             report = verify_chain(session)
         assert not report.ok and report.broken_at == seq
         assert "altered" in report.problem
@@ -78,7 +78,7 @@ def test_an_altered_entry_is_found_by_the_page_and_the_command(settings, is_post
             conn.execute(text("UPDATE audit_events SET object_id = :o WHERE seq = :s"), {"o": original, "s": seq})
             conn.execute(text(trigger_on))
         owner.dispose()
-    with open_session(_scope()) as session:
+    with unit_of_work(_scope()) as session:
         assert verify_chain(session).ok
     cli = subprocess.run([sys.executable, "-m", "portal.cli", "audit", "verify"], capture_output=True, text=True)
     assert cli.returncode == 0 and "intact" in cli.stdout

@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from agents.dossiers.models import Dossier
 from agents.locations.models import AgentPoint
 from agents.procedures.models import Procedure
-from portal.core.db import get_engine, open_session
+from portal.core.db import get_engine, unit_of_work
 from portal.core.errors import TenancyError
 from portal.core.tenancy import Scope
 from tests.factories import create_partner, create_point, create_staff, file_birth_registration
@@ -34,7 +34,7 @@ def test_a_session_without_a_declared_scope_refuses_to_query():
 
 
 def test_a_partner_scope_sees_only_its_own_rows(two_partners):
-    with open_session(Scope.partner(two_partners["a"].id, actor_label="t")) as session:
+    with unit_of_work(Scope.partner(two_partners["a"].id, actor_label="t")) as session:
         points = session.scalars(select(AgentPoint)).all()
         dossiers = session.scalars(select(Dossier)).all()
     assert {p.partner_id for p in points} == {two_partners["a"].id}
@@ -42,19 +42,18 @@ def test_a_partner_scope_sees_only_its_own_rows(two_partners):
 
 
 def test_another_partners_row_is_invisible_even_by_primary_key(two_partners):
-    with open_session(Scope.partner(two_partners["a"].id, actor_label="t")) as session:
+    with unit_of_work(Scope.partner(two_partners["a"].id, actor_label="t")) as session:
         assert session.get(Dossier, two_partners["dossier_b"].id) is None
 
 
 def test_writing_into_another_partner_from_a_partner_scope_is_refused(two_partners):
-    with open_session(Scope.partner(two_partners["a"].id, actor_label="t")) as session:
+    with pytest.raises(TenancyError), unit_of_work(Scope.partner(two_partners["a"].id, actor_label="t")) as session:
         session.add(
             AgentPoint(
                 partner_id=two_partners["b"].id, code="X", name="X", address="X", ward="X", latitude=0, longitude=0
             )
         )
-        with pytest.raises(TenancyError):
-            session.flush()
+        session.flush()
 
 
 def test_a_network_scope_must_say_why():
@@ -63,7 +62,7 @@ def test_a_network_scope_must_say_why():
 
 
 def test_a_network_scope_sees_every_partner(two_partners):
-    with open_session(Scope.network("test: center view", actor_label="t")) as session:
+    with unit_of_work(Scope.network("test: center view", actor_label="t")) as session:
         ids = set(session.scalars(select(Dossier.id)))
     assert {two_partners["dossier_a"].id, two_partners["dossier_b"].id} <= ids
 
@@ -71,7 +70,7 @@ def test_a_network_scope_sees_every_partner(two_partners):
 def test_row_level_security_stops_sql_that_bypasses_the_orm_filter(two_partners, is_postgres):
     if not is_postgres:
         pytest.skip("row-level security is PostgreSQL's; the PostgreSQL run of the suite covers it")
-    with open_session(Scope.partner(two_partners["a"].id, actor_label="t")) as session:
+    with unit_of_work(Scope.partner(two_partners["a"].id, actor_label="t")) as session:
         # Raw SQL: no ORM criteria are added, only the database policy stands.
         partner_ids = set(session.execute(text("SELECT partner_id FROM dossiers")).scalars())
         assert partner_ids == {two_partners["a"].id}

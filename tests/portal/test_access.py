@@ -10,7 +10,7 @@ from sqlalchemy import select
 from agents.locations.models import AgentPointStatus
 from agents.staff.models import Role, RoleAssignment
 from portal.core.audit import AuditEvent
-from portal.core.db import open_session
+from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
 from tests.factories import (
     PASSWORD,
@@ -31,7 +31,7 @@ def world():
     a, b = create_partner(name="Đối tác A"), create_partner(name="Đối tác B")
     point_a, point_b = create_point(a), create_point(b)
     staff_a, staff_b = create_staff(point_a, a), create_staff(point_b, b)
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         assignment_b = session.scalar(select(RoleAssignment).where(RoleAssignment.account_id == staff_b.account_id))
     return {
         "a": a,
@@ -177,7 +177,7 @@ def test_the_center_moves_on_points_and_partners_but_the_auditor_only_reads(port
 
 
 def _events(action: str) -> list[AuditEvent]:
-    with open_session(Scope.network("test", actor_label="t")) as session:
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 

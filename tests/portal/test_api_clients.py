@@ -20,7 +20,7 @@ from agents.partners import api_access
 from agents.partners.api_clients import ApiClient, ApiClientStatus, ApiToken
 from agents.staff.models import Role
 from portal.core.audit import AuditEvent
-from portal.core.db import open_session, utcnow
+from portal.core.db import unit_of_work, utcnow
 from portal.core.tenancy import Scope
 from tests.factories import (
     BIRTH_FORM,
@@ -62,7 +62,7 @@ def bank():
 
 def _register(bank, *, scopes=("dossiers:write", "dossiers:read"), name="Phần mềm chi nhánh Hoàn Kiếm"):
     manager = bank["manager"]
-    with open_session(manager.partner_scope(bank["a"].id)) as session:
+    with unit_of_work(manager.partner_scope(bank["a"].id)) as session:
         return api_access.register_client(
             session, manager, name=name, scopes=list(scopes), agent_point_id=bank["branch"].id
         )
@@ -89,13 +89,13 @@ def _filing(point_id, **overrides):
 
 
 def _audit(action: str, **detail) -> list[AuditEvent]:
-    with open_session(Scope.network("test reads the audit log", actor_label="test")) as session:
+    with unit_of_work(Scope.network("test reads the audit log", actor_label="test")) as session:
         rows = session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq))
         return [e for e in rows if all(e.detail.get(k) == v for k, v in detail.items())]
 
 
 def _count(model, **where) -> int:
-    with open_session(Scope.network("test counts rows", actor_label="test")) as session:
+    with unit_of_work(Scope.network("test counts rows", actor_label="test")) as session:
         query = select(func.count()).select_from(model)
         for column, value in where.items():
             query = query.where(getattr(model, column) == value)
@@ -103,7 +103,7 @@ def _count(model, **where) -> int:
 
 
 def _client_row(client_id: str) -> ApiClient:
-    with open_session(Scope.network("test reads a client", actor_label="test")) as session:
+    with unit_of_work(Scope.network("test reads a client", actor_label="test")) as session:
         row = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
         assert row is not None
         return row
@@ -276,10 +276,10 @@ def test_an_expired_token_is_refused_with_an_audit_entry(portal, bank):
     http = portal().http
     token = _token(http, client.client_id, secret).json()["access_token"]
     assert http.get("/api/v1/dossiers", headers=_bearer(token)).status_code == 200
-    with open_session(Scope.network("test ages a token", actor_label="test")) as session:
+    with unit_of_work(Scope.network("test ages a token", actor_label="test")) as session:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest()))
         row.expires_at = utcnow() - timedelta(seconds=1)
-        session.commit()
+        session.flush()
     response = http.get("/api/v1/dossiers", headers=_bearer(token))
     assert response.status_code == 401
     assert "hết hạn" in response.json()["message"]
@@ -290,7 +290,7 @@ def test_tokens_expire_after_the_configured_lifetime(portal, bank, settings):
     client, secret = _register(bank)
     before = utcnow()
     token = _token(portal().http, client.client_id, secret).json()["access_token"]
-    with open_session(Scope.network("test reads a token", actor_label="test")) as session:
+    with unit_of_work(Scope.network("test reads a token", actor_label="test")) as session:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest()))
     lifetime = timedelta(seconds=settings.api_token_ttl_seconds)
     assert before + lifetime - timedelta(seconds=5) <= row.expires_at <= utcnow() + lifetime
@@ -303,7 +303,7 @@ def test_a_revoked_client_gets_no_token_and_its_tokens_stop_working(portal, bank
     assert http.get("/api/v1/dossiers", headers=_bearer(token)).status_code == 200
 
     manager = bank["manager"]
-    with open_session(manager.partner_scope(bank["a"].id)) as session:
+    with unit_of_work(manager.partner_scope(bank["a"].id)) as session:
         api_access.revoke_client(session, manager, client.client_id, "Khóa bí mật bị lộ")
     [revoked] = _audit("api_client.revoked", client_id=client.client_id)
     assert revoked.detail["reason"] == "Khóa bí mật bị lộ" and manager.email in revoked.actor_label
@@ -336,7 +336,7 @@ def test_the_secret_and_the_tokens_are_not_stored_in_plain_text(portal, bank):
     token = _token(portal().http, client.client_id, secret).json()["access_token"]
     row = _client_row(client.client_id)
     assert secret not in row.secret_hash and row.secret_hash.startswith("$argon2")
-    with open_session(Scope.network("test reads tokens", actor_label="test")) as session:
+    with unit_of_work(Scope.network("test reads tokens", actor_label="test")) as session:
         stored = session.scalars(select(ApiToken).where(ApiToken.api_client_id == client.id)).all()
     assert [t.token_hash for t in stored] == [hashlib.sha256(token.encode()).hexdigest()]
     for action in ("api_client.registered", "api_client.token_issued"):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from agents.dossiers.models import Dossier
 from portal.core.audit import AuditEvent
-from portal.core.db import open_session
+from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
 from tests.factories import BIRTH_FORM, citizen, create_partner, create_point, create_staff, ensure_procedures
 
@@ -21,7 +21,7 @@ def counter():
 
 
 def _audit(action: str, email: str) -> list[AuditEvent]:
-    with open_session(Scope.network("test", actor_label="t")) as session:
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
         return [
             e
             for e in session.scalars(select(AuditEvent).where(AuditEvent.action == action))
@@ -79,7 +79,7 @@ def test_filing_shows_errors_next_to_the_fields_and_keeps_what_was_typed(portal,
     assert re.search(r'id="owner_id_number-error"[^>]*>Số CCCD phải gồm đúng 12 chữ số', response.text)
     assert re.search(r'id="form.mother_full_name-error"[^>]*>Bắt buộc nhập', response.text)
     assert 'value="Nguyễn Văn An"' in response.text  # nothing typed is lost
-    with open_session(Scope.partner(partner.id, actor_label="t")) as session:
+    with unit_of_work(Scope.partner(partner.id, actor_label="t")) as session:
         assert session.scalar(select(Dossier).where(Dossier.idempotency_key == defaults["idempotency_key"])) is None
 
 
@@ -98,7 +98,7 @@ def test_a_valid_filing_gives_a_receipt_and_a_double_click_files_once(portal, co
     assert code.startswith("HN-")
     assert "Bưu điện Thử nghiệm" in receipt.text and "Miễn phí" in receipt.text
     assert "/rate/" + code + "?token=" in receipt.text
-    with open_session(Scope.partner(partner.id, actor_label="t")) as session:
+    with unit_of_work(Scope.partner(partner.id, actor_label="t")) as session:
         assert len(session.scalars(select(Dossier).where(Dossier.tracking_code == code)).all()) == 1
 
 
@@ -109,7 +109,7 @@ def test_viewing_a_citizens_data_goes_on_the_record(portal, counter):
     location = client.post_form("/dossiers/new/1.001193", _filing(client.form_defaults("/dossiers/new/1.001193")))
     dossier_id = location.headers["location"].split("/")[2]
     assert client.get(f"/dossiers/{dossier_id}").status_code == 200
-    with open_session(Scope.network("test", actor_label="t")) as session:
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
         views = session.scalars(
             select(AuditEvent).where(
                 AuditEvent.action == "dossier.personal_data_viewed", AuditEvent.object_id == dossier_id
@@ -117,7 +117,7 @@ def test_viewing_a_citizens_data_goes_on_the_record(portal, counter):
         ).all()
     assert len(views) == 1
     assert client.get(f"/dossiers/{dossier_id}/receipt").status_code == 200
-    with open_session(Scope.network("test", actor_label="t")) as session:
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
         views = session.scalars(
             select(AuditEvent).where(
                 AuditEvent.action == "dossier.personal_data_viewed", AuditEvent.object_id == dossier_id
@@ -133,7 +133,7 @@ def test_the_list_of_dossiers_shows_owners_names_and_that_view_is_recorded(porta
     client.sign_in(staff.email)
     client.post_form("/dossiers/new/1.001193", _filing(client.form_defaults("/dossiers/new/1.001193")))
     assert "Nguyễn Văn An" in client.get("/dossiers").text
-    with open_session(Scope.network("test", actor_label="t")) as session:
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
         views = session.scalars(
             select(AuditEvent).where(
                 AuditEvent.action == "dossier.list_viewed", AuditEvent.actor_id == staff.account_id

@@ -5,9 +5,10 @@ import uuid
 
 from sqlalchemy import select
 
+from agents.partners.models import Partner
 from agents.staff.models import Account, AccountStatus, Role
 from portal.core.audit import AuditEvent
-from portal.core.db import open_session
+from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
 from tests.factories import create_partner, create_person, create_point
 
@@ -25,8 +26,25 @@ def _invite_link(page_text: str) -> str:
 
 
 def _account(email) -> Account:
-    with open_session(Scope.network("test", actor_label="t")) as session:
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
         return session.scalar(select(Account).where(Account.email == email))
+
+
+def test_an_onboarding_refused_halfway_leaves_no_partner_and_no_record_of_one(portal):
+    """The partner row and its audit entry are written before the manager's invitation is checked:
+    the invitation's refusal must take them back with it (one unit of work per request)."""
+    admin = create_person((Role.center_admin, None, None))
+    center, _ = _as(portal, admin.email, "correct horse battery")
+    code = f"HALF{uuid.uuid4().hex[:5].upper()}"
+    refused = center.post_form(
+        "/center/partners",
+        {"code": code, "name": "Nửa chừng", "kind": "bank", "manager_name": "Q", "manager_email": "not-an-email"},
+    )
+    assert refused.status_code == 422 and "Lời mời chưa hợp lệ" in refused.text
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
+        assert session.scalar(select(Partner.id).where(Partner.code == code)) is None
+        onboarded = session.scalars(select(AuditEvent).where(AuditEvent.action == "partner.onboarded")).all()
+        assert code not in {e.detail.get("code") for e in onboarded}
 
 
 def test_a_new_partner_is_onboarded_and_its_first_point_approved(portal):
@@ -132,7 +150,7 @@ def test_a_person_is_invited_re_roled_deactivated_with_a_reason_and_reactivated(
     _, back = _as(portal, email, NEW_PASSWORD)
     assert back.status_code in (302, 303)
 
-    with open_session(Scope.network("test", actor_label="t")) as session:
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
         actions = [
             e.action
             for e in session.scalars(

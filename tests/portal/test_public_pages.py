@@ -11,7 +11,7 @@ from agents.city.callbacks import sign
 from agents.dossiers import service as dossiers
 from agents.dossiers.models import CityStatus
 from agents.staff.models import Role
-from portal.core.db import open_session
+from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
 from tests.factories import (
     create_partner,
@@ -34,7 +34,7 @@ def filed():
 
 
 def _report_status(dossier, status: int, seq: int) -> None:
-    with open_session(Scope.network("test: city reports", actor_label="city system")) as session:
+    with unit_of_work(Scope.network("test: city reports", actor_label="city system")) as session:
         dossiers.apply_city_update(
             session,
             dossiers.CityUpdate(uuid.uuid4().hex, seq, status, datetime.now(UTC), tracking_code=dossier.tracking_code),

@@ -26,11 +26,11 @@ from sqlalchemy import func, select, text
 from agents.partners import sso
 from agents.partners.models import Partner, PartnerStatus
 from agents.staff import lifecycle
+from agents.staff.actor import Actor
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment
-from agents.staff.service import Actor
 from portal.auth import oidc
 from portal.core.audit import AuditEvent
-from portal.core.db import open_session
+from portal.core.db import unit_of_work
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.core.tenancy import Scope
 from simulators.idp import IdpConfig
@@ -112,13 +112,13 @@ def world() -> Iterator[SsoWorld]:
     )
     with serve_in_thread(lambda url: create_idp_app(IdpConfig(public_url=url, tenants=tenants))) as (base_url, _):
         issuer = f"{base_url}/{TENANT}"
-        with open_session(admin.network_scope("tests configure SSO")) as session:
+        with unit_of_work(admin.network_scope("tests configure SSO")) as session:
             for partner in (main, paused, later):
                 sso.configure_sso(session, admin, partner.id, issuer, CLIENT_ID, CLIENT_SECRET)
-        with open_session(setup_scope()) as session:
+        with unit_of_work(setup_scope()) as session:
             row = session.get(Partner, paused.id)
             row.status, row.status_reason = PartnerStatus.suspended, "Chưa gia hạn hợp đồng"
-            session.commit()
+            session.flush()
         oidc.clear_caches()
         yield SsoWorld(issuer, base_url, main, paused, later, plain, point, admin, manager)
     oidc.clear_caches()
@@ -180,12 +180,12 @@ def network() -> Scope:
 
 
 def last_seq() -> int:
-    with open_session(network()) as session:
+    with unit_of_work(network()) as session:
         return session.scalar(select(func.max(AuditEvent.seq))) or 0
 
 
 def events_since(seq: int, action: str | None = None) -> list[AuditEvent]:
-    with open_session(network()) as session:
+    with unit_of_work(network()) as session:
         query = select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)
         if action:
             query = query.where(AuditEvent.action == action)
@@ -193,23 +193,23 @@ def events_since(seq: int, action: str | None = None) -> list[AuditEvent]:
 
 
 def account_by_email(email: str) -> Account | None:
-    with open_session(network()) as session:
+    with unit_of_work(network()) as session:
         return session.scalar(select(Account).where(Account.email == email.lower()))
 
 
 def count_accounts(email: str) -> int:
-    with open_session(network()) as session:
+    with unit_of_work(network()) as session:
         return session.scalar(select(func.count()).select_from(Account).where(Account.email == email.lower()))
 
 
 def roles_of(account_id: uuid.UUID) -> list[tuple[Role, uuid.UUID | None, uuid.UUID | None]]:
-    with open_session(network()) as session:
+    with unit_of_work(network()) as session:
         rows = session.scalars(select(RoleAssignment).where(RoleAssignment.account_id == account_id))
         return sorted(((r.role, r.partner_id, r.agent_point_id) for r in rows), key=str)
 
 
 def invite(world: SsoWorld, email: str, role: Role = Role.agent_staff) -> Invitation:
-    with open_session(world.manager.partner_scope(world.main.id)) as session:
+    with unit_of_work(world.manager.partner_scope(world.main.id)) as session:
         invitation, _token = lifecycle.invite(
             session,
             world.manager,
@@ -223,7 +223,7 @@ def invite(world: SsoWorld, email: str, role: Role = Role.agent_staff) -> Invita
 
 
 def invitation_is_open(invitation_id: uuid.UUID) -> bool:
-    with open_session(network()) as session:
+    with unit_of_work(network()) as session:
         return session.get(Invitation, invitation_id).accepted_at is None
 
 
@@ -255,7 +255,7 @@ def test_login_page_offers_sso_of_each_active_configured_partner(portal: Any, wo
     assert world.main.name in chooser.text
     assert world.paused.name not in chooser.text  # suspended
     assert world.plain.name not in chooser.text  # no SSO configured
-    with open_session(network()) as session:
+    with unit_of_work(network()) as session:
         listed = {p.id for p in sso.partners_with_sso(session)}
     assert world.main.id in listed and world.paused.id not in listed and world.plain.id not in listed
 
@@ -465,18 +465,18 @@ def test_partner_suspended_during_the_sign_in_is_refused(portal: Any, world: Sso
     user = world.add_idp_user()
     client = portal().http
     back = login_at_idp(begin(client, world, world.later), user["email"])
-    with open_session(setup_scope()) as session:
+    with unit_of_work(setup_scope()) as session:
         row = session.get(Partner, world.later.id)
         row.status, row.status_reason = PartnerStatus.suspended, "Tạm dừng để kiểm tra"
-        session.commit()
+        session.flush()
     mark = last_seq()
     try:
         response = call_back(client, back)
     finally:
-        with open_session(setup_scope()) as session:
+        with unit_of_work(setup_scope()) as session:
             row = session.get(Partner, world.later.id)
             row.status, row.status_reason = PartnerStatus.active, None
-            session.commit()
+            session.flush()
     assert_refused(response, 403, "đang bị tạm dừng: Tạm dừng để kiểm tra")
     assert [e.detail["reason"] for e in events_since(mark)] == ["partner_suspended"]
     assert account_by_email(user["email"]) is None
@@ -488,7 +488,7 @@ def test_deactivated_account_is_refused_and_sees_the_reason(portal: Any, world: 
     _client, first = sso_sign_in(portal, world, world.main, user["email"])
     assert first.status_code in (302, 303), first.text
     account = account_by_email(user["email"])
-    with open_session(world.manager.partner_scope(world.main.id)) as session:
+    with unit_of_work(world.manager.partner_scope(world.main.id)) as session:
         lifecycle.deactivate(session, world.manager, account.id, "Đã nghỉ việc từ 01/07")
     mark = last_seq()
 
@@ -518,24 +518,24 @@ def test_unreachable_idp_is_a_clear_refusal(portal: Any, world: SsoWorld) -> Non
 def test_only_the_center_configures_sso_and_the_secret_stays_out_of_the_log(world: SsoWorld) -> None:
     target = create_partner(name="Đối tác Cấu hình")
     manager = create_person((Role.partner_manager, target, None))
-    with open_session(manager.partner_scope(target.id)) as session, pytest.raises(PermissionDenied):
+    with unit_of_work(manager.partner_scope(target.id)) as session, pytest.raises(PermissionDenied):
         sso.configure_sso(session, manager, target.id, world.issuer, "cid", "a-secret")
-    with open_session(world.admin.network_scope("tests")) as session, pytest.raises(ValidationFailed) as bad:
+    with unit_of_work(world.admin.network_scope("tests")) as session, pytest.raises(ValidationFailed) as bad:
         sso.configure_sso(session, world.admin, target.id, "ftp://idp.example", "", "")
     assert set(bad.value.field_errors) == {"issuer", "client_id", "client_secret"}
 
     mark = last_seq()
     secret = f"top-secret-{uuid.uuid4().hex}"
-    with open_session(world.admin.network_scope("tests")) as session:
+    with unit_of_work(world.admin.network_scope("tests")) as session:
         sso.configure_sso(session, world.admin, target.id, world.issuer, "cid-1", secret)
-    with open_session(world.admin.network_scope("tests")) as session:
+    with unit_of_work(world.admin.network_scope("tests")) as session:
         sso.configure_sso(session, world.admin, target.id, world.issuer, "cid-2", "")  # blank keeps the secret
     events = events_since(mark)
     assert [e.action for e in events] == ["partner.sso_configured", "partner.sso_configured"]
     assert events[0].detail["secret_changed"] is True and events[1].detail["secret_changed"] is False
     assert events[1].detail["client_id"] == "cid-2"
     assert all(secret not in json.dumps(e.detail) for e in events)
-    with open_session(network()) as session:
+    with unit_of_work(network()) as session:
         stored = session.get(Partner, target.id)
         assert (stored.oidc_client_id, stored.oidc_client_secret) == ("cid-2", secret)
         raw = session.execute(
