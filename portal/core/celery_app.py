@@ -72,6 +72,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     prefix = settings.broker_queue_prefix
     broker_url, transport_options = _broker_options(settings)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule there, whatever the broker
     app = Celery("portal", broker=broker_url, include=TASK_MODULES)
     app.conf.update(
         broker_transport_options=transport_options,
