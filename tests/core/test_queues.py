@@ -13,6 +13,7 @@ import pytest
 from celery import Celery
 
 from portal.core import celery_app as kernel
+from portal.core import fs_broker
 from portal.core.settings import load_settings
 from portal.launcher import child_env, worker_command
 
@@ -90,3 +91,14 @@ def test_the_worker_acknowledges_late_takes_one_message_at_a_time_and_gives_back
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert conf.broker_connection_retry_on_startup and conf.broker_connection_max_retries is None
+
+
+@pytest.mark.parametrize("given", [None, "filesystem://"])
+def test_the_embedded_broker_is_the_atomic_one_however_it_is_named(given, app_for, monkeypatch):
+    # Celery reads CELERY_BROKER_URL from the environment itself, over the app's configuration.
+    if given:
+        monkeypatch.setenv("CELERY_BROKER_URL", given)
+    else:
+        monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    with app_for(child_env()).connection() as conn:
+        assert isinstance(conn.transport, fs_broker.Transport)
