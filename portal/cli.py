@@ -46,14 +46,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> None:
     _settings_or_exit()
-    from portal.launcher import child_env, start_worker
+    from portal.launcher import child_env, worker_command
 
-    proc = start_worker(child_env(), concurrency=args.concurrency)
-    try:
-        raise SystemExit(proc.wait())
-    except KeyboardInterrupt:
-        proc.terminate()
-        raise SystemExit(proc.wait()) from None
+    env = child_env()
+    command = worker_command(env, concurrency=args.concurrency)
+    # Become the worker, so a supervisor's signals (SIGTERM: finish the running tasks) reach Celery itself.
+    os.execve(command[0], command, env)  # noqa: S606 - our own interpreter, our own arguments
 
 
 def cmd_audit_verify(_: argparse.Namespace) -> None:

@@ -6,7 +6,9 @@ system exactly the way a user does.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,21 +25,30 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def stop(self) -> None:
+        """Ask every process to stop, then kill whatever is left of its process group."""
         for proc in self.processes.values():
             if proc.poll() is None:
                 proc.terminate()
         deadline = time.monotonic() + 10
         for proc in self.processes.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            kill_group(proc)
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a process started here and everything it started (pool processes, beat)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path | None) -> subprocess.Popen[bytes]:
     out = open(log, "ab") if log else None  # noqa: SIM115 - owned by the child for its lifetime
-    return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
+    # Each in its own process group, so stopping it reaches its children too.
+    return subprocess.Popen(
+        args, env=env, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True
+    )
 
 
 def start_city_simulator(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
@@ -48,29 +59,33 @@ def start_identity_provider(port: int, env: dict[str, str], log: Path | None = N
     return _spawn([PYTHON, "-m", "simulators.idp", "--host", "127.0.0.1", "--port", str(port)], env, log)
 
 
+def worker_command(env: dict[str, str], concurrency: int = 2) -> list[str]:
+    """The Celery worker (prefork, with beat) on every queue the tasks are routed to."""
+    from portal.core.celery_app import consumed_queues
+    from portal.core.settings import load_settings
+
+    return [
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "portal.core.celery_app:celery_app",
+        "worker",
+        "--beat",
+        "--queues",
+        ",".join(consumed_queues(load_settings(env).broker_queue_prefix)),
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+
+
 def start_worker(env: dict[str, str], log: Path | None = None, concurrency: int = 2) -> subprocess.Popen[bytes]:
-    return _spawn(
-        [
-            PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "portal.core.celery_app:celery_app",
-            "worker",
-            "--beat",
-            "--queues",
-            "city,periodic",
-            "--concurrency",
-            str(concurrency),
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env,
-        log,
-    )
+    return _spawn(worker_command(env, concurrency), env, log)
 
 
 def start_web(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:

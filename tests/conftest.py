@@ -103,7 +103,7 @@ def migration_url() -> str:
 @pytest.fixture(scope="session")
 def city_simulator(settings):  # type: ignore[no-untyped-def]
     """The city one-stop system simulator as its own process, driven through /_sim (no automatic steps)."""
-    from portal.launcher import child_env, start_city_simulator, wait_for_http
+    from portal.launcher import Stack, child_env, start_city_simulator, wait_for_http
 
     port = urlparse(settings.city_api_url).port
     env = child_env(
@@ -115,13 +115,13 @@ def city_simulator(settings):  # type: ignore[no-untyped-def]
             "CITYSIM_SEED": "7",
         }
     )
-    proc = start_city_simulator(port, env, _VAR / "city-simulator.log")
+    running = Stack()
     try:
+        proc = running.processes["city"] = start_city_simulator(port, env, _VAR / "city-simulator.log")
         wait_for_http(f"{settings.city_api_url}/healthz", process=proc)
         yield CitySim(settings.city_api_url)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        running.stop()
 
 
 class CitySim:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from agents.city.client import CityClient, city_client
 from agents.dossiers import service
 from agents.dossiers.service import CityUpdate, ForwardOutcome
-from portal.core.celery_app import celery_app
+from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, celery_app
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ExternalServiceError
 from portal.core.settings import get_settings
@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 def backoff_seconds(retries: int, retry_after: float | None) -> float:
     base = get_settings().forward_retry_base_seconds
-    return max(retry_after or 0.0, min(base * (2**retries), 600.0))
+    # Capped, Retry-After included: a longer countdown would outlast the broker's redelivery timeouts.
+    return min(max(retry_after or 0.0, base * (2**retries)), MAX_RETRY_COUNTDOWN_SECONDS)
 
 
 def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> ForwardOutcome:

@@ -6,6 +6,17 @@ exchange messages through folders under PORTAL_VAR_DIR);
 Redis or RabbitMQ in production via CELERY_BROKER_URL. No result backend:
 outcomes are written to the database by the tasks themselves.
 Task modules are listed by name so the kernel imports none of them.
+
+Safe on every broker: a message is acknowledged only after its task ran
+(late ack), a worker takes one message per pool process (prefetch of one), and
+a message whose pool process died is put back (reject on worker lost); every
+task is idempotent, so a redelivery files nothing twice. Redis redelivers a
+message not acknowledged within its visibility timeout, and RabbitMQ closes a
+channel holding a message unacknowledged longer than its consumer_timeout
+(30 min by default): a retry's countdown keeps the message unacknowledged in
+the worker, so the longest countdown plus the longest run stays below both.
+CELERY_QUEUE_PREFIX is put before every queue and exchange name (and, on
+Redis, every key), so several deployments or test runs can share one broker.
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ from __future__ import annotations
 from celery import Celery
 
 from portal.core import fs_broker
-from portal.core.settings import get_settings
+from portal.core.settings import Settings, get_settings
 
 
 class QueueNames:
@@ -23,40 +34,64 @@ class QueueNames:
 
 TASK_MODULES = ["agents.dossiers.tasks"]
 
+TASK_TIME_LIMIT_SECONDS = 300  # a task still running then is killed; its dossier stays queued for the sweeper
+MAX_RETRY_COUNTDOWN_SECONDS = 600  # the longest a task may wait before its next try
+REDIS_VISIBILITY_TIMEOUT_SECONDS = 3600  # > MAX_RETRY_COUNTDOWN_SECONDS + TASK_TIME_LIMIT_SECONDS
+RABBITMQ_CONSUMER_TIMEOUT_SECONDS = 1800  # the server's default; ours must not be set lower
 
-def _broker_options() -> tuple[str, dict[str, object]]:
-    settings = get_settings()
+
+def consumed_queues(prefix: str) -> list[str]:
+    """The queues a worker consumes (QueueNames), with the deployment's prefix."""
+    return [prefix + name for key, name in vars(QueueNames).items() if key.isupper()]
+
+
+def _broker_options(settings: Settings) -> tuple[str, dict[str, object]]:
+    if settings.broker_url.startswith(("redis", "rediss", "sentinel")):
+        return settings.broker_url, {
+            "visibility_timeout": REDIS_VISIBILITY_TIMEOUT_SECONDS,
+            "global_keyprefix": settings.broker_queue_prefix,
+            "socket_connect_timeout": 5,
+            "socket_timeout": 10,  # a publish never hangs on a half-open connection
+        }
     if not settings.broker_url.startswith("filesystem"):
-        return settings.broker_url, {}
+        return settings.broker_url, {"confirm_publish": True}  # RabbitMQ: a publish returns once the broker has it
     folder = settings.broker_folder
-    for sub in ("queue", "processed", "staging"):
+    for sub in ("queue", "processed", "staging", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return f"{fs_broker.ALIAS}://", {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),  # broadcasts (remote control), not the current directory
         "store_processed": False,
         "polling_interval": 0.1,
     }
 
 
-def create_celery() -> Celery:
-    settings = get_settings()
-    broker_url, transport_options = _broker_options()
+def create_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    prefix = settings.broker_queue_prefix
+    broker_url, transport_options = _broker_options(settings)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule there, whatever the broker
     app = Celery("portal", broker=broker_url, include=TASK_MODULES)
     app.conf.update(
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a worker waits out a broker restart instead of exiting
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        task_time_limit=TASK_TIME_LIMIT_SECONDS,
         worker_prefetch_multiplier=1,
-        task_default_queue=QueueNames.CITY,
+        worker_cancel_long_running_tasks_on_connection_loss=True,  # the broker redelivers them anyway
+        control_exchange=f"{prefix}celery",
+        event_exchange=f"{prefix}celeryev",
+        task_default_queue=prefix + QueueNames.CITY,
         task_routes={
-            "dossiers.forward": {"queue": QueueNames.CITY},
-            "dossiers.sync_status": {"queue": QueueNames.CITY},
-            "dossiers.sweep_unforwarded": {"queue": QueueNames.PERIODIC},
-            "dossiers.poll_silent": {"queue": QueueNames.PERIODIC},
+            "dossiers.forward": {"queue": prefix + QueueNames.CITY},
+            "dossiers.sync_status": {"queue": prefix + QueueNames.CITY},
+            "dossiers.sweep_unforwarded": {"queue": prefix + QueueNames.PERIODIC},
+            "dossiers.poll_silent": {"queue": prefix + QueueNames.PERIODIC},
         },
         beat_schedule={
             "sweep-unforwarded-dossiers": {

@@ -44,3 +44,7 @@ class Transport(filesystem.Transport):
 
 
 TRANSPORT_ALIASES[ALIAS] = "portal.core.fs_broker:Transport"
+# Celery takes CELERY_BROKER_URL from the environment over its configuration, so a process
+# started with CELERY_BROKER_URL=filesystem:// would get kombu's own, non-atomic transport:
+# in every process that imports the kernel, filesystem:// means this one too.
+TRANSPORT_ALIASES["filesystem"] = "portal.core.fs_broker:Transport"

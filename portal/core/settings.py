@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +51,8 @@ class Settings:
     default_language: str = "vi"
     # Lifetime of the bearer tokens partner systems get from /api/oauth/token.
     api_token_ttl_seconds: int = 900
+    # Prepended to every queue and exchange name, so deployments (or test runs) can share one broker.
+    broker_queue_prefix: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -123,6 +126,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     broker_url = required("CELERY_BROKER_URL", "filesystem://")
     if production and broker_url.startswith("filesystem"):
         errors.append("CELERY_BROKER_URL must name Redis or RabbitMQ in production (filesystem:// is the demo broker)")
+    queue_prefix = env.get("CELERY_QUEUE_PREFIX", "")
+    if not re.fullmatch(r"[A-Za-z0-9._-]*", queue_prefix):
+        errors.append(f"CELERY_QUEUE_PREFIX may hold only letters, digits, '.', '_' and '-', got {queue_prefix!r}")
 
     secret_key = required("PORTAL_SECRET_KEY", _DEMO_SECRET_KEY)
     if production and (secret_key == _DEMO_SECRET_KEY or len(secret_key) < 32):
@@ -162,6 +168,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900, errors),
         default_language=env.get("PORTAL_LANGUAGE", "vi"),
         api_token_ttl_seconds=_int(env, "API_TOKEN_TTL_SECONDS", 900, errors),
+        broker_queue_prefix=queue_prefix,
     )
     if settings.api_token_ttl_seconds <= 0 or settings.api_token_ttl_seconds > 86400:
         errors.append("API_TOKEN_TTL_SECONDS must be between 1 and 86400")

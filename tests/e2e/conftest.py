@@ -1,22 +1,50 @@
-"""The whole system as processes, started the way `portal demo` starts it.
+"""The whole system as processes, started the way `portal demo` starts it, on each broker we support.
 
-Web (uvicorn), a real Celery worker with beat (prefork, filesystem broker),
-and the city simulator progressing dossiers on its own. They share the test
-database; the stack gets its own broker folder and ports.
+Web (uvicorn), a real Celery worker with beat (prefork) and the city simulator
+progressing dossiers on its own. They share the test database; each stack gets
+its own ports, broker folder and, on Redis and RabbitMQ, its own queue prefix,
+so runs sharing one server never see each other's messages; the stack deletes
+its queues and keys when it stops.
+
+`TEST_BROKERS` (default `filesystem,redis,rabbitmq`) chooses the brokers;
+`TEST_REDIS_URL` and `TEST_RABBITMQ_URL` name the servers. A broker that is not
+reachable skips its tests, except in CI (`CI=true`), where it fails them.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from celery import Celery
 
-from portal.launcher import Stack, child_env, start_city_simulator, start_web, start_worker, wait_for_http
+from portal.core.celery_app import celery_app, consumed_queues, create_celery
+from portal.core.settings import load_settings
+from portal.launcher import (
+    Stack,
+    child_env,
+    kill_group,
+    start_city_simulator,
+    start_web,
+    start_worker,
+    wait_for_http,
+)
+
+BROKER_URLS = {
+    "filesystem": "filesystem://",
+    "redis": os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/0",
+    "rabbitmq": os.environ.get("TEST_RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672//",
+}
+BROKERS = [name.strip() for name in os.environ.get("TEST_BROKERS", ",".join(BROKER_URLS)).split(",") if name.strip()]
+if unknown := [name for name in BROKERS if name not in BROKER_URLS]:
+    raise pytest.UsageError(f"TEST_BROKERS: unknown broker(s) {unknown}; choose from {list(BROKER_URLS)}")
 
 
 def _free_port() -> int:
@@ -25,8 +53,46 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _reachable(url: str) -> str | None:
+    """None when the broker answers, else why not."""
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not usable here"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _delete_broker_state(url: str, prefix: str) -> None:
+    """Delete this run's queues, exchanges and keys (only those: the servers are shared)."""
+    if url.startswith("redis"):
+        import redis
+
+        client = redis.Redis.from_url(url)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+    elif url.startswith("amqp"):
+        from kombu import Connection
+
+        queues = consumed_queues(prefix)
+        exchanges = [*queues, f"{prefix}celery.pidbox", f"reply.{prefix}celery.pidbox", f"{prefix}celeryev"]
+        with Connection(url, connect_timeout=5) as conn:
+            for name in queues:
+                conn.channel().queue_delete(name)
+            for name in exchanges:
+                conn.channel().exchange_delete(name)
+
+
 class RunningStack:
-    def __init__(self, web_url: str, city_url: str, logs: Path, stack: Stack) -> None:
+    def __init__(self, broker: str, env: dict[str, str], web_url: str, city_url: str, logs: Path, stack: Stack) -> None:
+        self.broker = broker
+        self.env = env
         self.stack = stack
         self.web_url = web_url
         self.city_url = city_url
@@ -35,6 +101,21 @@ class RunningStack:
 
     def configure_city(self, **knobs: object) -> None:
         self.city.put("/_sim/config", json=knobs).raise_for_status()
+
+    def city_dossiers(self, partner_code: str) -> list[dict[str, object]]:
+        """The city simulator's own records of the dossiers filed under this partner code."""
+        items = self.city.get("/_sim/dossiers").json()["items"]
+        return [item for item in items if item["MaHoSoDoiTac"] == partner_code]
+
+    def settled_callbacks(self, city_code: str, at_least: int) -> list[dict[str, object]]:
+        """The simulator's callback deliveries for a dossier, once there are `at_least` and none is pending."""
+
+        def settled() -> list[dict[str, object]] | None:
+            items = self.city.get("/_sim/callbacks", params={"MaHoSo": city_code}).json()["items"]
+            done = len(items) >= at_least and all(d["state"] in ("delivered", "failed") for d in items)
+            return items if done else None
+
+        return self.wait_for(settled, what=f"the city to finish delivering {at_least} callbacks")
 
     def browser_client(self) -> httpx.Client:
         return httpx.Client(base_url=self.web_url, timeout=15, follow_redirects=False)
@@ -55,19 +136,42 @@ class RunningStack:
             result = predicate()
             if result:
                 return result
-            time.sleep(0.3)
+            time.sleep(0.2)  # poll interval
         raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; logs in {self.logs}")
 
+    def control(self) -> Celery:
+        """A Celery app on the stack's broker, to ask its worker what it is doing."""
+        app = create_celery(load_settings(self.env))
+        celery_app.set_current()  # this process keeps publishing through its own app
+        return app
 
-@pytest.fixture(scope="package")
-def stack(settings):  # type: ignore[no-untyped-def]
+    def kill_worker(self) -> None:
+        """SIGKILL the worker and every process it started: nothing gets to clean up."""
+        kill_group(self.stack.processes["worker"])
+
+    def start_worker(self) -> None:
+        self.stack.processes["worker"] = start_worker(self.env, self.logs / "worker.log", concurrency=2)
+
+
+@pytest.fixture(scope="package", params=BROKERS)
+def stack(request, settings):  # type: ignore[no-untyped-def]
+    broker = request.param
+    url = BROKER_URLS[broker]
+    if broker != "filesystem" and (why := _reachable(url)):
+        message = f"{broker} broker not reachable at {url} ({why})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}: CI must run the stack tests on every broker", pytrace=False)
+        pytest.skip(message)
     web_port, city_port = _free_port(), _free_port()
-    var = Path(tempfile.mkdtemp(prefix="portal-stack-"))
+    var = Path(tempfile.mkdtemp(prefix=f"portal-stack-{broker}-"))
+    prefix = f"portal-test-{uuid.uuid4().hex[:12]}."
     env = child_env(
         {
             "PORTAL_VAR_DIR": str(var),
             "DATABASE_URL": settings.database_url,
             "DATABASE_MIGRATION_URL": settings.database_migration_url,
+            "CELERY_BROKER_URL": url,
+            "CELERY_QUEUE_PREFIX": prefix,
             "CITY_API_URL": f"http://127.0.0.1:{city_port}",
             "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
             "CITYSIM_STEP_SECONDS": "0.4",
@@ -79,15 +183,17 @@ def stack(settings):  # type: ignore[no-untyped-def]
         }
     )
     running = Stack()
-    running.processes["city"] = start_city_simulator(city_port, env, var / "city.log")
-    running.processes["worker"] = start_worker(env, var / "worker.log", concurrency=2)
-    running.processes["web"] = start_web(web_port, env, var / "web.log")
     try:
+        running.processes["city"] = start_city_simulator(city_port, env, var / "city.log")
+        running.processes["worker"] = start_worker(env, var / "worker.log", concurrency=2)
+        running.processes["web"] = start_web(web_port, env, var / "web.log")
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=running.processes["city"])
         wait_for_http(f"http://127.0.0.1:{web_port}/healthz", process=running.processes["web"])
-        yield RunningStack(f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{city_port}", var, running)
+        yield RunningStack(broker, env, f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{city_port}", var, running)
     finally:
         running.stop()
+        if broker != "filesystem":
+            _delete_broker_state(url, prefix)
 
 
 def form_defaults(page: str) -> dict[str, str]:
@@ -95,3 +201,25 @@ def form_defaults(page: str) -> dict[str, str]:
         "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1),
         "agent_point_id": re.search(r'name="agent_point_id".*?value="([^"]+)"', page, re.S).group(1),
     }
+
+
+def file_at_the_counter(stack: RunningStack, staff, **overrides: str) -> tuple[httpx.Client, str, str]:  # type: ignore[no-untyped-def]
+    """Staff file a birth registration through the web portal: (their client, dossier id, tracking code)."""
+    from tests.factories import BIRTH_FORM, PASSWORD, citizen
+
+    client = stack.browser_client()
+    stack.sign_in(client, staff.email, PASSWORD)
+    defaults = form_defaults(client.get("/dossiers/new/1.001193").text)
+    data = {
+        **defaults,
+        **citizen(),
+        **{f"form.{k}": v for k, v in BIRTH_FORM.items()},
+        "_csrf_token": client.cookies["csrftoken"],
+        **overrides,
+    }
+    response = client.post("/dossiers/new/1.001193", data=data)
+    assert response.status_code == 303, response.text
+    dossier_id = response.headers["location"].split("/")[2]
+    receipt = client.get(response.headers["location"]).text
+    code = re.search(r'data-testid="tracking-code">([^<]+)<', receipt).group(1)
+    return client, dossier_id, code

@@ -11,7 +11,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 from agents.staff.models import Role
 from tests.factories import PASSWORD, create_partner, create_person, create_point, create_staff, ensure_procedures
 
-pytestmark = [pytest.mark.browser, pytest.mark.stack]
+# The pages do not depend on the broker (the stack tests cover each one): one browser run, on the embedded broker.
+pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.parametrize("stack", ["filesystem"], indirect=True)]
 
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 CHROMIUM = "/usr/bin/chromium"

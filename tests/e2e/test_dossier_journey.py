@@ -1,18 +1,15 @@
 """End to end: a dossier filed at the counter travels through a real worker to the city and back."""
 
 import re
-import time
 import uuid
 
 import pytest
 
 from agents.dossiers.models import DossierState
 from agents.staff.models import Role
-from tests.e2e.conftest import form_defaults
+from tests.e2e.conftest import file_at_the_counter
 from tests.factories import (
-    BIRTH_FORM,
     PASSWORD,
-    citizen,
     create_partner,
     create_person,
     create_point,
@@ -33,28 +30,9 @@ def counter():
     return partner, point, create_staff(point, partner), create_person((Role.partner_manager, partner, None))
 
 
-def _file(stack, staff, **overrides):
-    client = stack.browser_client()
-    stack.sign_in(client, staff.email, PASSWORD)
-    defaults = form_defaults(client.get("/dossiers/new/1.001193").text)
-    data = {
-        **defaults,
-        **citizen(),
-        **{f"form.{k}": v for k, v in BIRTH_FORM.items()},
-        "_csrf_token": client.cookies["csrftoken"],
-        **overrides,
-    }
-    response = client.post("/dossiers/new/1.001193", data=data)
-    assert response.status_code == 303, response.text
-    dossier_id = response.headers["location"].split("/")[2]
-    receipt = client.get(response.headers["location"]).text
-    code = re.search(r'data-testid="tracking-code">([^<]+)<', receipt).group(1)
-    return client, dossier_id, code
-
-
 def test_a_filing_reaches_the_city_and_its_result_comes_back_to_every_page(stack, counter):
     _partner, _point, staff, manager = counter
-    client, dossier_id, code = _file(stack, staff)
+    client, dossier_id, code = file_at_the_counter(stack, staff)
 
     def returned():
         dossier = reload_dossier(uuid.UUID(dossier_id))
@@ -90,7 +68,7 @@ def test_during_a_city_outage_the_dossier_waits_and_goes_through_when_the_city_r
     _partner, _point, staff, _ = counter
     stack.configure_city(down=True)
     try:
-        _, dossier_id, _ = _file(stack, staff)
+        _, dossier_id, _ = file_at_the_counter(stack, staff)
         dossier_uuid = uuid.UUID(dossier_id)
         stack.wait_for(lambda: reload_dossier(dossier_uuid).forward_attempts >= 2, what="retries against the outage")
         waiting = reload_dossier(dossier_uuid)
@@ -107,7 +85,7 @@ def test_duplicate_and_out_of_order_callbacks_leave_one_clean_history(stack, cou
     _partner, _point, staff, _ = counter
     stack.configure_city(duplicate_callbacks=True, out_of_order=True)
     try:
-        _, dossier_id, _ = _file(stack, staff)
+        _, dossier_id, _ = file_at_the_counter(stack, staff)
         dossier_uuid = uuid.UUID(dossier_id)
         done = stack.wait_for(
             lambda: (d := reload_dossier(dossier_uuid)) and len([e for e in d.events if e.city_status]) >= 5 and d,
@@ -115,7 +93,9 @@ def test_duplicate_and_out_of_order_callbacks_leave_one_clean_history(stack, cou
         )
     finally:
         stack.configure_city(duplicate_callbacks=False, out_of_order=False)
-    time.sleep(1.0)  # let any straggling duplicate arrive
+    # Every status twice: read the history only once the city has delivered all ten callbacks.
+    deliveries = stack.settled_callbacks(done.city_dossier_code, at_least=10)
+    assert {d["state"] for d in deliveries} == {"delivered"}
     final = reload_dossier(dossier_uuid)
     assert final.city_status == 10  # the newest status wins, whatever order the reports came in
     assert sorted(e.city_status for e in final.events if e.city_status) == [1, 2, 4, 9, 10]
