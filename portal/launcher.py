@@ -10,12 +10,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 PYTHON = sys.executable
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's multiprocess folder
 
 
 @dataclass
@@ -48,7 +50,44 @@ def start_identity_provider(port: int, env: dict[str, str], log: Path | None = N
     return _spawn([PYTHON, "-m", "simulators.idp", "--host", "127.0.0.1", "--port", str(port)], env, log)
 
 
-def start_worker(env: dict[str, str], log: Path | None = None, concurrency: int = 2) -> subprocess.Popen[bytes]:
+def prepare_metrics(env: MutableMapping[str, str], service: str) -> Path:
+    """Give a service an empty metrics folder before its processes start (docs/operations.md).
+
+    PROMETHEUS_MULTIPROC_DIR, if `env` names one, else `<PORTAL_VAR_DIR>/metrics/<service>`.
+    No prometheus_client import here: it picks its mode from the environment when imported.
+    """
+    from portal.core.settings import SettingsError, load_settings
+
+    folder = env.get(MULTIPROC_ENV)
+    if not folder:
+        try:
+            var_dir = load_settings(dict(env)).var_dir
+        except SettingsError:
+            var_dir = Path(env.get("PORTAL_VAR_DIR") or Path.cwd() / "var")
+        folder = str(var_dir / "metrics" / service)
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    env[MULTIPROC_ENV] = str(path)
+    return path
+
+
+def _log_format(env: MutableMapping[str, str]) -> str:
+    from portal.core.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(dict(env)).observability.log_format
+    except SettingsError:
+        return "text"
+
+
+def start_worker(
+    env: dict[str, str], log: Path | None = None, concurrency: int = 2, beat: bool = True
+) -> subprocess.Popen[bytes]:
+    env = dict(env)
+    prepare_metrics(env, "worker")
+    quiet = ["--quiet"] if _log_format(env) == "json" else []  # no start-up banner among JSON lines
     return _spawn(
         [
             PYTHON,
@@ -57,7 +96,7 @@ def start_worker(env: dict[str, str], log: Path | None = None, concurrency: int 
             "-A",
             "portal.core.celery_app:celery_app",
             "worker",
-            "--beat",
+            *(["--beat"] if beat else []),  # the periodic sweepers: in exactly one worker (docs/operations.md)
             "--queues",
             "city,periodic",
             "--concurrency",
@@ -67,6 +106,7 @@ def start_worker(env: dict[str, str], log: Path | None = None, concurrency: int 
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *quiet,
         ],
         env,
         log,
@@ -74,6 +114,8 @@ def start_worker(env: dict[str, str], log: Path | None = None, concurrency: int 
 
 
 def start_web(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    env = dict(env)
+    prepare_metrics(env, "web")
     return _spawn(
         [
             PYTHON,

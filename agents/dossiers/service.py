@@ -28,7 +28,7 @@ from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.staff.models import Role
 from agents.staff.service import Actor
-from portal.core import audit
+from portal.core import audit, metrics
 from portal.core.crypto import blind_index
 from portal.core.db import open_session, utcnow
 from portal.core.errors import Conflict, ExternalServiceError, NotFound, PermissionDenied, ValidationFailed
@@ -156,7 +156,13 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
             raise
         return Filed(_same_filer(session, actor, existing), created=False)
     enqueue_forward(dossier.id, dossier.partner_id)
-    log.info("dossier %s filed by %s (scope %s)", dossier.tracking_code, actor.email, scope.partner_id)
+    log.info(
+        "dossier %s filed by %s (scope %s)",
+        dossier.tracking_code,
+        actor.email,
+        scope.partner_id,
+        extra={"dossier_id": str(dossier.id), "tracking_code": dossier.tracking_code},
+    )
     return Filed(dossier, created=True)
 
 
@@ -304,6 +310,7 @@ def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityCl
             detail={"city_dossier_code": receipt.city_dossier_code},
         )
         session.commit()
+        metrics.observe_forwarding_lag(dossier.submitted_at)
         return ForwardOutcome("forwarded", detail=receipt.city_dossier_code)
 
 

@@ -27,6 +27,7 @@ from portal.core.db import open_session
 from portal.core.errors import ValidationFailed
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
+from portal.observability import COUNTS_CITY_CALLBACK_REFUSALS
 
 
 class ProcedureOut(msgspec.Struct):
@@ -176,7 +177,13 @@ class ApiController(Controller):
         with open_session(scope) as session:
             return _dossier_out(dossiers.track(session, data.tracking_code, data.phone))
 
-    @post("/api/city/callbacks", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
+    @post(
+        "/api/city/callbacks",
+        sync_to_thread=True,
+        status_code=200,
+        exclude_from_csrf=True,
+        opt={COUNTS_CITY_CALLBACK_REFUSALS: True},  # refusals by reason in /metrics
+    )
     def city_callback(self, request: Request[Any, Any, Any], body: RawBody) -> dict[str, str]:
         """Status change pushed by the city system; signed with the shared webhook secret."""
         verify_signature(

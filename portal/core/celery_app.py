@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from portal.core import fs_broker
+from portal.core import fs_broker, observability
 from portal.core.settings import get_settings
 
 
@@ -44,6 +44,7 @@ def create_celery() -> Celery:
     settings = get_settings()
     broker_url, transport_options = _broker_options()
     app = Celery("portal", broker=broker_url, include=TASK_MODULES)
+    observability.install()  # request ids in task headers, task metrics, JSON logs (docs/operations.md)
     app.conf.update(
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,

@@ -26,11 +26,12 @@ def _free_port() -> int:
 
 
 class RunningStack:
-    def __init__(self, web_url: str, city_url: str, logs: Path, stack: Stack) -> None:
+    def __init__(self, web_url: str, city_url: str, logs: Path, stack: Stack, worker_metrics_url: str = "") -> None:
         self.stack = stack
         self.web_url = web_url
         self.city_url = city_url
-        self.logs = logs
+        self.logs = logs  # web.log and worker.log hold JSON lines (docs/operations.md)
+        self.worker_metrics_url = worker_metrics_url
         self.city = httpx.Client(base_url=city_url, timeout=10)
 
     def configure_city(self, **knobs: object) -> None:
@@ -61,7 +62,7 @@ class RunningStack:
 
 @pytest.fixture(scope="package")
 def stack(settings):  # type: ignore[no-untyped-def]
-    web_port, city_port = _free_port(), _free_port()
+    web_port, city_port, worker_metrics_port = _free_port(), _free_port(), _free_port()
     var = Path(tempfile.mkdtemp(prefix="portal-stack-"))
     env = child_env(
         {
@@ -76,6 +77,8 @@ def stack(settings):  # type: ignore[no-untyped-def]
             "CITYSIM_CALLBACK_RETRY_BASE": "0.3",
             "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
             "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+            "LOG_FORMAT": "json",
+            "WORKER_METRICS_PORT": str(worker_metrics_port),
         }
     )
     running = Stack()
@@ -85,7 +88,13 @@ def stack(settings):  # type: ignore[no-untyped-def]
     try:
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=running.processes["city"])
         wait_for_http(f"http://127.0.0.1:{web_port}/healthz", process=running.processes["web"])
-        yield RunningStack(f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{city_port}", var, running)
+        yield RunningStack(
+            f"http://127.0.0.1:{web_port}",
+            f"http://127.0.0.1:{city_port}",
+            var,
+            running,
+            worker_metrics_url=f"http://127.0.0.1:{worker_metrics_port}/metrics",
+        )
     finally:
         running.stop()
 
