@@ -45,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     from portal.launcher import prepare_metrics
 
-    _settings_or_exit()
+    configure_logging(_settings_or_exit(), service="web")
     prepare_metrics(os.environ, "web")  # before anything imports prometheus_client
     uvicorn.run(
         "portal.app:create_app",
@@ -54,6 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        log_config=None,  # uvicorn's own lines in our format too (configured above)
         access_log=False,  # the portal writes its own access line, with the request id
     )
 
@@ -63,6 +64,8 @@ def cmd_worker(args: argparse.Namespace) -> None:
     from portal.launcher import child_env, start_worker
 
     proc = start_worker(child_env(), concurrency=args.concurrency, beat=not args.no_beat)
+    # A supervisor stops us with SIGTERM: pass it on (Celery's warm shutdown finishes running tasks).
+    signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
         raise SystemExit(proc.wait())
     except KeyboardInterrupt:

@@ -95,6 +95,7 @@ def start_worker(
             "celery",
             "-A",
             "portal.core.celery_app:celery_app",
+            *quiet,
             "worker",
             *(["--beat"] if beat else []),  # the periodic sweepers: in exactly one worker (docs/operations.md)
             "--queues",
@@ -106,7 +107,6 @@ def start_worker(
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
-            *quiet,
         ],
         env,
         log,

@@ -184,8 +184,9 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 # Loggers that servers configure with handlers of their own; ours take over.
 _SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "litestar")
-# httpx logs each request at INFO; portal.http.outbound already does, with the request id.
-_QUIETER = {"httpx": logging.WARNING, "httpcore": logging.WARNING}
+# Their INFO lines repeat ours: httpx's request lines (portal.http.outbound has them, with the
+# request id) and uvicorn's access lines (portal.access has them, with the request id and route).
+_QUIETER = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "uvicorn.access": logging.WARNING}
 
 
 def configure_logging(settings: Settings, *, service: str) -> None:
