@@ -142,7 +142,8 @@ class JsonFormatter(logging.Formatter):
             "pid": record.process,
             "request_id": fields.pop("request_id", None),
         }
-        entry.update(fields)
+        for name, value in fields.items():
+            entry.setdefault(name, value)  # an `extra=` field never replaces one of the fields above
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:

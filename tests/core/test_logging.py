@@ -147,3 +147,33 @@ def test_generated_request_ids_are_unique_and_themselves_acceptable():
 def test_outside_any_request_task_or_command_nothing_is_kept():
     bind(partner_id="p-stale")
     assert log_context() == {}
+
+
+def test_an_extra_field_cannot_pass_itself_off_as_the_level_or_the_service(log_format, capsys):
+    log_format("json").info("hello", extra={"level": "DEBUG", "service": "web", "route": "/x"})
+    (line,) = _lines(capsys.readouterr().err)
+    assert (line["level"], line["service"], line["route"]) == ("INFO", "worker", "/x")
+
+
+def test_production_logs_json_and_the_demo_logs_text_unless_told_otherwise():
+    from portal.core.settings import SettingsError, load_settings
+
+    assert load_settings({}).observability.log_format == "text"
+    assert load_settings({"LOG_FORMAT": "JSON", "LOG_LEVEL": "warning"}).observability.log_format == "json"
+    with pytest.raises(SettingsError) as error:
+        load_settings({"LOG_FORMAT": "xml", "LOG_LEVEL": "chatty"})
+    assert "LOG_FORMAT" in str(error.value) and "LOG_LEVEL" in str(error.value)
+    production = {
+        "PORTAL_ENV": "production",
+        "DATABASE_URL": "postgresql://app@db/portal",
+        "CELERY_BROKER_URL": "redis://cache:6379/0",
+        "PORTAL_SECRET_KEY": "s" * 40,
+        "PORTAL_DATA_KEY": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=",
+        "PORTAL_PUBLIC_URL": "https://portal",
+        "CITY_API_URL": "https://city",
+        "CITY_CLIENT_ID": "x",
+        "CITY_CLIENT_SECRET": "y",
+        "CITY_WEBHOOK_SECRET": "z",
+    }
+    assert load_settings(production).observability.log_format == "json"
+    assert load_settings({**production, "LOG_FORMAT": "text"}).observability.log_format == "text"

@@ -263,3 +263,18 @@ def test_the_worker_exporter_wants_the_metrics_token_and_serves_only_metrics(set
 
     production = dataclasses.replace(settings, env="production")
     assert _scrape(metrics.metrics_wsgi_app(production))["status"] == 403
+
+
+def test_metrics_settings_refuse_a_short_token_and_a_port_out_of_range():
+    from portal.core.settings import SettingsError, load_settings
+
+    options = load_settings({"METRICS_TOKEN": "t" * 16, "WORKER_METRICS_PORT": "9540"}).observability
+    assert (options.metrics_token, options.worker_metrics_port, options.worker_metrics_host) == (
+        "t" * 16,
+        9540,
+        "127.0.0.1",
+    )
+    assert load_settings({}).observability.worker_metrics_port is None
+    with pytest.raises(SettingsError) as error:
+        load_settings({"METRICS_TOKEN": "short", "WORKER_METRICS_PORT": "70000"})
+    assert "METRICS_TOKEN" in str(error.value) and "WORKER_METRICS_PORT" in str(error.value)
