@@ -161,11 +161,11 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = _fields(record)
         shown = [f"{name}={fields[name]}" for name in CONTEXT_FIELDS if name in fields]
-        record.context = f" [{' '.join(shown)}]" if shown else ""
+        record.__dict__["context"] = f" [{' '.join(shown)}]" if shown else ""
         try:
             return super().format(record)
         finally:
-            del record.context
+            del record.__dict__["context"]
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -174,7 +174,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

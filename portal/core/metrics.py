@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-disable_created_metrics()  # no `*_created` series: they double the output and nothing here reads them
+# No `*_created` series: they double the output and nothing here reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # -- what is measured ---------------------------------------------------------------
 
@@ -168,11 +169,11 @@ def render(accept: str | None, extra_collectors: Iterable[Any] = ()) -> tuple[by
     (all of them in multiprocess mode) plus `extra_collectors`."""
     if multiprocess_dir():
         base = CollectorRegistry()
-        MultiProcessCollector(base)
+        MultiProcessCollector(base)  # type: ignore[no-untyped-call]
     else:
         base = REGISTRY
     encode, content_type = choose_encoder(accept or "")
-    return encode(_Together([base, *extra_collectors])), content_type  # type: ignore[arg-type]
+    return encode(_Together([base, *extra_collectors])), content_type
 
 
 def scrape_refusal(settings: Settings, authorization: str | None) -> tuple[int, str] | None:
