@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
@@ -11,19 +10,21 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from portal.auth.security_events import AuditedCookieBackendConfig
+from portal.core.logging import configure_logging
 from portal.core.migrations import check_app_role
 from portal.core.settings import get_settings
 from portal.deps import DEPENDENCIES
 from portal.exceptions import EXCEPTION_HANDLERS
+from portal.observability import count_refused_callbacks, observe_requests
 from portal.routes import ROUTES
 from portal.templating import TEMPLATE_DIR, template_config
 
 
 def create_app() -> Litestar:
     settings = get_settings()
+    configure_logging(settings, service="web")
     if settings.is_production:
         check_app_role(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     secure_cookies = settings.is_production
     session_config = AuditedCookieBackendConfig(
         secret=hashlib.sha256(("session:" + settings.secret_key).encode()).digest(),
@@ -39,7 +40,7 @@ def create_app() -> Litestar:
         cookie_samesite="lax",
         exclude=["/api/city/callbacks"],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[TEMPLATE_DIR / "static"])],
         template_config=template_config,
         middleware=[session_config.middleware],
@@ -47,4 +48,7 @@ def create_app() -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Agent Network Portal API", version="0.1.0"),
+        logging_config=None,  # configured once, above, like every other process
+        after_exception=[count_refused_callbacks],
     )
+    return observe_requests(app)

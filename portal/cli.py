@@ -11,15 +11,18 @@ import sys
 import time
 from urllib.parse import urlparse
 
+from portal.core.logging import configure_logging, new_request_id, open_context
 from portal.core.settings import SettingsError, get_settings
 
 
 def _settings_or_exit():  # type: ignore[no-untyped-def]
     try:
-        return get_settings()
+        settings = get_settings()
     except SettingsError as exc:
         print(f"portal: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+    configure_logging(settings, service="cli")
+    return settings
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> None:
@@ -40,16 +43,29 @@ def cmd_seed(_: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    _settings_or_exit()
-    uvicorn.run("portal.app:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+    from portal.launcher import prepare_metrics
+
+    configure_logging(_settings_or_exit(), service="web")
+    prepare_metrics(os.environ, "web")  # before anything imports prometheus_client
+    uvicorn.run(
+        "portal.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        log_config=None,  # uvicorn's own lines in our format too (configured above)
+        access_log=False,  # the portal writes its own access line, with the request id
+    )
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
     _settings_or_exit()
-    from portal.launcher import child_env, worker_command
+    from portal.launcher import child_env, prepare_metrics, worker_command
 
     env = child_env()
-    command = worker_command(env, concurrency=args.concurrency)
+    prepare_metrics(env, "worker")
+    command = worker_command(env, concurrency=args.concurrency, beat=not args.no_beat)
     # Become the worker, so a supervisor's signals (SIGTERM: finish the running tasks) reach Celery itself.
     os.execve(command[0], command, env)  # noqa: S606 - our own interpreter, our own arguments
 
@@ -112,6 +128,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             "CITYSIM_REFUSE_RATE": os.environ.get("CITYSIM_REFUSE_RATE", "0.05"),
             "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
             "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+            "WORKER_METRICS_PORT": os.environ.get("WORKER_METRICS_PORT", "8300"),
         }
     )
     tenants = copy.deepcopy(DEFAULT_TENANTS_DOCUMENT)
@@ -148,6 +165,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
         print(f"  City simulator:      http://127.0.0.1:{city_port}/_sim/dossiers")
         print(f"  Identity provider:   http://127.0.0.1:{idp_port}/vnpost/.well-known/openid-configuration")
         print(f"  Logs:                {logs}/*.log")
+        print(
+            f"  Metrics:             http://127.0.0.1:{args.port}/metrics (web), http://127.0.0.1:{env['WORKER_METRICS_PORT']}/metrics (worker)"
+        )
         print(f"\n  Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in logins:
             print(f"    {login.role:16} {login.email:32} {login.where}")
@@ -175,9 +195,11 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="run the web application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="web processes (metrics add up across them)")
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run a Celery worker with the periodic sweepers")
     worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument("--no-beat", action="store_true", help="no periodic sweepers here (another worker runs them)")
     worker.set_defaults(func=cmd_worker)
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -187,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="verify the audit log's hash chain").set_defaults(func=cmd_audit_verify)
     args = parser.parse_args(argv)
+    open_context(request_id=new_request_id())  # one id for the command's log lines and the tasks it sends
     args.func(args)
 
 

@@ -12,12 +12,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 PYTHON = sys.executable
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's multiprocess folder
 
 
 @dataclass
@@ -59,21 +61,55 @@ def start_identity_provider(port: int, env: dict[str, str], log: Path | None = N
     return _spawn([PYTHON, "-m", "simulators.idp", "--host", "127.0.0.1", "--port", str(port)], env, log)
 
 
-def worker_command(env: dict[str, str], concurrency: int = 2) -> list[str]:
-    """The Celery worker (prefork, with beat) on every queue the tasks are routed to."""
+def prepare_metrics(env: MutableMapping[str, str], service: str) -> Path:
+    """Give a service an empty metrics folder before its processes start (docs/operations.md).
+
+    PROMETHEUS_MULTIPROC_DIR, if `env` names one, else `<PORTAL_VAR_DIR>/metrics/<service>`.
+    No prometheus_client import here: it picks its mode from the environment when imported.
+    """
+    from portal.core.settings import SettingsError, load_settings
+
+    folder = env.get(MULTIPROC_ENV)
+    if not folder:
+        try:
+            var_dir = load_settings(dict(env)).var_dir
+        except SettingsError:
+            var_dir = Path(env.get("PORTAL_VAR_DIR") or Path.cwd() / "var")
+        folder = str(var_dir / "metrics" / service)
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    env[MULTIPROC_ENV] = str(path)
+    return path
+
+
+def _log_format(env: MutableMapping[str, str]) -> str:
+    from portal.core.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(dict(env)).observability.log_format
+    except SettingsError:
+        return "text"
+
+
+def worker_command(env: MutableMapping[str, str], concurrency: int = 2, beat: bool = True) -> list[str]:
+    """The Celery worker (prefork, with beat unless told) on every queue the tasks are routed to."""
     from portal.core.celery_app import consumed_queues
     from portal.core.settings import load_settings
 
+    quiet = ["--quiet"] if _log_format(env) == "json" else []  # no start-up banner among JSON lines
     return [
         PYTHON,
         "-m",
         "celery",
         "-A",
         "portal.core.celery_app:celery_app",
+        *quiet,
         "worker",
-        "--beat",
+        *(["--beat"] if beat else []),  # the periodic sweepers: in exactly one worker (docs/operations.md)
         "--queues",
-        ",".join(consumed_queues(load_settings(env).broker_queue_prefix)),
+        ",".join(consumed_queues(load_settings(dict(env)).broker_queue_prefix)),
         "--concurrency",
         str(concurrency),
         "--loglevel",
@@ -84,11 +120,17 @@ def worker_command(env: dict[str, str], concurrency: int = 2) -> list[str]:
     ]
 
 
-def start_worker(env: dict[str, str], log: Path | None = None, concurrency: int = 2) -> subprocess.Popen[bytes]:
-    return _spawn(worker_command(env, concurrency), env, log)
+def start_worker(
+    env: dict[str, str], log: Path | None = None, concurrency: int = 2, beat: bool = True
+) -> subprocess.Popen[bytes]:
+    env = dict(env)
+    prepare_metrics(env, "worker")
+    return _spawn(worker_command(env, concurrency, beat), env, log)
 
 
 def start_web(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    env = dict(env)
+    prepare_metrics(env, "web")
     return _spawn(
         [
             PYTHON,

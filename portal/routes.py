@@ -7,6 +7,7 @@ from portal.controllers.auth import AuthController
 from portal.controllers.dashboards import DashboardController
 from portal.controllers.dossiers import DossierController
 from portal.controllers.health import HealthController
+from portal.controllers.metrics import MetricsController
 from portal.controllers.partners import NetworkController
 from portal.controllers.public import PublicController
 from portal.controllers.sso import SsoController
@@ -23,5 +24,6 @@ ROUTES = [
     AuditController,
     ApiController,
     HealthController,
+    MetricsController,
     ApiClientController,
 ]

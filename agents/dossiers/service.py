@@ -31,7 +31,7 @@ from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.staff.actor import Actor
 from agents.staff.models import Account
-from portal.core import audit
+from portal.core import audit, metrics
 from portal.core.crypto import blind_index
 from portal.core.db import on_commit, utcnow
 from portal.core.errors import Conflict, ExternalServiceError, NotFound, PermissionDenied, ValidationFailed
@@ -158,7 +158,13 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
         return Filed(_same_filer(session, actor, existing), created=False)
     dossier_id, partner_id = dossier.id, dossier.partner_id
     on_commit(session, lambda: enqueue_forward(dossier_id, partner_id))
-    log.info("dossier %s filed by %s (scope %s)", dossier.tracking_code, actor.email, scope.partner_id)
+    log.info(
+        "dossier %s filed by %s (scope %s)",
+        dossier.tracking_code,
+        actor.email,
+        scope.partner_id,
+        extra={"dossier_id": str(dossier.id), "tracking_code": dossier.tracking_code},
+    )
     return Filed(dossier, created=True)
 
 
@@ -312,6 +318,8 @@ def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityRecei
         partner_id=dossier.partner_id,
         detail={"city_dossier_code": receipt.city_dossier_code},
     )
+    submitted_at = dossier.submitted_at
+    on_commit(session, lambda: metrics.observe_forwarding_lag(submitted_at))
     return ForwardOutcome("forwarded", detail=receipt.city_dossier_code)
 
 

@@ -57,7 +57,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from portal.core.errors import AuthenticationFailed
-from portal.core.http import USER_AGENT, make_http_client
+from portal.core.http import USER_AGENT, event_hooks, make_http_client
 
 with warnings.catch_warnings():
     # Authlib 1.9 prefers the `httpx2` package and warns when it falls back to
@@ -323,6 +323,7 @@ class OidcClient:
             timeout=httpx.Timeout(IDP_TIMEOUT_SECONDS, connect=min(3.0, IDP_TIMEOUT_SECONDS)),
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
+            event_hooks=event_hooks(),  # request id and log line, as make_http_client's
         )
 
     # ------------------------------------------------------------------ step 1

@@ -26,6 +26,7 @@ from portal.auth.guards import api_caller
 from portal.core.errors import ValidationFailed
 from portal.core.settings import get_settings
 from portal.deps import Actor, Session, api_work, public_work
+from portal.observability import COUNTS_CITY_CALLBACK_REFUSALS
 
 
 class ProcedureOut(msgspec.Struct):
@@ -175,7 +176,10 @@ class ApiController(Controller):
         sync_to_thread=True,
         status_code=200,
         exclude_from_csrf=True,
-        opt=public_work("status callback from the city system", "city system"),
+        opt={
+            **public_work("status callback from the city system", "city system"),
+            COUNTS_CITY_CALLBACK_REFUSALS: True,  # refusals by reason in /metrics
+        },
     )
     def city_callback(self, request: Request[Any, Any, Any], session: Session, body: RawBody) -> dict[str, str]:
         """Status change pushed by the city system; signed with the shared webhook secret."""

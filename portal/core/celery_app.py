@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from portal.core import fs_broker
+from portal.core import fs_broker, observability
 from portal.core.settings import Settings, get_settings
 
 
@@ -74,6 +74,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
     broker_url, transport_options = _broker_options(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule there, whatever the broker
     app = Celery("portal", broker=broker_url, include=TASK_MODULES)
+    observability.install()  # request ids in task headers, task metrics, JSON logs (docs/operations.md)
     app.conf.update(
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,

@@ -26,6 +26,24 @@ class SettingsError(RuntimeError):
     """A setting is missing or invalid; the message names it."""
 
 
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class ObservabilitySettings:
+    """Logs and metrics (docs/operations.md)."""
+
+    log_format: str = "text"  # "json" (default in production) or "text"
+    log_level: str = "INFO"
+    # Bearer token Prometheus presents on /metrics and the worker's exporter;
+    # without one, production refuses every scrape (demo and test allow them).
+    metrics_token: str | None = None
+    # The worker's own exporter (its prefork children cannot answer HTTP): off when no port.
+    worker_metrics_port: int | None = None
+    worker_metrics_host: str = "127.0.0.1"
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str
@@ -53,6 +71,7 @@ class Settings:
     api_token_ttl_seconds: int = 900
     # Prepended to every queue and exchange name, so deployments (or test runs) can share one broker.
     broker_queue_prefix: str = ""
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -92,6 +111,28 @@ def _float(env: dict[str, str], name: str, default: float, errors: list[str]) ->
     except ValueError:
         errors.append(f"{name} must be a number, got {raw!r}")
         return default
+
+
+def _observability(env: dict[str, str], production: bool, errors: list[str]) -> ObservabilitySettings:
+    log_format = (env.get("LOG_FORMAT") or ("json" if production else "text")).lower()
+    if log_format not in LOG_FORMATS:
+        errors.append(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
+    log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        errors.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+    token = env.get("METRICS_TOKEN") or None
+    if token is not None and len(token) < 16:
+        errors.append("METRICS_TOKEN must be at least 16 characters")
+    port = _int(env, "WORKER_METRICS_PORT", 0, errors)
+    if not 0 <= port <= 65535:
+        errors.append("WORKER_METRICS_PORT must be a TCP port (1-65535), or 0/empty for none")
+    return ObservabilitySettings(
+        log_format=log_format,
+        log_level=log_level,
+        metrics_token=token,
+        worker_metrics_port=port or None,
+        worker_metrics_host=env.get("WORKER_METRICS_HOST") or "127.0.0.1",
+    )
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -145,6 +186,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if production and data_key_raw == _DEMO_DATA_KEY:
         errors.append("PORTAL_DATA_KEY must not be the demo key in production")
 
+    observability = _observability(env, production, errors)
     settings = Settings(
         env=mode,
         var_dir=var_dir,
@@ -169,6 +211,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         default_language=env.get("PORTAL_LANGUAGE", "vi"),
         api_token_ttl_seconds=_int(env, "API_TOKEN_TTL_SECONDS", 900, errors),
         broker_queue_prefix=queue_prefix,
+        observability=observability,
     )
     if settings.api_token_ttl_seconds <= 0 or settings.api_token_ttl_seconds > 86400:
         errors.append("API_TOKEN_TTL_SECONDS must be between 1 and 86400")

@@ -28,6 +28,7 @@ from .engine import SimError, Simulator
 from .validation import ValidationFailed, validate_submission
 
 MAX_IDEMPOTENCY_KEY = 100
+MAX_REQUEST_ID = 200
 
 
 class ApiError(Exception):
@@ -226,7 +227,8 @@ async def submit_dossier(request: Request) -> Response[Any]:
         return Response(record.body, status_code=200, headers={"Idempotent-Replayed": "true"})
 
     cleaned = validate_submission(payload)
-    body = sim.create_dossier(client_id, key, payload, cleaned)
+    request_id = request.headers.get("x-request-id", "")[:MAX_REQUEST_ID] or None  # shown in /_sim/dossiers
+    body = sim.create_dossier(client_id, key, payload, cleaned, request_id=request_id)
     if sim.draw_fault(sim.config.lost_response_rate):
         # The dossier exists, but the caller never learns it: only an
         # idempotent retry reveals the code.

@@ -114,6 +114,9 @@ class Dossier:
     returned_at: datetime | None = None
     supplement_requested: bool = False
     history: list[HistoryEntry] = field(default_factory=list)
+    #: The X-Request-ID header the submission came with (None without one), so tests can
+    #: follow a request id from the portal into this system.
+    request_id: str | None = None
     #: time.monotonic() of the last status change (drives automatic progress).
     changed_mono: float = field(default_factory=time.monotonic)
 
@@ -144,6 +147,7 @@ class Dossier:
             client_id=self.client_id,
             callback_url=self.callback_url,
             supplement_requested=self.supplement_requested,
+            request_id=self.request_id,
             data=self.data,
         )
         return view
@@ -268,7 +272,9 @@ class Simulator:
             )
         return record
 
-    def create_dossier(self, client_id: str, key: str, payload: Any, cleaned: dict[str, Any]) -> dict[str, Any]:
+    def create_dossier(
+        self, client_id: str, key: str, payload: Any, cleaned: dict[str, Any], request_id: str | None = None
+    ) -> dict[str, Any]:
         """Create a dossier from a validated body and remember the answer under the key."""
         partner_code = cleaned["MaHoSoDoiTac"]
         existing = self.by_partner_code.get((client_id, partner_code))
@@ -292,6 +298,7 @@ class Simulator:
             received_at=received,
             due_at=add_working_days(received, procedure.working_days),
             callback_url=cleaned.get("callback_url"),
+            request_id=request_id,
         )
         self.dossiers[ma_ho_so] = dossier
         self.by_partner_code[(client_id, partner_code)] = ma_ho_so

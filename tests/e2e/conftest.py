@@ -90,13 +90,23 @@ def _delete_broker_state(url: str, prefix: str) -> None:
 
 
 class RunningStack:
-    def __init__(self, broker: str, env: dict[str, str], web_url: str, city_url: str, logs: Path, stack: Stack) -> None:
+    def __init__(
+        self,
+        broker: str,
+        env: dict[str, str],
+        web_url: str,
+        city_url: str,
+        logs: Path,
+        stack: Stack,
+        worker_metrics_url: str = "",
+    ) -> None:
         self.broker = broker
         self.env = env
         self.stack = stack
         self.web_url = web_url
         self.city_url = city_url
-        self.logs = logs
+        self.logs = logs  # web.log and worker.log hold JSON lines (docs/operations.md)
+        self.worker_metrics_url = worker_metrics_url
         self.city = httpx.Client(base_url=city_url, timeout=10)
 
     def configure_city(self, **knobs: object) -> None:
@@ -162,7 +172,7 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
         if os.environ.get("CI") == "true":
             pytest.fail(f"{message}: CI must run the stack tests on every broker", pytrace=False)
         pytest.skip(message)
-    web_port, city_port = _free_port(), _free_port()
+    web_port, city_port, worker_metrics_port = _free_port(), _free_port(), _free_port()
     var = Path(tempfile.mkdtemp(prefix=f"portal-stack-{broker}-"))
     prefix = f"portal-test-{uuid.uuid4().hex[:12]}."
     env = child_env(
@@ -180,6 +190,8 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             "CITYSIM_CALLBACK_RETRY_BASE": "0.3",
             "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
             "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+            "LOG_FORMAT": "json",
+            "WORKER_METRICS_PORT": str(worker_metrics_port),
         }
     )
     running = Stack()
@@ -189,7 +201,15 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
         running.processes["web"] = start_web(web_port, env, var / "web.log")
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=running.processes["city"])
         wait_for_http(f"http://127.0.0.1:{web_port}/healthz", process=running.processes["web"])
-        yield RunningStack(broker, env, f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{city_port}", var, running)
+        yield RunningStack(
+            broker,
+            env,
+            f"http://127.0.0.1:{web_port}",
+            f"http://127.0.0.1:{city_port}",
+            var,
+            running,
+            worker_metrics_url=f"http://127.0.0.1:{worker_metrics_port}/metrics",
+        )
     finally:
         running.stop()
         if broker != "filesystem":
