@@ -10,6 +10,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
+from portal.api_reference import ApiReferencePlugin
 from portal.auth.security_events import AuditedCookieBackendConfig
 from portal.core.migrations import check_app_role
 from portal.core.settings import get_settings
@@ -44,5 +45,7 @@ def create_app() -> Litestar:
         middleware=[session_config.middleware],
         csrf_config=csrf_config,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        openapi_config=OpenAPIConfig(title="Agent Network Portal API", version="0.1.0"),
+        openapi_config=OpenAPIConfig(
+            title="Agent Network Portal API", version="0.1.0", render_plugins=[ApiReferencePlugin()]
+        ),
     )

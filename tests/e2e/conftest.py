@@ -18,6 +18,18 @@ import pytest
 
 from portal.launcher import Stack, child_env, start_city_simulator, start_web, start_worker, wait_for_http
 
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -95,3 +107,17 @@ def form_defaults(page: str) -> dict[str, str]:
         "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1),
         "agent_point_id": re.search(r'name="agent_point_id".*?value="([^"]+)"', page, re.S).group(1),
     }
+
+
+@pytest.fixture(scope="package")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's chromium, headless, driven by Playwright; screenshots go to screenshots/."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: ./run test installs it")
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
