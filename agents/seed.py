@@ -193,9 +193,15 @@ def _grant(session: Session, account: Account, role: Role, partner: Partner | No
 
 
 def seed_procedures(session: Session) -> None:
+    """Publish the catalogue; a procedure seeded earlier takes the catalogue's current definition."""
     for data in PROCEDURES:
-        if session.scalar(select(Procedure).where(Procedure.code == data["code"])) is None:
+        procedure = session.scalar(select(Procedure).where(Procedure.code == data["code"]))
+        if procedure is None:
             session.add(Procedure(**data))
+            continue
+        for name, value in data.items():
+            if getattr(procedure, name) != value:
+                setattr(procedure, name, value)
 
 
 def seed_demo() -> list[DemoLogin]:

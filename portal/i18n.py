@@ -39,7 +39,8 @@ EN: dict[str, str] = {
     "Toàn mạng lưới": "Whole network",
     "Nhật ký kiểm toán": "Audit log",
     "Trang chủ": "Home",
-    "Phục vụ 24/7. Mọi bước đều được ghi nhận công khai.": "Open 24/7. Every step is on the public record.",
+    "Tra cứu và đánh giá hồ sơ trực tuyến vào bất cứ lúc nào; các điểm đại lý tiếp nhận hồ sơ theo giờ mở cửa của từng điểm (xem bảng dưới).": "Track and rate your dossier online at any hour; each agent point receives dossiers during its own opening hours (see the table below).",
+    "Mỗi bước xử lý hồ sơ đều hiện khi bạn tra cứu.": "Every step of the processing shows when you track your dossier.",
     # home
     "Nộp hồ sơ thủ tục hành chính trực tuyến tại điểm đại lý gần nhà, miễn phí hỗ trợ.": "File administrative procedures online at an agent point near you; the help is free.",
     "Điểm đại lý": "Agent points",
@@ -123,6 +124,13 @@ EN: dict[str, str] = {
     "Dừng xử lý": "Processing stopped",
     "Đã xử lý xong": "Processed",
     "Đã trả kết quả": "Result returned",
+    # fee notes of the seeded procedures (agents/procedures/catalogue.py), shown on the receipt
+    "Miễn lệ phí khi đăng ký đúng hạn (trong 60 ngày kể từ ngày sinh)": "No fee when registered on time (within 60 days of the birth)",
+    "20.000 đồng nộp trực tiếp; 10.000 đồng nộp trực tuyến": "20,000 dong filed in person; 10,000 dong filed online",
+    "50.000 đồng nộp trực tiếp (mức thu địa phương có thể khác)": "50,000 dong filed in person (the local rate may differ)",
+    "2.000 đồng/trang; từ trang thứ ba 1.000 đồng/trang": "2,000 dong a page; from the third page 1,000 dong a page",
+    "Mức lệ phí chưa được đối chiếu với Cơ sở dữ liệu quốc gia về thủ tục hành chính; cơ quan giải quyết sẽ thông báo mức thu chính xác": "This fee has not yet been checked against the national database of administrative procedures; the authority handling the dossier will confirm the exact amount",
+    "Mức lệ phí chưa được đối chiếu với Cơ sở dữ liệu quốc gia về thủ tục hành chính; cơ quan giải quyết sẽ thông báo mức thu chính xác. Thời hạn giải quyết có thể tới 15 ngày": "This fee has not yet been checked against the national database of administrative procedures; the authority handling the dossier will confirm the exact amount. Processing may take up to 15 days",
     # tracking & rating
     "Nhập mã theo dõi trên biên nhận và số điện thoại của chủ hồ sơ.": "Enter the tracking code from the receipt and the owner's phone number.",
     "Tra cứu": "Look up",

@@ -1,7 +1,9 @@
 """The real Hanoi procedures the demo is seeded with (see shared/domain/README.md).
 
 Processing times and fees marked unverified there are plausible values, to be
-checked against the national database before production.
+checked against the national database before production. Citizens see the fee
+note on their receipt: an unverified fee says so in words they can act on
+(`UNVERIFIED_FEE`), never as our own checking mark.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ def _schema(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]
 
 
 CCCD = {"pattern": r"^\d{12}$"}
+
+UNVERIFIED_FEE = (
+    "Mức lệ phí chưa được đối chiếu với Cơ sở dữ liệu quốc gia về thủ tục hành chính; "
+    "cơ quan giải quyết sẽ thông báo mức thu chính xác"
+)
 
 PROCEDURES: list[dict[str, Any]] = [
     {
@@ -80,7 +87,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "Công an cấp xã",
         "processing_days": 3,
         "fee_vnd": 0,
-        "fee_note": "Chưa xác minh",
+        "fee_note": UNVERIFIED_FEE,
         "required_documents": ["Tờ khai thay đổi thông tin cư trú (CT01)", "Giấy tờ chứng minh chỗ ở hợp pháp"],
         "form_schema": _schema(
             ["temporary_address", "from_date"],
@@ -134,7 +141,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
         "fee_vnd": 10000,
-        "fee_note": "Chưa xác minh",
+        "fee_note": UNVERIFIED_FEE,
         "required_documents": ["Giấy tờ cần chứng thực chữ ký"],
         "form_schema": _schema(
             ["document_name"],
@@ -150,7 +157,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
         "fee_vnd": 0,
-        "fee_note": "Chưa xác minh",
+        "fee_note": UNVERIFIED_FEE,
         "required_documents": ["Tờ khai đăng ký kết hôn", "Giấy xác nhận tình trạng hôn nhân"],
         "form_schema": _schema(
             ["spouse_full_name", "spouse_id_number", "spouse_birth_date"],
@@ -167,7 +174,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
         "fee_vnd": 0,
-        "fee_note": "Chưa xác minh",
+        "fee_note": UNVERIFIED_FEE,
         "required_documents": ["Tờ khai đăng ký khai tử", "Giấy báo tử hoặc giấy tờ thay thế"],
         "form_schema": _schema(
             ["deceased_full_name", "date_of_death", "place_of_death"],
@@ -185,7 +192,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "Sở Tư pháp / Công an tỉnh",
         "processing_days": 10,
         "fee_vnd": 200000,
-        "fee_note": "Chưa xác minh; thời hạn có thể tới 15 ngày",
+        "fee_note": UNVERIFIED_FEE + ". Thời hạn giải quyết có thể tới 15 ngày",
         "required_documents": ["Tờ khai yêu cầu cấp phiếu lý lịch tư pháp"],
         "form_schema": _schema(
             ["certificate_type", "purpose"],
