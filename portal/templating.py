@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 from agents.dossiers.models import CityStatus, DossierState
 from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
 from agents.staff.models import Role
+from portal.history import history_lines, recorded
 from portal.i18n import LANGUAGES, VALUE_LABELS, translate
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -58,11 +59,22 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.globals["CityStatus"] = CityStatus
     env.globals["actor_roles"] = Role
 
-    def _(context: dict[str, Any], text: str) -> str:
+    def _language(context: dict[str, Any]) -> str:
         request = context.get("request")
-        return translate(text, language_of(request) if request is not None else "vi")
+        return language_of(request) if request is not None else "vi"
+
+    def _(context: dict[str, Any], text: str) -> str:
+        return translate(text, _language(context))
+
+    def _history(context: dict[str, Any], dossier: Any, point: Any, for_staff: bool) -> list[Any]:
+        return history_lines(dossier, point.name, _language(context), for_staff=for_staff)
+
+    def _recorded(context: dict[str, Any], text: str | None) -> str:
+        return recorded(text, _language(context))
 
     engine.register_template_callable("_", _)  # type: ignore[arg-type]
+    engine.register_template_callable("history_lines", _history)  # type: ignore[arg-type]
+    engine.register_template_callable("recorded", _recorded)  # type: ignore[arg-type]
 
 
 template_config = TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=_configure)

@@ -228,7 +228,7 @@ def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityCl
     our dossier id (Idempotency-Key), and the state change is a compare-and-set
     from `queued`, so two concurrent runs file once and record once.
     """
-    scope = Scope.partner(partner_id, actor_label="worker: forward to city", origin="worker")
+    scope = Scope.partner(partner_id, actor_label="Cổng đại lý (tự động gửi hồ sơ)", origin="worker")
     with open_session(scope) as session:
         dossier = session.get(Dossier, dossier_id)
         if dossier is None:
@@ -397,7 +397,7 @@ def apply_city_update(session: Session, update_: CityUpdate) -> str:
 
 def sync_status_from_city(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> int:
     """Poll the city for a dossier's history and apply what we have not seen. Returns the count applied."""
-    scope = Scope.partner(partner_id, actor_label="worker: status poll", origin="worker")
+    scope = Scope.partner(partner_id, actor_label="Cổng đại lý (tự động hỏi trạng thái)", origin="worker")
     with open_session(scope) as session:
         dossier = session.get(Dossier, dossier_id)
         if dossier is None or not dossier.city_dossier_code:
