@@ -88,6 +88,7 @@ EN: dict[str, str] = {
     "Ngày sinh không hợp lệ": "Invalid date of birth",
     "Ngày sinh không đúng định dạng (năm-tháng-ngày)": "Date of birth must be year-month-day",
     "Không đúng định dạng": "Wrong format",
+    "Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/1990": "Invalid date; type it as day/month/year, e.g. 31/12/1990",
     "Giá trị không hợp lệ": "Invalid value",
     "Phải là số nguyên": "Must be a whole number",
     "Giá trị quá nhỏ": "Too small",

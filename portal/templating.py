@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 from agents.dossiers.models import CityStatus, DossierState
 from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
 from agents.staff.models import Role
+from portal.forms import show_date
 from portal.history import history_lines, recorded
 from portal.i18n import LANGUAGES, VALUE_LABELS, translate
 
@@ -39,6 +40,11 @@ def _local_time(value: datetime | date | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def _form_value(value: Any, spec: dict[str, Any] | None) -> Any:
+    """A value of a procedure's form as people read it (dates dd/mm/yyyy)."""
+    return show_date(value) if (spec or {}).get("format") == "date" else value
+
+
 def _city_status_label(code: int | None) -> str:
     return CITY_STATUS_LABELS[CityStatus(code)] if code else ""
 
@@ -52,6 +58,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.filters.update(
         vnd=_vnd,
         local_time=_local_time,
+        form_value=_form_value,
         city_status=_city_status_label,
         state_label=_state_label,
         label=lambda value: VALUE_LABELS.get(value, value),

@@ -18,6 +18,7 @@ from agents.staff.models import Account
 from portal.auth.session import partner_scope, require_actor
 from portal.core.db import open_session
 from portal.core.errors import PermissionDenied, ValidationFailed
+from portal.forms import DATE_HINT, date_fields, dates_to_iso
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -86,9 +87,12 @@ class DossierController(Controller):
     @post("/dossiers/new/{code:str}", sync_to_thread=True)
     def file_dossier(self, request: Request[Any, Any, Any], code: FromPath[str], data: Form) -> Template | Redirect:
         actor = require_actor(request)
-        form = {k[len("form.") :]: v for k, v in data.items() if k.startswith("form.")}
         with open_session(partner_scope(request, actor)) as session:
             procedure = procedures.get_published(session, code)
+            # Dates are typed dd/mm/yyyy; the domain takes ISO. Text that is no date goes on
+            # unchanged, so the domain refuses it together with every other error.
+            typed, not_dates = dates_to_iso(data, ["owner_birth_date", *date_fields(procedure.form_schema, "form.")])
+            form = {k[len("form.") :]: v for k, v in typed.items() if k.startswith("form.")}
             try:
                 point_id = uuid.UUID(data.get("agent_point_id", ""))
             except ValueError:
@@ -105,13 +109,14 @@ class DossierController(Controller):
                 procedure_code=code,
                 agent_point_id=point_id,
                 idempotency_key=data.get("idempotency_key", ""),
-                citizen=data,
+                citizen=typed,
                 form=form,
             )
             try:
                 filed = dossiers.file_dossier(session, actor, request_)
             except ValidationFailed as exc:
-                return _form_page(session, actor, procedure, data, exc.field_errors, exc.message, 422)
+                errors = {**exc.field_errors, **dict.fromkeys(not_dates, DATE_HINT)}
+                return _form_page(session, actor, procedure, data, errors, exc.message, 422)
         return Redirect(f"/dossiers/{filed.dossier.id}/receipt", status_code=303)
 
     @get("/dossiers/{dossier_id:uuid}/receipt", sync_to_thread=True)

@@ -42,11 +42,11 @@ def test_staff_file_a_dossier_and_the_citizen_tracks_and_rates_it(stack, browser
     page.click("a[data-code='1.001193']")
     page.fill("#owner_full_name", "Nguyễn Văn An")
     page.fill("#owner_id_number", "00109001234")  # 11 digits: one short
-    page.fill("#owner_birth_date", "1990-02-03")
+    page.fill("#owner_birth_date", "03/02/1990")
     page.fill("#owner_phone", "0912345678")
     page.fill("#owner_address", "12 Hàng Bài, Hoàn Kiếm, Hà Nội")
     page.fill("[id='form.child_full_name']", "Nguyễn Minh Khôi")
-    page.fill("[id='form.child_birth_date']", "2026-11-01")
+    page.fill("[id='form.child_birth_date']", "01/11/2026")
     page.select_option("[id='form.child_sex']", "Nam")
     page.fill("[id='form.birth_place']", "Bệnh viện Phụ sản Hà Nội")
     page.fill("[id='form.mother_full_name']", "Trần Thị Bình")

@@ -36,7 +36,7 @@ def test_a_receipt_never_shows_a_citizen_our_own_data_checking_marks(portal, cou
     defaults = client.form_defaults("/dossiers/new/1.004194")  # temporary residence: fee not verified yet
     filed = client.post_form(
         "/dossiers/new/1.004194",
-        {**defaults, **citizen(), "form.temporary_address": "5 Kim Mã, Ba Đình", "form.from_date": "2026-12-01"},
+        {**defaults, **citizen(), "form.temporary_address": "5 Kim Mã, Ba Đình", "form.from_date": "01/12/2026"},
     )
     assert filed.status_code == 303, filed.text
     receipt = client.get(filed.headers["location"]).text
