@@ -95,6 +95,8 @@ EN: dict[str, str] = {
     "Giá trị quá lớn": "Too large",
     "Quá dài": "Too long",
     "Thủ tục không có trong danh mục": "Procedure not in the catalogue",
+    # cross-field rules of the seeded procedures (agents/procedures/catalogue.py, "x-rules")
+    "Ngày kết thúc tạm trú không được trước ngày bắt đầu": "The temporary residence cannot end before it starts",
     "Biên nhận hồ sơ": "Dossier receipt",
     "Hồ sơ đã được tiếp nhận và đang được gửi tới hệ thống một cửa của thành phố.": "The dossier has been received and is being sent to the city's one-stop system.",
     "Tra cứu tại": "Track at",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.procedures.rules import RULES_KEY
+
 
 def _s(title: str, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "title": title, "maxLength": 200, **extra}
@@ -23,14 +25,20 @@ def _int(title: str, minimum: int = 0, maximum: int = 1_000_000_000_000) -> dict
     return {"type": "integer", "title": title, "minimum": minimum, "maximum": maximum}
 
 
-def _schema(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
-    return {
+def _schema(
+    required: list[str], *, rules: tuple[dict[str, Any], ...] = (), **properties: dict[str, Any]
+) -> dict[str, Any]:
+    """A form's JSON Schema; `rules` are its cross-field rules (agents/procedures/rules.py)."""
+    schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": properties,
         "required": required,
         "additionalProperties": False,
     }
+    if rules:
+        schema[RULES_KEY] = list(rules)
+    return schema
 
 
 CCCD = {"pattern": r"^\d{12}$"}
@@ -91,6 +99,14 @@ PROCEDURES: list[dict[str, Any]] = [
         "required_documents": ["Tờ khai thay đổi thông tin cư trú (CT01)", "Giấy tờ chứng minh chỗ ở hợp pháp"],
         "form_schema": _schema(
             ["temporary_address", "from_date"],
+            rules=(
+                {
+                    "rule": "date_order",
+                    "before": "from_date",
+                    "after": "to_date",
+                    "message": "Ngày kết thúc tạm trú không được trước ngày bắt đầu",
+                },
+            ),
             temporary_address=_s("Địa chỉ tạm trú"),
             from_date=_date("Tạm trú từ ngày"),
             to_date=_date("Đến ngày"),
