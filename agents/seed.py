@@ -17,6 +17,7 @@ from agents.partners.models import Partner, PartnerKind
 from agents.partners.sso import configure_sso
 from agents.procedures.catalogue import PROCEDURES
 from agents.procedures.models import Procedure
+from agents.procedures.rules import definition_problems
 from agents.staff.actor import load_actor
 from agents.staff.lifecycle import invite, open_invitation_for
 from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
@@ -194,9 +195,18 @@ def _grant(session: Session, account: Account, role: Role, partner: Partner | No
 
 
 def seed_procedures(session: Session) -> None:
+    """Publish the catalogue; a procedure seeded earlier takes the catalogue's current definition."""
     for data in PROCEDURES:
-        if session.scalar(select(Procedure).where(Procedure.code == data["code"])) is None:
+        problems = definition_problems(data["form_schema"])
+        if problems:
+            raise ValueError(f"procedure {data['code']}: " + "; ".join(problems))
+        procedure = session.scalar(select(Procedure).where(Procedure.code == data["code"]))
+        if procedure is None:
             session.add(Procedure(**data))
+            continue
+        for name, value in data.items():
+            if getattr(procedure, name) != value:
+                setattr(procedure, name, value)
 
 
 def seed_demo() -> list[DemoLogin]:

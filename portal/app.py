@@ -9,6 +9,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
+from portal.api_reference import ApiReferencePlugin
 from portal.auth.security_events import AuditedCookieBackendConfig
 from portal.core.logging import configure_logging
 from portal.core.migrations import check_app_role
@@ -47,7 +48,9 @@ def create_app() -> Litestar:
         csrf_config=csrf_config,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        openapi_config=OpenAPIConfig(title="Agent Network Portal API", version="0.1.0"),
+        openapi_config=OpenAPIConfig(
+            title="Agent Network Portal API", version="0.1.0", render_plugins=[ApiReferencePlugin()]
+        ),
         logging_config=None,  # configured once, above, like every other process
         after_exception=[count_refused_callbacks],
     )

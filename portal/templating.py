@@ -15,6 +15,8 @@ from litestar.template.config import TemplateConfig
 from agents import policy
 from agents.dossiers.models import CityStatus, DossierState
 from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
+from portal.forms import show_date
+from portal.history import history_lines, recorded
 from portal.i18n import LANGUAGES, VALUE_LABELS, translate
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -38,6 +40,11 @@ def _local_time(value: datetime | date | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def _form_value(value: Any, spec: dict[str, Any] | None) -> Any:
+    """A value of a procedure's form as people read it (dates dd/mm/yyyy)."""
+    return show_date(value) if (spec or {}).get("format") == "date" else value
+
+
 def _city_status_label(code: int | None) -> str:
     return CITY_STATUS_LABELS[CityStatus(code)] if code else ""
 
@@ -51,6 +58,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.filters.update(
         vnd=_vnd,
         local_time=_local_time,
+        form_value=_form_value,
         city_status=_city_status_label,
         state_label=_state_label,
         label=lambda value: VALUE_LABELS.get(value, value),
@@ -58,11 +66,22 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.globals["CityStatus"] = CityStatus
     env.globals["can"] = policy.can  # who may do what: the same policy the services and guards use
 
-    def _(context: dict[str, Any], text: str) -> str:
+    def _language(context: dict[str, Any]) -> str:
         request = context.get("request")
-        return translate(text, language_of(request) if request is not None else "vi")
+        return language_of(request) if request is not None else "vi"
+
+    def _(context: dict[str, Any], text: str) -> str:
+        return translate(text, _language(context))
+
+    def _history(context: dict[str, Any], dossier: Any, point: Any, for_staff: bool) -> list[Any]:
+        return history_lines(dossier, point.name, _language(context), for_staff=for_staff)
+
+    def _recorded(context: dict[str, Any], text: str | None) -> str:
+        return recorded(text, _language(context))
 
     engine.register_template_callable("_", _)  # type: ignore[arg-type]
+    engine.register_template_callable("history_lines", _history)  # type: ignore[arg-type]
+    engine.register_template_callable("recorded", _recorded)  # type: ignore[arg-type]
 
 
 template_config = TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=_configure)

@@ -3,11 +3,15 @@
 Authenticates with OAuth2 client credentials (token cached until shortly
 before it expires, renewed once on a 401). Failures are classified once here:
 network errors, 5xx and 429 are retryable `ExternalServiceError`s; other 4xx
-are final (`retryable=False`) with the city's reason.
+are final (`retryable=False`) with the city's reason. Their messages are what
+staff read in a dossier's history (Vietnamese; pages translate them through
+portal/history.py, which knows these wordings), so the technical cause of a
+network error goes to the log instead.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +23,8 @@ import httpx
 from portal.core.errors import ExternalServiceError
 from portal.core.http import make_http_client
 from portal.core.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,17 +94,20 @@ class CityClient:
         try:
             response = self.http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
-            raise ExternalServiceError(f"city system unreachable: {type(exc).__name__}: {exc}", retryable=True) from exc
+            log.warning("city system unreachable (%s %s): %s: %s", method, url, type(exc).__name__, exc)
+            raise ExternalServiceError("Không kết nối được tới hệ thống một cửa", retryable=True) from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise ExternalServiceError(
-                f"city system answered {response.status_code}",
+                f"Hệ thống một cửa tạm thời không xử lý được yêu cầu (mã lỗi {response.status_code})",
                 retryable=True,
                 retry_after=_retry_after(response),
             )
         if response.status_code >= 400 and response.status_code != 401:
             raise ExternalServiceError(self._reason(response), retryable=False)
         if response.status_code == 401 and url == "/oauth/token":
-            raise ExternalServiceError("city system refused our client credentials (401)", retryable=False)
+            raise ExternalServiceError(
+                "Hệ thống một cửa không chấp nhận thông tin xác thực của cổng (mã lỗi 401)", retryable=False
+            )
         return response
 
     @staticmethod
@@ -107,9 +116,12 @@ class CityClient:
             body = response.json()
             message = body.get("message") or body.get("error") or response.text
             field = body.get("field")
-            return f"{response.status_code} {message}" + (f" (field {field})" if field else "")
-        except ValueError:
-            return f"{response.status_code} {response.text[:300]}"
+        except (ValueError, AttributeError):  # not JSON, or not an object
+            message, field = response.text[:300], None
+        # The city's own words, quoted as they came, then the code (and field) in ours.
+        if field:
+            return f"“{message}” (mã lỗi {response.status_code}, trường {field})"
+        return f"“{message}” (mã lỗi {response.status_code})"
 
     def _api(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}))
@@ -119,7 +131,9 @@ class CityClient:
             headers["Authorization"] = f"Bearer {self._bearer(renew=True)}"
             response = self._send(method, url, headers=headers, **kwargs)
             if response.status_code == 401:
-                raise ExternalServiceError("city system refused our access token (401)", retryable=True)
+                raise ExternalServiceError(
+                    "Hệ thống một cửa không chấp nhận mã truy cập của cổng (mã lỗi 401)", retryable=True
+                )
         return response
 
     # -- operations ------------------------------------------------------

@@ -10,6 +10,7 @@ from agents.dossiers.models import CityStatus, DossierState
 
 CCCD_PATTERN = re.compile(r"^\d{12}$")
 PHONE_PATTERN = re.compile(r"^(0|\+84)\d{9}$")
+ISO_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # what JSON Schema's "date" means; no other ISO shapes
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 CITY_STATUS_LABELS = {
@@ -70,6 +71,8 @@ def check_citizen(fields: dict[str, str], today: date) -> tuple[dict[str, object
         values["owner_phone"] = phone
     if values["owner_birth_date"]:
         try:
+            if not ISO_DATE_PATTERN.match(values["owner_birth_date"]):
+                raise ValueError("not YYYY-MM-DD")
             born = date.fromisoformat(values["owner_birth_date"])
             if born > today or born.year < 1900:
                 errors["owner_birth_date"] = "Ngày sinh không hợp lệ"

@@ -35,7 +35,7 @@ def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityCl
     change is a compare-and-set from `queued`, so two concurrent runs file
     once and record once.
     """
-    scope = Scope.partner(partner_id, actor_label="worker: forward to city", origin="worker")
+    scope = Scope.partner(partner_id, actor_label="Cổng đại lý (tự động gửi hồ sơ)", origin="worker")
     with read_only(scope) as session:
         prepared = service.prepare_forward(session, dossier_id)
     if isinstance(prepared, ForwardOutcome):
@@ -51,7 +51,7 @@ def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityCl
 
 def sync_status_from_city(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> int:
     """Poll the city for a dossier's history and apply what we have not seen. Returns the count applied."""
-    scope = Scope.partner(partner_id, actor_label="worker: status poll", origin="worker")
+    scope = Scope.partner(partner_id, actor_label="Cổng đại lý (tự động hỏi trạng thái)", origin="worker")
     with read_only(scope) as session:
         code = service.city_code_of(session, dossier_id)
     if not code:

@@ -1,12 +1,16 @@
 """The real Hanoi procedures the demo is seeded with (see shared/domain/README.md).
 
 Processing times and fees marked unverified there are plausible values, to be
-checked against the national database before production.
+checked against the national database before production. Citizens see the fee
+note on their receipt: an unverified fee says so in words they can act on
+(`UNVERIFIED_FEE`), never as our own checking mark.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from agents.procedures.rules import RULES_KEY
 
 
 def _s(title: str, **extra: Any) -> dict[str, Any]:
@@ -21,17 +25,28 @@ def _int(title: str, minimum: int = 0, maximum: int = 1_000_000_000_000) -> dict
     return {"type": "integer", "title": title, "minimum": minimum, "maximum": maximum}
 
 
-def _schema(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
-    return {
+def _schema(
+    required: list[str], *, rules: tuple[dict[str, Any], ...] = (), **properties: dict[str, Any]
+) -> dict[str, Any]:
+    """A form's JSON Schema; `rules` are its cross-field rules (agents/procedures/rules.py)."""
+    schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": properties,
         "required": required,
         "additionalProperties": False,
     }
+    if rules:
+        schema[RULES_KEY] = list(rules)
+    return schema
 
 
 CCCD = {"pattern": r"^\d{12}$"}
+
+UNVERIFIED_FEE = (
+    "Mức lệ phí chưa được đối chiếu với Cơ sở dữ liệu quốc gia về thủ tục hành chính; "
+    "cơ quan giải quyết sẽ thông báo mức thu chính xác"
+)
 
 PROCEDURES: list[dict[str, Any]] = [
     {
@@ -80,10 +95,18 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "Công an cấp xã",
         "processing_days": 3,
         "fee_vnd": 0,
-        "fee_note": "Chưa xác minh",
+        "fee_note": UNVERIFIED_FEE,
         "required_documents": ["Tờ khai thay đổi thông tin cư trú (CT01)", "Giấy tờ chứng minh chỗ ở hợp pháp"],
         "form_schema": _schema(
             ["temporary_address", "from_date"],
+            rules=(
+                {
+                    "rule": "date_order",
+                    "before": "from_date",
+                    "after": "to_date",
+                    "message": "Ngày kết thúc tạm trú không được trước ngày bắt đầu",
+                },
+            ),
             temporary_address=_s("Địa chỉ tạm trú"),
             from_date=_date("Tạm trú từ ngày"),
             to_date=_date("Đến ngày"),
@@ -134,7 +157,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
         "fee_vnd": 10000,
-        "fee_note": "Chưa xác minh",
+        "fee_note": UNVERIFIED_FEE,
         "required_documents": ["Giấy tờ cần chứng thực chữ ký"],
         "form_schema": _schema(
             ["document_name"],
@@ -150,7 +173,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
         "fee_vnd": 0,
-        "fee_note": "Chưa xác minh",
+        "fee_note": UNVERIFIED_FEE,
         "required_documents": ["Tờ khai đăng ký kết hôn", "Giấy xác nhận tình trạng hôn nhân"],
         "form_schema": _schema(
             ["spouse_full_name", "spouse_id_number", "spouse_birth_date"],
@@ -167,7 +190,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
         "fee_vnd": 0,
-        "fee_note": "Chưa xác minh",
+        "fee_note": UNVERIFIED_FEE,
         "required_documents": ["Tờ khai đăng ký khai tử", "Giấy báo tử hoặc giấy tờ thay thế"],
         "form_schema": _schema(
             ["deceased_full_name", "date_of_death", "place_of_death"],
@@ -185,7 +208,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "Sở Tư pháp / Công an tỉnh",
         "processing_days": 10,
         "fee_vnd": 200000,
-        "fee_note": "Chưa xác minh; thời hạn có thể tới 15 ngày",
+        "fee_note": UNVERIFIED_FEE + ". Thời hạn giải quyết có thể tới 15 ngày",
         "required_documents": ["Tờ khai yêu cầu cấp phiếu lý lịch tư pháp"],
         "form_schema": _schema(
             ["certificate_type", "purpose"],

@@ -8,6 +8,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents.procedures import rules
 from agents.procedures.models import Procedure
 from portal.core.errors import NotFound
 
@@ -60,7 +61,7 @@ def coerce_form(schema: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[str, 
 
 
 def check_form(procedure: Procedure, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Validate a procedure's form against its JSON Schema; map each error to its field."""
+    """Validate a procedure's form against its JSON Schema and its cross-field rules; map each error to its field."""
     schema = procedure.form_schema
     data, errors = coerce_form(schema, raw)
     for name in schema.get("required", []):
@@ -76,4 +77,5 @@ def check_form(procedure: Procedure, raw: dict[str, Any]) -> tuple[dict[str, Any
             continue
         field = str(error.path[0]) if error.path else "_form"
         errors.setdefault(field, MESSAGES.get(str(error.validator), "Không hợp lệ"))
+    errors.update(rules.broken_rules(schema, data, errors))  # cross-field rules ("x-rules")
     return data, errors

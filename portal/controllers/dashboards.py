@@ -25,8 +25,14 @@ SHOWN_STATUSES = [
 ]
 
 
+# Excel reads a CSV file without a byte-order mark in the machine's legacy code page
+# (Vietnamese turns into mojibake); with it, Excel and every other reader take UTF-8.
+UTF8_BOM = "\ufeff"
+
+
 def _csv(figures: list[PointFigures]) -> Response[str]:
     out = io.StringIO()
+    out.write(UTF8_BOM)
     writer = csv.writer(out)
     writer.writerow(
         [

@@ -18,6 +18,7 @@ from portal.auth.guards import requires, signed_in
 from portal.core.db import discard
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.deps import Actor, Session, partner_work
+from portal.forms import DATE_HINT, date_fields, dates_to_iso
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -79,8 +80,11 @@ class DossierController(Controller):
     # Signed in is enough to reach it: the service answers another partner's point like a missing one (404).
     @post("/dossiers/new/{code:str}", sync_to_thread=True, guards=[signed_in], opt=partner_work())
     def file_dossier(self, actor: Actor, session: Session, code: FromPath[str], data: Form) -> Template | Redirect:
-        form = {k[len("form.") :]: v for k, v in data.items() if k.startswith("form.")}
         procedure = procedures.get_published(session, code)
+        # Dates are typed dd/mm/yyyy; the domain takes ISO. Text that is no date goes on
+        # unchanged, so the domain refuses it together with every other error.
+        typed, not_dates = dates_to_iso(data, ["owner_birth_date", *date_fields(procedure.form_schema, "form.")])
+        form = {k[len("form.") :]: v for k, v in typed.items() if k.startswith("form.")}
         try:
             point_id = uuid.UUID(data.get("agent_point_id", ""))
         except ValueError:
@@ -97,14 +101,15 @@ class DossierController(Controller):
             procedure_code=code,
             agent_point_id=point_id,
             idempotency_key=data.get("idempotency_key", ""),
-            citizen=data,
+            citizen=typed,
             form=form,
         )
         try:
             filed = dossiers.file_dossier(session, actor, filing)
         except ValidationFailed as exc:
             discard(session)
-            return _form_page(session, actor, procedure, data, exc.field_errors, exc.message, 422)
+            errors = {**exc.field_errors, **dict.fromkeys(not_dates, DATE_HINT)}
+            return _form_page(session, actor, procedure, data, errors, exc.message, 422)
         return Redirect(f"/dossiers/{filed.dossier.id}/receipt", status_code=303)
 
     @get(

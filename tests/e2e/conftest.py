@@ -46,6 +46,18 @@ BROKERS = [name.strip() for name in os.environ.get("TEST_BROKERS", ",".join(BROK
 if unknown := [name for name in BROKERS if name not in BROKER_URLS]:
     raise pytest.UsageError(f"TEST_BROKERS: unknown broker(s) {unknown}; choose from {list(BROKER_URLS)}")
 
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -243,3 +255,17 @@ def file_at_the_counter(stack: RunningStack, staff, **overrides: str) -> tuple[h
     receipt = client.get(response.headers["location"]).text
     code = re.search(r'data-testid="tracking-code">([^<]+)<', receipt).group(1)
     return client, dossier_id, code
+
+
+@pytest.fixture(scope="package")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's chromium, headless, driven by Playwright; screenshots go to screenshots/."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: ./run test installs it")
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()

@@ -3,39 +3,15 @@
 Screenshots land in screenshots/ for people to look at.
 """
 
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from agents.staff.models import Role
+from tests.e2e.conftest import SHOTS
 from tests.factories import PASSWORD, create_partner, create_person, create_point, create_staff, ensure_procedures
 
 # The pages do not depend on the broker (the stack tests cover each one): one browser run, on the embedded broker.
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.parametrize("stack", ["filesystem"], indirect=True)]
-
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: ./run test installs it")
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +43,11 @@ def test_staff_file_a_dossier_and_the_citizen_tracks_and_rates_it(stack, browser
     page.click("a[data-code='1.001193']")
     page.fill("#owner_full_name", "Nguyễn Văn An")
     page.fill("#owner_id_number", "00109001234")  # 11 digits: one short
-    page.fill("#owner_birth_date", "1990-02-03")
+    page.fill("#owner_birth_date", "03/02/1990")
     page.fill("#owner_phone", "0912345678")
     page.fill("#owner_address", "12 Hàng Bài, Hoàn Kiếm, Hà Nội")
     page.fill("[id='form.child_full_name']", "Nguyễn Minh Khôi")
-    page.fill("[id='form.child_birth_date']", "2026-11-01")
+    page.fill("[id='form.child_birth_date']", "01/11/2026")
     page.select_option("[id='form.child_sex']", "Nam")
     page.fill("[id='form.birth_place']", "Bệnh viện Phụ sản Hà Nội")
     page.fill("[id='form.mother_full_name']", "Trần Thị Bình")
