@@ -2,8 +2,9 @@
 
 Identity numbers and phone numbers are stored encrypted (`EncryptedText`);
 look-ups use a keyed HMAC of the normalised value (`blind_index`), so equality
-searches work without decrypting every row. Both keys are derived from
-PORTAL_DATA_KEY with HKDF, one per purpose.
+searches work without decrypting every row. Files (citizens' scanned documents)
+are sealed with `encrypt_bytes`. Every key is derived from PORTAL_DATA_KEY with
+HKDF, one per purpose.
 """
 
 from __future__ import annotations
@@ -49,6 +50,28 @@ def decrypt(token: str) -> str:
         raise ValueError("not an encrypted value")
     raw = base64.urlsafe_b64decode(token[len(_PREFIX) :].encode())
     return _aead().decrypt(raw[:12], raw[12:], None).decode()
+
+
+_BYTES_PREFIX = b"v1:"
+
+
+@lru_cache(maxsize=1)
+def _file_aead() -> AESGCM:
+    return AESGCM(_derive(b"portal/files/aes-gcm"))
+
+
+def encrypt_bytes(plaintext: bytes, *, associated_data: bytes = b"") -> bytes:
+    """AES-256-GCM with a fresh 96-bit nonce; `associated_data` (e.g. the file's name) must match to open it."""
+    nonce = os.urandom(12)
+    return _BYTES_PREFIX + nonce + _file_aead().encrypt(nonce, plaintext, associated_data)
+
+
+def decrypt_bytes(sealed: bytes, *, associated_data: bytes = b"") -> bytes:
+    """The plaintext; raises `cryptography.exceptions.InvalidTag` when the bytes or the associated data differ."""
+    if not sealed.startswith(_BYTES_PREFIX):
+        raise ValueError("not encrypted by encrypt_bytes")
+    body = sealed[len(_BYTES_PREFIX) :]
+    return _file_aead().decrypt(body[:12], body[12:], associated_data)
 
 
 def normalise_identifier(value: str) -> str:

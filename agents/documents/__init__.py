@@ -1,0 +1,1 @@
+"""Citizens' documents at the counter (số hóa): what is accepted, scanned, stored."""

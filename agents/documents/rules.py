@@ -1,0 +1,284 @@
+"""What the counter accepts as a document file: pure checks of the bytes, no storage, no I/O.
+
+The type is read from the content (magic bytes), never from the file name or the
+browser's Content-Type: a file named `cccd.pdf` that holds PNG bytes IS a PNG, and it is
+accepted only where the procedure's document slot accepts images. The declared name is
+therefore not even an argument here.
+
+Order in the service (cheapest and safest first, parsing only after the virus scan):
+`check_size` → `detect_type` + `check_type_accepted` → scan (portal.core.scanner) →
+`count_pages`. `inspect_file` runs the checks without the scan, for callers that scanned
+already or for tests.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import struct
+import zlib
+from dataclasses import dataclass
+
+from pypdf import PasswordType, PdfReader
+
+from portal.core.errors import ValidationFailed
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # per file; clamd's StreamMaxLength is set above this
+# An A4 page scanned at 600 dpi is 35 Mpx, a 50 Mpx phone photo fits; decoding 100 Mpx takes ~300 MB.
+MAX_IMAGE_PIXELS = 100_000_000
+
+
+class DocumentType(str, enum.Enum):
+    PDF = "application/pdf"
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[self.value]
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+IMAGES = frozenset({DocumentType.JPEG, DocumentType.PNG})
+ANY_DOCUMENT = frozenset(DocumentType)
+
+# Magic numbers: PDF (ISO 32000 file header), JPEG (SOI + the first marker's FF), PNG (its 8-byte signature).
+_SIGNATURES: tuple[tuple[bytes, DocumentType], ...] = (
+    (b"%PDF-", DocumentType.PDF),
+    (b"\xff\xd8\xff", DocumentType.JPEG),
+    (b"\x89PNG\r\n\x1a\n", DocumentType.PNG),
+)
+
+
+class DocumentRefused(ValidationFailed):
+    """A file the counter does not take; `code` is the API's error word, the message says why (vi + en)."""
+
+    code = "document_refused"
+
+
+class EmptyFile(DocumentRefused):
+    code = "empty"
+
+    def __init__(self) -> None:
+        super().__init__("Tệp rỗng. / The file is empty.")
+
+
+class FileTooLarge(DocumentRefused):
+    code = "too_large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size, self.limit = size, limit
+        super().__init__(
+            f"Tệp quá lớn ({_mb(size)}; tối đa {_mb(limit)}). / The file is too large ({_mb(size)}; at most {_mb(limit)})."
+        )
+
+
+class UnsupportedType(DocumentRefused):
+    code = "unsupported_type"
+
+    def __init__(self, detected: DocumentType | None, accepted: frozenset[DocumentType]) -> None:
+        self.detected, self.accepted = detected, accepted
+        wanted = ", ".join(t.label for t in sorted(accepted, key=lambda t: t.name))
+        if detected is None:
+            super().__init__(
+                f"Nội dung tệp không phải {wanted}. / The file's content is not {wanted}, whatever its name says."
+            )
+        else:
+            super().__init__(
+                f"Tệp là {detected.label}, giấy tờ này chỉ nhận {wanted}. / "
+                f"The file is a {detected.label}; this document takes only {wanted}."
+            )
+
+
+class MalformedFile(DocumentRefused):
+    """Starts like a PDF/JPEG/PNG but cannot be read as one (truncated, corrupted, forged, password-locked)."""
+
+    code = "malformed"
+
+    def __init__(self, detected: DocumentType, reason: str) -> None:
+        self.detected, self.reason = detected, reason
+        super().__init__(
+            f"Tệp {detected.label} bị hỏng hoặc không đọc được ({reason}). / "
+            f"The {detected.label} file is damaged or unreadable ({reason})."
+        )
+
+
+@dataclass(frozen=True)
+class InspectedFile:
+    type: DocumentType
+    size: int
+    pages: int
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_size(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    if not data:
+        raise EmptyFile()
+    if len(data) > max_bytes:
+        raise FileTooLarge(len(data), max_bytes)
+
+
+def detect_type(data: bytes) -> DocumentType | None:
+    """The type the content says, or None for anything else."""
+    for magic, kind in _SIGNATURES:
+        if data.startswith(magic):
+            return kind
+    return None
+
+
+def check_type_accepted(data: bytes, accepted: frozenset[DocumentType]) -> DocumentType:
+    detected = detect_type(data)
+    if detected is None or detected not in accepted:
+        raise UnsupportedType(detected, accepted)
+    return detected
+
+
+def count_pages(data: bytes, kind: DocumentType) -> int:
+    """Pages of a PDF (it must parse and open without a password); an image is one page (it must be whole)."""
+    if kind is DocumentType.PDF:
+        return _pdf_pages(data)
+    _check_image(data, kind)
+    return 1
+
+
+def inspect_file(
+    data: bytes, *, accepted: frozenset[DocumentType] = ANY_DOCUMENT, max_bytes: int = DEFAULT_MAX_BYTES
+) -> InspectedFile:
+    check_size(data, max_bytes)
+    kind = check_type_accepted(data, accepted)
+    return InspectedFile(type=kind, size=len(data), pages=count_pages(data, kind))
+
+
+def _pdf_pages(data: bytes) -> int:
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            raise MalformedFile(DocumentType.PDF, "có mật khẩu / password-protected")
+        pages = len(reader.pages)
+    except MalformedFile:
+        raise
+    except Exception as exc:  # a hostile PDF makes pypdf raise almost anything
+        raise MalformedFile(DocumentType.PDF, type(exc).__name__) from exc
+    if pages < 1:
+        raise MalformedFile(DocumentType.PDF, "không có trang nào / no pages")
+    return pages
+
+
+def _check_image(data: bytes, kind: DocumentType) -> None:
+    # Our own structural reading, not Pillow's decoder: WeasyPrint sets Pillow's process-wide
+    # LOAD_TRUNCATED_IMAGES, after which Pillow silently pads a truncated image.
+    width, height = _png_size(data) if kind is DocumentType.PNG else _jpeg_size(data)
+    if width < 1 or height < 1:
+        raise MalformedFile(kind, "kích thước 0 / zero size")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise MalformedFile(kind, f"{width}×{height}: quá nhiều điểm ảnh / too many pixels")
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Every chunk present with a good CRC, IHDR first, IEND last, and the image data a complete zlib stream."""
+
+    def bad(reason: str) -> MalformedFile:
+        return MalformedFile(DocumentType.PNG, reason)
+
+    pos, width, height, inflated, least, most = 8, 0, 0, 0, 0, 0
+    pixels = zlib.decompressobj()
+    while True:
+        if pos + 12 > len(data):
+            raise bad("bị cắt cụt / truncated")
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        body_end = pos + 8 + length
+        if body_end + 4 > len(data):
+            raise bad("bị cắt cụt / truncated")
+        body = data[pos + 8 : body_end]
+        if zlib.crc32(kind + body) != struct.unpack_from(">I", data, body_end)[0]:
+            raise bad(f"sai mã kiểm tra / bad checksum in {kind.decode('latin-1')}")
+        if pos == 8:
+            if kind != b"IHDR" or length != 13:
+                raise bad("thiếu IHDR / no IHDR")
+            width, height, depth, colour = struct.unpack_from(">IIBB", body)
+            if colour not in _PNG_CHANNELS:
+                raise bad("kiểu màu lạ / unknown colour type")
+            if width * height > MAX_IMAGE_PIXELS:
+                return width, height  # refused from the header alone, before anything is inflated
+            bits = width * height * _PNG_CHANNELS[colour] * depth
+            # What the image data must inflate to: its pixels at least, plus a filter byte per row
+            # (interlacing adds a few more per pass) at most.
+            least, most = bits // 8, 2 * (bits // 8 + height * 2) + 4096
+        elif kind == b"IDAT":
+            pending = body
+            try:
+                while pending:
+                    inflated += len(pixels.decompress(pending, 1 << 20))
+                    pending = pixels.unconsumed_tail
+                    if inflated > most:
+                        raise bad("dữ liệu ảnh quá lớn / image data larger than its size")
+            except zlib.error:
+                raise bad("dữ liệu ảnh hỏng / corrupt image data") from None
+        elif kind == b"IEND":
+            break
+        pos = body_end + 4
+    if not pixels.eof or inflated < least:
+        raise bad("dữ liệu ảnh không trọn / incomplete image data")
+    return width, height
+
+
+# Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """Marker segments intact from SOI to EOI, with a frame header and at least one scan."""
+
+    def bad(reason: str) -> MalformedFile:
+        return MalformedFile(DocumentType.JPEG, reason)
+
+    truncated = "bị cắt cụt / truncated"
+    pos, size, scanned = 2, None, False
+    while True:
+        if pos >= len(data) or data[pos] != 0xFF:
+            raise bad(truncated if pos >= len(data) else "cấu trúc hỏng / broken marker")
+        while pos < len(data) and data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= len(data):
+            raise bad(truncated)
+        marker = data[pos]
+        pos += 1
+        if marker == 0xD9:  # end of image
+            if size is None or not scanned:
+                raise bad("không có ảnh / no image data")
+            return size
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # segments without a length
+            continue
+        if pos + 2 > len(data):
+            raise bad(truncated)
+        (length,) = struct.unpack_from(">H", data, pos)
+        if length < 2 or pos + length > len(data):
+            raise bad(truncated)
+        if marker in _JPEG_SOF and length >= 7:
+            height, width = struct.unpack_from(">HH", data, pos + 3)
+            size = (width, height)
+            if width * height > MAX_IMAGE_PIXELS:
+                return size  # refused from the header alone
+        pos += length
+        if marker == 0xDA:  # start of scan: skip the entropy-coded data to the next marker
+            scanned = True
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= len(data):
+                    raise bad(truncated)
+                following = data[pos + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:  # stuffed byte, restart marker
+                    pos += 2
+                elif following == 0xFF:
+                    pos += 1
+                else:
+                    break
