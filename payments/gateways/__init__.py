@@ -1,0 +1,1 @@
+"""Payment gateways: the wire protocols of the providers we collect fees through (VNPay today)."""
