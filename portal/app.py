@@ -14,6 +14,7 @@ from portal.auth.security_events import AuditedCookieBackendConfig
 from portal.core.migrations import check_app_role
 from portal.core.settings import get_settings
 from portal.exceptions import EXCEPTION_HANDLERS
+from portal.i18n import load_catalogues
 from portal.routes import ROUTES
 from portal.templating import TEMPLATE_DIR, template_config
 
@@ -23,6 +24,7 @@ def create_app() -> Litestar:
     if settings.is_production:
         check_app_role(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    load_catalogues()  # a broken .po stops the start, not a page later
     secure_cookies = settings.is_production
     session_config = AuditedCookieBackendConfig(
         secret=hashlib.sha256(("session:" + settings.secret_key).encode()).digest(),

@@ -8,6 +8,7 @@ lockout; every attempt, good or bad, is written to the audit log.
 from __future__ import annotations
 
 import contextlib
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,7 @@ from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import AuthenticationFailed, PermissionDenied
+from portal.core.i18n import Message, PluralMessage
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
 
@@ -122,6 +124,13 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
     account = session.scalar(select(Account).where(Account.email == email))
     now = utcnow()
 
+    lockout_minutes = math.ceil(settings.login_lockout_seconds / 60)
+    locked_out = PluralMessage(
+        "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau %(num)d phút",
+        "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau %(num)d phút",
+        lockout_minutes,
+    )
+
     def refuse(reason: str, message: str) -> AuthenticationFailed:
         audit.record(
             session,
@@ -140,9 +149,12 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
             _hasher.verify(_DUMMY_HASH, password or "-")
         raise refuse("unknown_account", "Email hoặc mật khẩu không đúng")
     if account.status is AccountStatus.deactivated:
-        raise refuse("deactivated", f"Tài khoản đã bị khóa: {account.status_reason or 'không rõ lý do'}")
+        raise refuse(
+            "deactivated",
+            Message("Tài khoản đã bị khóa: %(reason)s", reason=account.status_reason or Message("không rõ lý do")),
+        )
     if account.locked_until and account.locked_until > now:
-        raise refuse("locked_out", "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút")
+        raise refuse("locked_out", locked_out)
     try:
         _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -150,7 +162,7 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
         if account.failed_logins >= settings.login_max_failures:
             account.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
             account.failed_logins = 0
-            raise refuse("wrong_password_locked", "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút") from None
+            raise refuse("wrong_password_locked", locked_out) from None
         raise refuse("wrong_password", "Email hoặc mật khẩu không đúng") from None
     actor = load_actor(session, account.id)
     if actor is None:
@@ -162,7 +174,11 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
         if suspended is not None:
             raise refuse(
                 "partner_suspended",
-                f"Đối tác {suspended.name} đang bị tạm dừng: {suspended.status_reason or 'không rõ lý do'}",
+                Message(
+                    "Đối tác %(partner)s đang bị tạm dừng: %(reason)s",
+                    partner=suspended.name,
+                    reason=suspended.status_reason or Message("không rõ lý do"),
+                ),
             )
         raise refuse("no_active_role", "Tài khoản chưa có vai trò nào đang hoạt động")
     if _hasher.check_needs_rehash(account.password_hash):

@@ -15,6 +15,7 @@ from agents.staff.models import Role
 from portal.auth.session import network_scope, partner_scope, require_actor
 from portal.core.db import open_session
 from portal.core.errors import PermissionDenied
+from portal.core.i18n import N_
 from portal.templating import page
 
 SHOWN_STATUSES = [
@@ -96,7 +97,7 @@ class DashboardController(Controller):
             actor=actor,
             figures=figures,
             statuses=SHOWN_STATUSES,
-            title="Thống kê theo điểm",
+            title=N_("Thống kê theo điểm"),
             csv_url="/partner/dashboard.csv",
         )
 
@@ -112,7 +113,7 @@ class DashboardController(Controller):
             actor=actor,
             figures=figures,
             statuses=SHOWN_STATUSES,
-            title="Toàn mạng lưới",
+            title=N_("Toàn mạng lưới"),
             csv_url="/center/dashboard.csv",
         )
 

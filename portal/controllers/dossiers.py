@@ -18,6 +18,7 @@ from agents.staff.models import Account
 from portal.auth.session import partner_scope, require_actor
 from portal.core.db import open_session
 from portal.core.errors import PermissionDenied, ValidationFailed
+from portal.core.i18n import N_
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -97,8 +98,8 @@ class DossierController(Controller):
                     actor,
                     procedure,
                     data,
-                    {"agent_point_id": "Bắt buộc nhập"},
-                    "Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu",
+                    {"agent_point_id": N_("Bắt buộc nhập")},
+                    N_("Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu"),
                     422,
                 )
             request_ = dossiers.FilingRequest(

@@ -21,6 +21,7 @@ from agents.staff.service import Actor
 from portal.auth.session import network_scope, partner_scope, require_actor
 from portal.core.db import open_session
 from portal.core.errors import DomainError, PermissionDenied
+from portal.core.i18n import N_
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -106,7 +107,7 @@ class NetworkController(Controller):
         try:
             status = PartnerStatus(data.get("status", ""))
         except ValueError:
-            return self._center_page(request, status_code=422, message="Giá trị không hợp lệ")
+            return self._center_page(request, status_code=422, message=N_("Giá trị không hợp lệ"))
         return self._center_action(
             request,
             "center changes a partner's status",
@@ -118,7 +119,7 @@ class NetworkController(Controller):
         try:
             status = AgentPointStatus(data.get("status", ""))
         except ValueError:
-            return self._center_page(request, status_code=422, message="Giá trị không hợp lệ")
+            return self._center_page(request, status_code=422, message=N_("Giá trị không hợp lệ"))
         return self._center_action(
             request,
             "center approves or closes a point",

@@ -27,15 +27,16 @@ from portal.auth.session import PARTNER_KEY, client_ip, safe_next, sign_in
 from portal.controllers.auth import landing_for
 from portal.core.db import open_session
 from portal.core.errors import DomainError, NotFound
+from portal.core.i18n import N_
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
 from portal.templating import page
 
 FLOW_KEY = "sso_flow"
 FLOW_LIFETIME_SECONDS = 600
-MSG_UNKNOWN_PARTNER = "Không tìm thấy đối tác"
-MSG_BAD_STATE = "Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại"
-MSG_IDP_DENIED = "Hệ thống đăng nhập của đối tác đã từ chối yêu cầu đăng nhập"
+MSG_UNKNOWN_PARTNER = N_("Không tìm thấy đối tác")
+MSG_BAD_STATE = N_("Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại")
+MSG_IDP_DENIED = N_("Hệ thống đăng nhập của đối tác đã từ chối yêu cầu đăng nhập")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from agents.staff.models import Role
 from portal.auth.session import active_partner_id, client_ip, current_actor, partner_scope, require_actor
 from portal.core.db import open_session
 from portal.core.errors import DomainError, ValidationFailed
+from portal.core.i18n import N_
 from portal.core.tenancy import Scope
 from portal.templating import page
 
@@ -80,8 +81,8 @@ class StaffController(Controller):
             return self._staff_page(
                 request,
                 status_code=422,
-                message="Lời mời chưa hợp lệ",
-                errors={"role": "Giá trị không hợp lệ"},
+                message=N_("Lời mời chưa hợp lệ"),
+                errors={"role": N_("Giá trị không hợp lệ")},
                 values=data,
             )
         with open_session(partner_scope(request, actor)) as session:
@@ -128,7 +129,7 @@ class StaffController(Controller):
             role = Role(data.get("role", ""))
             point = uuid.UUID(data["agent_point_id"]) if data.get("agent_point_id") else None
         except (ValueError, KeyError):
-            return self._staff_page(request, status_code=422, message="Giá trị không hợp lệ")
+            return self._staff_page(request, status_code=422, message=N_("Giá trị không hợp lệ"))
         with open_session(partner_scope(request, actor)) as session:
             try:
                 lifecycle.change_role(session, actor, assignment_id, role, point)
@@ -166,7 +167,7 @@ class StaffController(Controller):
             message = None
             status = 422
             if not existing and data.get("password", "") != data.get("password_again", ""):
-                errors["password_again"] = "Hai mật khẩu không khớp"
+                errors["password_again"] = N_("Hai mật khẩu không khớp")
             if not errors:
                 try:
                     lifecycle.accept_invitation(
