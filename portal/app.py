@@ -16,6 +16,7 @@ from portal.core.migrations import check_app_role
 from portal.core.settings import get_settings
 from portal.deps import DEPENDENCIES
 from portal.exceptions import EXCEPTION_HANDLERS
+from portal.i18n import load_catalogues
 from portal.observability import count_refused_callbacks, observe_requests
 from portal.routes import ROUTES
 from portal.templating import TEMPLATE_DIR, template_config
@@ -26,6 +27,7 @@ def create_app() -> Litestar:
     configure_logging(settings, service="web")
     if settings.is_production:
         check_app_role(settings)
+    load_catalogues()  # a broken .po stops the start, not a page later
     secure_cookies = settings.is_production
     session_config = AuditedCookieBackendConfig(
         secret=hashlib.sha256(("session:" + settings.secret_key).encode()).digest(),

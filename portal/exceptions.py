@@ -1,4 +1,7 @@
-"""Domain errors to HTTP, once: JSON under /api, an error page elsewhere."""
+"""Domain errors to HTTP, once: JSON under /api, an error page elsewhere.
+
+Messages are said in the request's language (`portal.i18n`); error codes never change.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from portal.auth.security_events import record_security_event
 from portal.core.errors import AuthenticationFailed, DomainError
+from portal.core.i18n import N_, Message
+from portal.i18n import request_language, translate, translate_errors
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +28,10 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     if _wants_json(request):
-        body: dict[str, Any] = {"error": exc.code, "message": exc.message}
+        language = request_language(request)
+        body: dict[str, Any] = {"error": exc.code, "message": translate(exc.message, language)}
         if exc.field_errors:
-            body["field_errors"] = exc.field_errors
+            body["field_errors"] = translate_errors(exc.field_errors, language)
         headers = {}
         if isinstance(exc, AuthenticationFailed) and request.headers.get("authorization", "").lower().startswith(
             "bearer"
@@ -43,7 +49,8 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    if exc.status_code == 403 and "csrf" in str(exc.detail).lower():
+    csrf_refused = exc.status_code == 403 and "csrf" in str(exc.detail).lower()
+    if csrf_refused:
         record_security_event(
             "security.csrf_rejected",
             request.client.host if request.client else "",
@@ -51,24 +58,36 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         )
     if _wants_json(request):
         return Response(
-            {"error": "http_error", "message": exc.detail, **({"extra": exc.extra} if exc.extra else {})},
+            {
+                "error": "http_error",
+                "message": translate(exc.detail, request_language(request)),
+                **({"extra": exc.extra} if exc.extra else {}),
+            },
             status_code=exc.status_code,
             media_type=MediaType.JSON,
         )
+    # A page shows our own messages; Litestar's (English, technical) stay out of it: the
+    # page's title says what happened in the reader's language.
+    message: str | None = exc.detail if isinstance(exc.detail, Message) else None
+    if csrf_refused:
+        message = N_("Biểu mẫu đã hết hạn; vui lòng tải lại trang rồi gửi lại")
     return Template(
         template_name="errors/error.html",
-        context={"status": exc.status_code, "message": exc.detail},
+        context={"status": exc.status_code, "message": message},
         status_code=exc.status_code,
     )
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = N_("Có lỗi xảy ra; vui lòng thử lại sau")
     if _wants_json(request):
-        return Response({"error": "internal_error", "message": "internal error"}, status_code=500)
+        return Response(
+            {"error": "internal_error", "message": translate(message, request_language(request))}, status_code=500
+        )
     return Template(
         template_name="errors/error.html",
-        context={"status": 500, "message": "Có lỗi xảy ra"},
+        context={"status": 500, "message": message},
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )
 

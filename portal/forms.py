@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from portal.core.i18n import N_
+
 DATE_PLACEHOLDER = "dd/mm/yyyy"
-DATE_HINT = "Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/1990"
+DATE_HINT = N_("Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/1990")
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 

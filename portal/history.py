@@ -25,6 +25,7 @@ from functools import cached_property
 from typing import Any
 
 from agents.dossiers.models import DossierState
+from portal.core.i18n import N_
 from portal.i18n import translate
 
 _PART = re.compile(r"\{(\w+)\}")
@@ -94,9 +95,9 @@ MESSAGES: tuple[RecordedMessage, ...] = (
     ),
 )
 
-CITY = "Hệ thống một cửa"
-CITY_NOTE = "Ghi chú của hệ thống một cửa (nguyên văn tiếng Việt):"
-REFUSED_FOR_CITIZENS = "Hệ thống một cửa từ chối nhận hồ sơ; vui lòng liên hệ điểm tiếp nhận"
+CITY = N_("Hệ thống một cửa")
+CITY_NOTE = N_("Ghi chú của hệ thống một cửa (nguyên văn tiếng Việt):")
+REFUSED_FOR_CITIZENS = N_("Hệ thống một cửa từ chối nhận hồ sơ; vui lòng liên hệ điểm tiếp nhận")
 
 
 def recorded(text: str | None, language: str) -> str:

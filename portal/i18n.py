@@ -1,306 +1,149 @@
-"""Vietnamese first, English available.
+"""Vietnamese first, English complete: the request's language, and texts said in it.
 
-Source strings are Vietnamese; `EN` maps them to English. A string missing
-from `EN` shows in Vietnamese (tests/portal/test_i18n.py checks every string
-the templates use has an English entry).
+The language is resolved once per request (`request_language`: the `lang` cookie, then
+`Accept-Language`, then Vietnamese) and kept on `request.state`; templates, error pages
+and JSON error messages all read it there. `translate` says a msgid or a
+`portal.core.i18n.Message` in a language, from the gettext catalogues in
+`portal/translations` (Vietnamese is the source: no catalogue, the msgid is the text).
+docs/decisions/0010-translations.md explains the design.
 """
 
 from __future__ import annotations
 
-LANGUAGES = ("vi", "en")
+import functools
+import gettext
+import io
+import logging
+from typing import Any
 
-# Vietnamese labels of enum values shown on pages (roles, statuses, kinds).
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from litestar.connection import ASGIConnection
+
+from portal.core.i18n import N_, SOURCE_LANGUAGE, Message
+from portal.translations import TRANSLATED_LANGUAGES, po_file
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = (SOURCE_LANGUAGE, *TRANSLATED_LANGUAGES)
+LANGUAGE_COOKIE = "lang"
+
+# Labels of enum values shown on pages (roles, statuses, kinds).
 VALUE_LABELS: dict[str, str] = {
-    "agent_staff": "Nhân viên đại lý",
-    "point_lead": "Trưởng điểm",
-    "partner_manager": "Quản lý đối tác",
-    "center_admin": "Quản trị Trung tâm",
-    "auditor": "Kiểm toán viên",
-    "pending": "Chờ duyệt",
-    "approved": "Đã duyệt",
-    "closed": "Đã đóng",
-    "active": "Đang hoạt động",
-    "suspended": "Tạm dừng",
-    "post": "Bưu chính",
-    "telco": "Viễn thông",
-    "retail": "Bán lẻ",
-    "bank": "Ngân hàng",
+    "agent_staff": N_("Nhân viên đại lý"),
+    "point_lead": N_("Trưởng điểm"),
+    "partner_manager": N_("Quản lý đối tác"),
+    "center_admin": N_("Quản trị Trung tâm"),
+    "auditor": N_("Kiểm toán viên"),
+    "pending": N_("Chờ duyệt"),
+    "approved": N_("Đã duyệt"),
+    "closed": N_("Đã đóng"),
+    "active": N_("Đang hoạt động"),
+    "suspended": N_("Tạm dừng"),
+    "post": N_("Bưu chính"),
+    "telco": N_("Viễn thông"),
+    "retail": N_("Bán lẻ"),
+    "bank": N_("Ngân hàng"),
 }
 
-EN: dict[str, str] = {
-    # layout
-    "Cổng đại lý dịch vụ công": "Public-service agent portal",
-    "Tra cứu hồ sơ": "Track a dossier",
-    "Đăng nhập": "Sign in",
-    "Đăng xuất": "Sign out",
-    "Hồ sơ": "Dossiers",
-    "Nộp hồ sơ mới": "File a new dossier",
-    "Thống kê": "Figures",
-    "Toàn mạng lưới": "Whole network",
-    "Nhật ký kiểm toán": "Audit log",
-    "Trang chủ": "Home",
-    "Tra cứu và đánh giá hồ sơ trực tuyến vào bất cứ lúc nào; các điểm đại lý tiếp nhận hồ sơ theo giờ mở cửa của từng điểm (xem bảng dưới).": "Track and rate your dossier online at any hour; each agent point receives dossiers during its own opening hours (see the table below).",
-    "Mỗi bước xử lý hồ sơ đều hiện khi bạn tra cứu.": "Every step of the processing shows when you track your dossier.",
-    # home
-    "Nộp hồ sơ thủ tục hành chính trực tuyến tại điểm đại lý gần nhà, miễn phí hỗ trợ.": "File administrative procedures online at an agent point near you; the help is free.",
-    "Điểm đại lý": "Agent points",
-    "Phường": "Ward",
-    "Địa chỉ": "Address",
-    "Giờ mở cửa": "Opening hours",
-    "Đối tác": "Partner",
-    # login
-    "Email": "Email",
-    "Mật khẩu": "Password",
-    "Email hoặc mật khẩu không đúng": "Wrong email or password",
-    "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút": "Too many failed attempts; try again in 15 minutes",
-    "Tài khoản demo": "Demo accounts",
-    # dossiers
-    "Mã theo dõi": "Tracking code",
-    "Thủ tục": "Procedure",
-    "Chủ hồ sơ": "Owner",
-    "Trạng thái": "Status",
-    "Ngày nộp": "Filed",
-    "Hẹn trả": "Due",
-    "Chưa có hồ sơ nào.": "No dossiers yet.",
-    "Chọn thủ tục": "Choose a procedure",
-    "Mã TTHC": "Procedure code",
-    "Lĩnh vực": "Field",
-    "Thời hạn": "Time limit",
-    "ngày làm việc": "working days",
-    "Lệ phí": "Fee",
-    "Miễn phí": "Free",
-    "Giấy tờ cần có": "Required documents",
-    "Thông tin chủ hồ sơ": "Owner's details",
-    "Họ và tên": "Full name",
-    "Số CCCD (12 chữ số)": "ID number (12 digits)",
-    "Ngày sinh": "Date of birth",
-    "Số điện thoại": "Phone number",
-    "Người nộp thay (nếu có)": "Proxy (if any)",
-    "Giấy ủy quyền (số, ngày)": "Authorisation (number, date)",
-    "Thông tin thủ tục": "Procedure details",
-    "Điểm tiếp nhận": "Receiving point",
-    "Gửi hồ sơ": "Submit dossier",
-    "Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu": "The dossier is not valid yet; please correct the marked fields",
-    "Bắt buộc nhập": "Required",
-    "Bắt buộc nhập khi nộp thay": "Required when filing by proxy",
-    "Số CCCD phải gồm đúng 12 chữ số": "The ID number must be exactly 12 digits",
-    "Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0)": "Invalid phone number (10 digits starting with 0)",
-    "Ngày sinh không hợp lệ": "Invalid date of birth",
-    "Ngày sinh không đúng định dạng (năm-tháng-ngày)": "Date of birth must be year-month-day",
-    "Không đúng định dạng": "Wrong format",
-    "Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/1990": "Invalid date; type it as day/month/year, e.g. 31/12/1990",
-    "Giá trị không hợp lệ": "Invalid value",
-    "Phải là số nguyên": "Must be a whole number",
-    "Giá trị quá nhỏ": "Too small",
-    "Giá trị quá lớn": "Too large",
-    "Quá dài": "Too long",
-    "Thủ tục không có trong danh mục": "Procedure not in the catalogue",
-    # cross-field rules of the seeded procedures (agents/procedures/catalogue.py, "x-rules")
-    "Ngày kết thúc tạm trú không được trước ngày bắt đầu": "The temporary residence cannot end before it starts",
-    "Biên nhận hồ sơ": "Dossier receipt",
-    "Hồ sơ đã được tiếp nhận và đang được gửi tới hệ thống một cửa của thành phố.": "The dossier has been received and is being sent to the city's one-stop system.",
-    "Tra cứu tại": "Track at",
-    "bằng mã theo dõi và số điện thoại của chủ hồ sơ.": "with the tracking code and the owner's phone number.",
-    "Đánh giá dịch vụ (sau khi có kết quả)": "Rate the service (once the result is ready)",
-    "In biên nhận": "Print receipt",
-    "Lệ phí theo quy định": "Official fee",
-    "Phí dịch vụ đại lý": "Agent service charge",
-    "Nhân viên tiếp nhận": "Received by",
-    "Mã hồ sơ (một cửa)": "City dossier code",
-    "Lịch sử xử lý": "Processing history",
-    "Thời gian": "Time",
-    "Nguồn": "Source",
-    "Người thực hiện": "By",
-    "Ghi chú": "Note",
-    "Lỗi gần nhất": "Last error",
-    "Người nộp thay": "Proxy",
-    "Đang chờ gửi hệ thống một cửa": "Queued for the city system",
-    "Đã gửi hệ thống một cửa": "Sent to the city system",
-    "Hệ thống một cửa từ chối nhận": "Refused by the city system",
-    "Mới đăng ký": "Newly submitted",
-    "Được tiếp nhận": "Received",
-    "Không được tiếp nhận": "Refused at intake",
-    "Đang xử lý": "Processing",
-    "Yêu cầu bổ sung giấy tờ": "Additional documents requested",
-    "Yêu cầu thực hiện nghĩa vụ tài chính": "Payment requested",
-    "Công dân yêu cầu rút hồ sơ": "Withdrawn by the citizen",
-    "Dừng xử lý": "Processing stopped",
-    "Đã xử lý xong": "Processed",
-    "Đã trả kết quả": "Result returned",
-    # fee notes of the seeded procedures (agents/procedures/catalogue.py), shown on the receipt
-    "Miễn lệ phí khi đăng ký đúng hạn (trong 60 ngày kể từ ngày sinh)": "No fee when registered on time (within 60 days of the birth)",
-    "20.000 đồng nộp trực tiếp; 10.000 đồng nộp trực tuyến": "20,000 dong filed in person; 10,000 dong filed online",
-    "50.000 đồng nộp trực tiếp (mức thu địa phương có thể khác)": "50,000 dong filed in person (the local rate may differ)",
-    "2.000 đồng/trang; từ trang thứ ba 1.000 đồng/trang": "2,000 dong a page; from the third page 1,000 dong a page",
-    "Mức lệ phí chưa được đối chiếu với Cơ sở dữ liệu quốc gia về thủ tục hành chính; cơ quan giải quyết sẽ thông báo mức thu chính xác": "This fee has not yet been checked against the national database of administrative procedures; the authority handling the dossier will confirm the exact amount",
-    "Mức lệ phí chưa được đối chiếu với Cơ sở dữ liệu quốc gia về thủ tục hành chính; cơ quan giải quyết sẽ thông báo mức thu chính xác. Thời hạn giải quyết có thể tới 15 ngày": "This fee has not yet been checked against the national database of administrative procedures; the authority handling the dossier will confirm the exact amount. Processing may take up to 15 days",
-    # a dossier's recorded history (portal/history.py): what the portal stores, with its parts
-    "Tiếp nhận tại {point}": "Received at {point}",
-    "Hệ thống một cửa đã nhận hồ sơ, mã hồ sơ {code}": "The city system accepted the dossier, city dossier code {code}",
-    "Hệ thống một cửa từ chối: {reason}": "Refused by the city system: {reason}",
-    "Cổng đại lý (tự động gửi hồ sơ)": "Agent portal (automatic forwarding)",
-    "Cổng đại lý (tự động hỏi trạng thái)": "Agent portal (automatic status check)",
-    "Không kết nối được tới hệ thống một cửa": "Could not reach the city system",
-    "Hệ thống một cửa tạm thời không xử lý được yêu cầu (mã lỗi {status})": "The city system could not handle the request for now (error {status})",
-    "Hệ thống một cửa không chấp nhận thông tin xác thực của cổng (mã lỗi 401)": "The city system refused the portal's credentials (error 401)",
-    "Hệ thống một cửa không chấp nhận mã truy cập của cổng (mã lỗi 401)": "The city system refused the portal's access token (error 401)",
-    "“{city_words}” (mã lỗi {status}, trường {field})": "“{city_words}” (error {status}, field {field})",
-    "“{city_words}” (mã lỗi {status})": "“{city_words}” (error {status})",
-    "Ứng dụng {client} ({client_id}) của {owner}": "API client {client} ({client_id}) for {owner}",
-    "Hệ thống một cửa": "City one-stop system",
-    "Ghi chú của hệ thống một cửa (nguyên văn tiếng Việt):": "The city system's note (in Vietnamese):",
-    "Hệ thống một cửa từ chối nhận hồ sơ; vui lòng liên hệ điểm tiếp nhận": "The city system refused the dossier; please contact the receiving point",
-    "Cổng sẽ tự động gửi lại.": "The portal will send it again automatically.",
-    # tracking & rating
-    "Nhập mã theo dõi trên biên nhận và số điện thoại của chủ hồ sơ.": "Enter the tracking code from the receipt and the owner's phone number.",
-    "Tra cứu": "Look up",
-    "Không tìm thấy hồ sơ với mã và số điện thoại này": "No dossier with this code and phone number",
-    "Đánh giá dịch vụ": "Rate the service",
-    "Số sao": "Stars",
-    "Nhận xét (không bắt buộc)": "Comment (optional)",
-    "Gửi đánh giá": "Send rating",
-    "Cảm ơn bạn đã đánh giá!": "Thank you for your rating!",
-    "Hồ sơ này đã được đánh giá": "This dossier has already been rated",
-    "Chỉ đánh giá được sau khi hồ sơ đã xử lý xong": "You can rate once the dossier has been processed",
-    "Vui lòng chọn từ 1 đến 5 sao": "Please choose 1 to 5 stars",
-    "Chọn từ 1 đến 5 sao": "Choose 1 to 5 stars",
-    "Liên kết đánh giá không hợp lệ": "Invalid rating link",
-    # dashboards
-    "Thống kê theo điểm": "Figures per point",
-    "Tổng số": "Total",
-    "Chờ gửi": "Queued",
-    "Bị từ chối": "Refused",
-    "Đúng hạn": "On time",
-    "Trễ hạn": "Late",
-    "Lượt đánh giá": "Ratings",
-    "Điểm trung bình": "Average rating",
-    "Xuất CSV": "Export CSV",
-    # audit
-    "Kiểm tra chuỗi": "Verify chain",
-    "Chuỗi nhật ký nguyên vẹn": "The audit chain is intact",
-    "Chuỗi nhật ký bị phá vỡ tại mục": "The audit chain is broken at entry",
-    "Số mục đã kiểm tra": "Entries checked",
-    "Hành động": "Action",
-    "Đối tượng": "Object",
-    "Từ đâu": "From",
-    # people and network
-    "Nhân sự": "People",
-    "Mạng lưới": "Network",
-    "Vai trò": "Role",
-    "Đổi vai trò": "Change role",
-    "Đã khóa": "Deactivated",
-    "Đang hoạt động": "Active",
-    "Mở khóa": "Reactivate",
-    "Lý do khóa": "Reason for deactivation",
-    "Khóa tài khoản": "Deactivate",
-    "Mời nhân sự": "Invite a person",
-    "Gửi lời mời": "Send invitation",
-    "Đã tạo lời mời. Gửi liên kết kích hoạt này cho người được mời (chỉ hiện một lần):": "Invitation created. Send this activation link to the invitee (shown only once):",
-    "Mã": "Code",
-    "Tên điểm": "Point name",
-    "Vĩ độ": "Latitude",
-    "Kinh độ": "Longitude",
-    "Đăng ký điểm mới": "Register a new point",
-    "Gửi Trung tâm duyệt": "Send for the center's approval",
-    "Lý do tạm dừng": "Reason for suspension",
-    "Tạm dừng": "Suspend",
-    "Khôi phục": "Reinstate",
-    "Duyệt": "Approve",
-    "Tiếp nhận đối tác mới": "Onboard a new partner",
-    "Loại": "Kind",
-    "Quản lý đầu tiên: họ tên": "First manager: full name",
-    "Quản lý đầu tiên: email": "First manager: email",
-    "Tiếp nhận đối tác": "Onboard partner",
-    "Kích hoạt tài khoản": "Activate your account",
-    "Mật khẩu (tối thiểu 10 ký tự)": "Password (at least 10 characters)",
-    "Nhập lại mật khẩu": "Repeat the password",
-    "Kích hoạt": "Activate",
-    "Hai mật khẩu không khớp": "The passwords do not match",
-    "Tối thiểu 10 ký tự": "At least 10 characters",
-    "Nhân viên đại lý": "Agent staff",
-    "Trưởng điểm": "Point lead",
-    "Quản lý đối tác": "Partner manager",
-    "Quản trị Trung tâm": "Center admin",
-    "Kiểm toán viên": "Auditor",
-    "Chờ duyệt": "Awaiting approval",
-    "Đã duyệt": "Approved",
-    "Đã đóng": "Closed",
-    "Bưu chính": "Postal",
-    "Viễn thông": "Telecom",
-    "Bán lẻ": "Retail",
-    "Ngân hàng": "Bank",
-    "Lời mời chưa hợp lệ": "The invitation is not valid",
-    "Email không hợp lệ": "Invalid email",
-    "Email này đã có lời mời đang chờ kích hoạt": "This email already has an invitation waiting",
-    "Lời mời không tồn tại, đã dùng hoặc đã hết hạn": "The invitation does not exist, was used or has expired",
-    "Cần ghi lý do khóa tài khoản": "A reason is required to deactivate an account",
-    "Thông tin điểm chưa hợp lệ": "The point's details are not valid",
-    "Thông tin đối tác chưa hợp lệ": "The partner's details are not valid",
-    "Tọa độ nằm ngoài Hà Nội": "Coordinates outside Hanoi",
-    "Phải là số": "Must be a number",
-    "Mã điểm đã tồn tại": "Point code already exists",
-    "Mã đối tác đã tồn tại": "Partner code already exists",
-    "Chọn điểm đại lý của đối tác": "Choose one of the partner's points",
-    # partner API clients
-    "Ứng dụng kết nối API": "API clients",
-    "Hệ thống của đối tác (ví dụ phần mềm chi nhánh ngân hàng) lấy mã truy cập bằng mã ứng dụng và khóa bí mật, rồi gọi API để nộp và xem hồ sơ tại điểm đại lý được gắn.": "A partner's system (e.g. a bank's branch software) gets an access token with its client id and secret, then calls the API to file and read dossiers at its agent point.",
-    "Đã đăng ký ứng dụng. Sao chép khóa bí mật ngay: khóa chỉ hiện một lần và không thể xem lại.": "Client registered. Copy the secret now: it is shown only once and cannot be viewed again.",
-    "Tên ứng dụng": "Client name",
-    "Quyền": "Scopes",
-    "Người chịu trách nhiệm": "Accountable person",
-    "Lần dùng gần nhất": "Last used",
-    "Đã thu hồi": "Revoked",
-    "Lý do thu hồi": "Reason for revocation",
-    "Thu hồi": "Revoke",
-    "Chưa có ứng dụng nào.": "No clients yet.",
-    "Đăng ký ứng dụng mới": "Register a new client",
-    "Điểm đại lý nơi ứng dụng nộp hồ sơ": "Agent point where the client files",
-    "Bạn là người chịu trách nhiệm về mọi thao tác của ứng dụng; nhật ký kiểm toán ghi tên ứng dụng và tên bạn.": "You are accountable for everything the client does; the audit log records the client's name and yours.",
-    "Đăng ký": "Register",
-    "Đọc danh mục thủ tục": "Read the procedure catalogue",
-    "Xem hồ sơ của đối tác": "Read the partner's dossiers",
-    "Nộp hồ sơ": "File dossiers",
-    "Nhận vai trò mới": "Accept the new role",
-    "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng tài khoản đó rồi mở lại liên kết mời": "This email already has an account: sign in with it, then open the invitation link again",
-    "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng mật khẩu rồi mở liên kết mời để nhận vai trò mới": "This email already has an account: sign in with your password, then open the invitation link",
-    "Mã chống gửi trùng đã được dùng cho hồ sơ khác": "This submission key was already used for another dossier",
-    # errors
-    "Không tìm thấy": "Not found",
-    "Không có quyền": "Not allowed",
-    "Có lỗi xảy ra": "Something went wrong",
-    "Không tìm thấy hồ sơ": "Dossier not found",
-    "Bạn không được phân công tại điểm này": "You are not assigned to this point",
-    "Về trang chủ": "Back to home",
-    # partner single sign-on (portal/controllers/sso.py, portal/auth/oidc.py, agents/partners/sso.py)
-    "Đăng nhập bằng SSO của đối tác": "Sign in with your partner's SSO",
-    "Chọn đối tác của bạn": "Choose your partner",
-    "Chưa có đối tác nào bật đăng nhập SSO.": "No partner offers single sign-on yet.",
-    "Không tìm thấy đối tác": "Partner not found",
-    "Đối tác này chưa bật đăng nhập SSO": "This partner has not enabled single sign-on",
-    "Tài khoản SSO chưa được mời": "This SSO account has not been invited",
-    "Email của tài khoản SSO chưa được xác minh": "The SSO account's email is not verified",
-    "Tài khoản chưa có vai trò nào đang hoạt động tại đối tác này": "The account has no active role at this partner",
-    "Email này đã gắn với một tài khoản SSO khác; vui lòng liên hệ Trung tâm": "This email is linked to another SSO account; please contact the center",
-    "Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại": "The SSO sign-in request is invalid or has expired; please try again",
-    "Hệ thống đăng nhập của đối tác đã từ chối yêu cầu đăng nhập": "The partner's sign-in system refused the request",
-    "Không kết nối được tới hệ thống đăng nhập của đối tác; vui lòng thử lại sau": "Could not reach the partner's sign-in system; please try again later",
-    "Cấu hình đăng nhập SSO của đối tác không hợp lệ; vui lòng liên hệ Trung tâm": "The partner's SSO configuration is not valid; please contact the center",
-    "Hệ thống đăng nhập của đối tác không cấp mã đăng nhập; vui lòng thử lại": "The partner's sign-in system did not issue a token; please try again",
-    "Chữ ký của mã định danh (ID token) không hợp lệ": "The ID token's signature is not valid",
-    "Mã định danh (ID token) đã hết hạn; vui lòng đăng nhập lại": "The ID token has expired; please sign in again",
-    "Thời điểm phát hành mã định danh không hợp lệ (lệch giờ)": "The ID token's issue time is not valid (clock skew)",
-    "Mã định danh không do hệ thống đăng nhập của đối tác phát hành": "The ID token was not issued by the partner's sign-in system",
-    "Mã định danh không dành cho cổng này": "The ID token is not meant for this portal",
-    "Mã định danh không khớp với yêu cầu đăng nhập": "The ID token does not match the sign-in request",
-    "Mã định danh (ID token) không hợp lệ": "The ID token is not valid",
-    "Chỉ Trung tâm được cấu hình đăng nhập SSO cho đối tác": "Only the center may configure a partner's single sign-on",
-    "Cấu hình SSO chưa hợp lệ": "The SSO settings are not valid",
-    "Issuer phải là địa chỉ https:// hợp lệ": "The issuer must be a valid https:// address",
-    "Issuer phải là địa chỉ http(s):// hợp lệ": "The issuer must be a valid http(s):// address",
-}
+
+# -- the request's language ------------------------------------------------------------
+
+
+def language_from_header(accept_language: str | None) -> str | None:
+    """The best of our languages in an `Accept-Language` header (RFC 9110 §12.5.4), or None."""
+    best: tuple[float, int, str] | None = None
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, *parameters = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            candidate = (-quality, position, primary)
+            best = candidate if best is None or candidate < best else best
+    return best[2] if best else None
+
+
+def resolve_language(cookie: str | None, accept_language: str | None) -> str:
+    """The person's choice (cookie) first, then the browser's, then Vietnamese."""
+    if cookie in LANGUAGES:
+        return cookie  # type: ignore[return-value]
+    return language_from_header(accept_language) or SOURCE_LANGUAGE
+
+
+def request_language(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The language of this request: resolved by the first caller, kept on `request.state`.
+
+    Resolved on first use rather than in a middleware, because Litestar runs middleware
+    only for matched routes, and a 404 for an unknown address must speak the language too.
+    """
+    state: dict[str, Any] = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    language = state.get("language")
+    if language is None:
+        language = state["language"] = resolve_language(
+            connection.cookies.get(LANGUAGE_COOKIE), connection.headers.get("accept-language")
+        )
+    return str(language)
+
+
+# -- the catalogues ----------------------------------------------------------------------
+
+
+@functools.cache
+def catalogue(language: str) -> gettext.NullTranslations:
+    """The translations of `language`, compiled from its .po in memory once per process.
+
+    The source language (and any language we have no catalogue for) gets the null
+    catalogue: the msgid is the text. Fuzzy entries are left out, as gettext does.
+    """
+    if language not in TRANSLATED_LANGUAGES:
+        return gettext.NullTranslations()
+    with po_file(language).open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def load_catalogues() -> None:
+    """Compile every catalogue now, so a broken .po stops the start instead of a page."""
+    for language in TRANSLATED_LANGUAGES:
+        catalogue(language)
 
 
 def translate(text: str, language: str) -> str:
-    if language == "en":
-        return EN.get(text, text)
-    return text
+    """Say `text` in `language`: a msgid, or a `Message` with its parameters.
+
+    A text that is not in the catalogue (a name, a reason someone typed, an outside
+    system's words) comes back as it is.
+    """
+    if not text or language == SOURCE_LANGUAGE:
+        return str(text)  # a Message is already the Vietnamese rendering
+    translations = catalogue(language)
+    if not isinstance(text, Message):
+        return translations.gettext(text)
+    if text.plural is None:
+        wording = translations.gettext(text.msgid)
+    else:
+        wording = translations.ngettext(text.msgid, text.plural, text.n if text.n is not None else 1)
+    if not text.params:
+        return wording
+    params = {
+        name: translate(value, language) if isinstance(value, Message) else value for name, value in text.params.items()
+    }
+    try:
+        return wording % params
+    except (KeyError, ValueError, TypeError):
+        log.warning("translation of %r into %s does not fit its parameters; shown in Vietnamese", text.msgid, language)
+        return str(text)
+
+
+def translate_errors(field_errors: dict[str, str], language: str) -> dict[str, str]:
+    return {name: translate(message, language) for name, message in field_errors.items()}

@@ -1,4 +1,12 @@
-"""Jinja set-up: the template folder, translation, and display filters."""
+"""Jinja set-up: the template folder, translation, and display filters.
+
+Translation in templates (Jinja's i18n extension, new-style gettext):
+- `{{ _("Xin chào %(name)s", name=x) }}` and `{{ ngettext("%(num)d ngày", "%(num)d ngày", n) }}`
+  for texts written in the template (always a literal, so `pybabel extract` finds it);
+- `{{ message | translate }}` for a text that comes from code: a `Message` or an `N_()` msgid;
+- `label`, `city_status`, `state_label` give an enum value's label, already translated.
+All in the request's language (`portal.i18n.request_language`).
+"""
 
 from __future__ import annotations
 
@@ -7,25 +15,29 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup, escape
 
 from agents import policy
 from agents.dossiers.models import CityStatus, DossierState
 from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
+from agents.staff.lifecycle import MIN_PASSWORD_LENGTH
+from portal.core.i18n import SOURCE_LANGUAGE
 from portal.forms import show_date
 from portal.history import history_lines, recorded
-from portal.i18n import LANGUAGES, VALUE_LABELS, translate
+from portal.i18n import VALUE_LABELS, catalogue, request_language, translate
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def language_of(request: Request[Any, Any, Any]) -> str:
-    lang = request.cookies.get("lang", "vi")
-    return lang if lang in LANGUAGES else "vi"
+def _language(context: Context) -> str:
+    request = context.get("request")
+    return request_language(request) if request is not None else SOURCE_LANGUAGE
 
 
 def _vnd(amount: int | None) -> str:
@@ -45,43 +57,67 @@ def _form_value(value: Any, spec: dict[str, Any] | None) -> Any:
     return show_date(value) if (spec or {}).get("format") == "date" else value
 
 
-def _city_status_label(code: int | None) -> str:
-    return CITY_STATUS_LABELS[CityStatus(code)] if code else ""
+@pass_context
+def _history(context: Context, dossier: Any, point: Any, for_staff: bool) -> list[Any]:
+    return history_lines(dossier, point.name, _language(context), for_staff=for_staff)
 
 
-def _state_label(state: DossierState | str) -> str:
-    return STATE_LABELS[DossierState(state)]
+@pass_context
+def _recorded(context: Context, text: str | None) -> str:
+    return recorded(text, _language(context))
+
+
+@pass_context
+def _gettext(context: Context, msgid: str) -> Markup:
+    # Escaped: a translation is text, never markup. Jinja then fills in the keyword
+    # arguments (escaping them too).
+    return escape(catalogue(_language(context)).gettext(msgid))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> Markup:
+    return escape(catalogue(_language(context)).ngettext(singular, plural, n))
+
+
+@pass_context
+def _translate(context: Context, text: str | None) -> str:
+    return translate(text, _language(context)) if text else ""
+
+
+@pass_context
+def _label(context: Context, value: str) -> str:
+    return translate(VALUE_LABELS.get(value, value), _language(context))
+
+
+@pass_context
+def _city_status_label(context: Context, code: int | None) -> str:
+    return translate(CITY_STATUS_LABELS[CityStatus(code)], _language(context)) if code else ""
+
+
+@pass_context
+def _state_label(context: Context, state: DossierState | str) -> str:
+    return translate(STATE_LABELS[DossierState(state)], _language(context))
 
 
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         vnd=_vnd,
         local_time=_local_time,
         form_value=_form_value,
         city_status=_city_status_label,
         state_label=_state_label,
-        label=lambda value: VALUE_LABELS.get(value, value),
+        label=_label,
+        translate=_translate,
     )
     env.globals["CityStatus"] = CityStatus
     env.globals["can"] = policy.can  # who may do what: the same policy the services and guards use
-
-    def _language(context: dict[str, Any]) -> str:
-        request = context.get("request")
-        return language_of(request) if request is not None else "vi"
-
-    def _(context: dict[str, Any], text: str) -> str:
-        return translate(text, _language(context))
-
-    def _history(context: dict[str, Any], dossier: Any, point: Any, for_staff: bool) -> list[Any]:
-        return history_lines(dossier, point.name, _language(context), for_staff=for_staff)
-
-    def _recorded(context: dict[str, Any], text: str | None) -> str:
-        return recorded(text, _language(context))
-
-    engine.register_template_callable("_", _)  # type: ignore[arg-type]
-    engine.register_template_callable("history_lines", _history)  # type: ignore[arg-type]
-    engine.register_template_callable("recorded", _recorded)  # type: ignore[arg-type]
+    env.globals["history_lines"] = _history
+    env.globals["recorded"] = _recorded
+    env.globals["MIN_PASSWORD_LENGTH"] = MIN_PASSWORD_LENGTH
+    env.globals["language"] = pass_context(_language)
 
 
 template_config = TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=_configure)

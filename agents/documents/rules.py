@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pypdf import PasswordType, PdfReader
 
 from portal.core.errors import ValidationFailed
+from portal.core.i18n import N_, Message
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # per file; clamd's StreamMaxLength is set above this
 # An A4 page scanned at 600 dpi is 35 Mpx, a 50 Mpx phone photo fits; decoding 100 Mpx takes ~300 MB.
@@ -54,7 +55,7 @@ _SIGNATURES: tuple[tuple[bytes, DocumentType], ...] = (
 
 
 class DocumentRefused(ValidationFailed):
-    """A file the counter does not take; `code` is the API's error word, the message says why (vi + en)."""
+    """A file the counter does not take; `code` is the API's error word, the message says why."""
 
     code = "document_refused"
 
@@ -63,7 +64,7 @@ class EmptyFile(DocumentRefused):
     code = "empty"
 
     def __init__(self) -> None:
-        super().__init__("Tệp rỗng. / The file is empty.")
+        super().__init__(N_("Tệp rỗng"))
 
 
 class FileTooLarge(DocumentRefused):
@@ -72,7 +73,7 @@ class FileTooLarge(DocumentRefused):
     def __init__(self, size: int, limit: int) -> None:
         self.size, self.limit = size, limit
         super().__init__(
-            f"Tệp quá lớn ({_mb(size)}; tối đa {_mb(limit)}). / The file is too large ({_mb(size)}; at most {_mb(limit)})."
+            N_("Tệp quá lớn (%(size)s; tối đa %(limit)s)"), params={"size": _mb(size), "limit": _mb(limit)}
         )
 
 
@@ -83,13 +84,11 @@ class UnsupportedType(DocumentRefused):
         self.detected, self.accepted = detected, accepted
         wanted = ", ".join(t.label for t in sorted(accepted, key=lambda t: t.name))
         if detected is None:
-            super().__init__(
-                f"Nội dung tệp không phải {wanted}. / The file's content is not {wanted}, whatever its name says."
-            )
+            super().__init__(N_("Nội dung tệp không phải %(wanted)s, dù tên tệp nói gì"), params={"wanted": wanted})
         else:
             super().__init__(
-                f"Tệp là {detected.label}, giấy tờ này chỉ nhận {wanted}. / "
-                f"The file is a {detected.label}; this document takes only {wanted}."
+                N_("Tệp là %(detected)s, giấy tờ này chỉ nhận %(wanted)s"),
+                params={"detected": detected.label, "wanted": wanted},
             )
 
 
@@ -101,8 +100,8 @@ class MalformedFile(DocumentRefused):
     def __init__(self, detected: DocumentType, reason: str) -> None:
         self.detected, self.reason = detected, reason
         super().__init__(
-            f"Tệp {detected.label} bị hỏng hoặc không đọc được ({reason}). / "
-            f"The {detected.label} file is damaged or unreadable ({reason})."
+            N_("Tệp %(detected)s bị hỏng hoặc không đọc được (%(reason)s)"),
+            params={"detected": detected.label, "reason": reason if isinstance(reason, Message) else Message(reason)},
         )
 
 
@@ -159,14 +158,14 @@ def _pdf_pages(data: bytes) -> int:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-            raise MalformedFile(DocumentType.PDF, "có mật khẩu / password-protected")
+            raise MalformedFile(DocumentType.PDF, N_("có mật khẩu"))
         pages = len(reader.pages)
     except MalformedFile:
         raise
     except Exception as exc:  # a hostile PDF makes pypdf raise almost anything
         raise MalformedFile(DocumentType.PDF, type(exc).__name__) from exc
     if pages < 1:
-        raise MalformedFile(DocumentType.PDF, "không có trang nào / no pages")
+        raise MalformedFile(DocumentType.PDF, N_("không có trang nào"))
     return pages
 
 
@@ -175,9 +174,9 @@ def _check_image(data: bytes, kind: DocumentType) -> None:
     # LOAD_TRUNCATED_IMAGES, after which Pillow silently pads a truncated image.
     width, height = _png_size(data) if kind is DocumentType.PNG else _jpeg_size(data)
     if width < 1 or height < 1:
-        raise MalformedFile(kind, "kích thước 0 / zero size")
+        raise MalformedFile(kind, N_("kích thước 0"))
     if width * height > MAX_IMAGE_PIXELS:
-        raise MalformedFile(kind, f"{width}×{height}: quá nhiều điểm ảnh / too many pixels")
+        raise MalformedFile(kind, Message("%(width)d×%(height)d: quá nhiều điểm ảnh", width=width, height=height))
 
 
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
@@ -193,20 +192,20 @@ def _png_size(data: bytes) -> tuple[int, int]:
     pixels = zlib.decompressobj()
     while True:
         if pos + 12 > len(data):
-            raise bad("bị cắt cụt / truncated")
+            raise bad(N_("bị cắt cụt"))
         length, kind = struct.unpack_from(">I4s", data, pos)
         body_end = pos + 8 + length
         if body_end + 4 > len(data):
-            raise bad("bị cắt cụt / truncated")
+            raise bad(N_("bị cắt cụt"))
         body = data[pos + 8 : body_end]
         if zlib.crc32(kind + body) != struct.unpack_from(">I", data, body_end)[0]:
-            raise bad(f"sai mã kiểm tra / bad checksum in {kind.decode('latin-1')}")
+            raise bad(Message("sai mã kiểm tra trong %(chunk)s", chunk=kind.decode("latin-1")))
         if pos == 8:
             if kind != b"IHDR" or length != 13:
-                raise bad("thiếu IHDR / no IHDR")
+                raise bad(N_("thiếu IHDR"))
             width, height, depth, colour = struct.unpack_from(">IIBB", body)
             if colour not in _PNG_CHANNELS:
-                raise bad("kiểu màu lạ / unknown colour type")
+                raise bad(N_("kiểu màu lạ"))
             if width * height > MAX_IMAGE_PIXELS:
                 return width, height  # refused from the header alone, before anything is inflated
             bits = width * height * _PNG_CHANNELS[colour] * depth
@@ -220,14 +219,14 @@ def _png_size(data: bytes) -> tuple[int, int]:
                     inflated += len(pixels.decompress(pending, 1 << 20))
                     pending = pixels.unconsumed_tail
                     if inflated > most:
-                        raise bad("dữ liệu ảnh quá lớn / image data larger than its size")
+                        raise bad(N_("dữ liệu ảnh quá lớn"))
             except zlib.error:
-                raise bad("dữ liệu ảnh hỏng / corrupt image data") from None
+                raise bad(N_("dữ liệu ảnh hỏng")) from None
         elif kind == b"IEND":
             break
         pos = body_end + 4
     if not pixels.eof or inflated < least:
-        raise bad("dữ liệu ảnh không trọn / incomplete image data")
+        raise bad(N_("dữ liệu ảnh không trọn"))
     return width, height
 
 
@@ -241,11 +240,11 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
     def bad(reason: str) -> MalformedFile:
         return MalformedFile(DocumentType.JPEG, reason)
 
-    truncated = "bị cắt cụt / truncated"
+    truncated = N_("bị cắt cụt")
     pos, size, scanned = 2, None, False
     while True:
         if pos >= len(data) or data[pos] != 0xFF:
-            raise bad(truncated if pos >= len(data) else "cấu trúc hỏng / broken marker")
+            raise bad(truncated if pos >= len(data) else N_("cấu trúc hỏng"))
         while pos < len(data) and data[pos] == 0xFF:  # fill bytes
             pos += 1
         if pos >= len(data):
@@ -254,7 +253,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
         pos += 1
         if marker == 0xD9:  # end of image
             if size is None or not scanned:
-                raise bad("không có ảnh / no image data")
+                raise bad(N_("không có ảnh"))
             return size
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # segments without a length
             continue

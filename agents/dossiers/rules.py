@@ -7,6 +7,7 @@ import secrets
 from datetime import date
 
 from agents.dossiers.models import CityStatus, DossierState
+from portal.core.i18n import N_
 
 CCCD_PATTERN = re.compile(r"^\d{12}$")
 PHONE_PATTERN = re.compile(r"^(0|\+84)\d{9}$")
@@ -14,22 +15,22 @@ ISO_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # what JSON Schema's "dat
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 CITY_STATUS_LABELS = {
-    CityStatus.new: "Mới đăng ký",
-    CityStatus.received: "Được tiếp nhận",
-    CityStatus.refused: "Không được tiếp nhận",
-    CityStatus.processing: "Đang xử lý",
-    CityStatus.supplement_requested: "Yêu cầu bổ sung giấy tờ",
-    CityStatus.payment_requested: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    CityStatus.withdrawn: "Công dân yêu cầu rút hồ sơ",
-    CityStatus.stopped: "Dừng xử lý",
-    CityStatus.processed: "Đã xử lý xong",
-    CityStatus.returned: "Đã trả kết quả",
+    CityStatus.new: N_("Mới đăng ký"),
+    CityStatus.received: N_("Được tiếp nhận"),
+    CityStatus.refused: N_("Không được tiếp nhận"),
+    CityStatus.processing: N_("Đang xử lý"),
+    CityStatus.supplement_requested: N_("Yêu cầu bổ sung giấy tờ"),
+    CityStatus.payment_requested: N_("Yêu cầu thực hiện nghĩa vụ tài chính"),
+    CityStatus.withdrawn: N_("Công dân yêu cầu rút hồ sơ"),
+    CityStatus.stopped: N_("Dừng xử lý"),
+    CityStatus.processed: N_("Đã xử lý xong"),
+    CityStatus.returned: N_("Đã trả kết quả"),
 }
 
 STATE_LABELS = {
-    DossierState.queued: "Đang chờ gửi hệ thống một cửa",
-    DossierState.forwarded: "Đã gửi hệ thống một cửa",
-    DossierState.rejected: "Hệ thống một cửa từ chối nhận",
+    DossierState.queued: N_("Đang chờ gửi hệ thống một cửa"),
+    DossierState.forwarded: N_("Đã gửi hệ thống một cửa"),
+    DossierState.rejected: N_("Hệ thống một cửa từ chối nhận"),
 }
 
 CITIZEN_FIELDS = ("owner_full_name", "owner_id_number", "owner_birth_date", "owner_phone", "owner_address")
@@ -57,17 +58,17 @@ def check_citizen(fields: dict[str, str], today: date) -> tuple[dict[str, object
 
     for name in CITIZEN_FIELDS:
         if not values[name]:
-            errors[name] = "Bắt buộc nhập"
+            errors[name] = N_("Bắt buộc nhập")
     for name in ("owner_full_name", "owner_address", "proxy_full_name", "proxy_address", "proxy_authorisation"):
         if len(values[name]) > 200:
-            errors[name] = "Quá dài (tối đa 200 ký tự)"
+            errors[name] = N_("Quá dài (tối đa 200 ký tự)")
 
     if values["owner_id_number"] and not CCCD_PATTERN.match(values["owner_id_number"]):
-        errors["owner_id_number"] = "Số CCCD phải gồm đúng 12 chữ số"
+        errors["owner_id_number"] = N_("Số CCCD phải gồm đúng 12 chữ số")
     if values["owner_phone"]:
         phone = normalise_phone(values["owner_phone"])
         if not PHONE_PATTERN.match(phone):
-            errors["owner_phone"] = "Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0)"
+            errors["owner_phone"] = N_("Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0)")
         values["owner_phone"] = phone
     if values["owner_birth_date"]:
         try:
@@ -75,22 +76,22 @@ def check_citizen(fields: dict[str, str], today: date) -> tuple[dict[str, object
                 raise ValueError("not YYYY-MM-DD")
             born = date.fromisoformat(values["owner_birth_date"])
             if born > today or born.year < 1900:
-                errors["owner_birth_date"] = "Ngày sinh không hợp lệ"
+                errors["owner_birth_date"] = N_("Ngày sinh không hợp lệ")
             clean["owner_birth_date"] = born
         except ValueError:
-            errors["owner_birth_date"] = "Ngày sinh không đúng định dạng (năm-tháng-ngày)"
+            errors["owner_birth_date"] = N_("Ngày sinh không đúng định dạng (năm-tháng-ngày)")
 
     has_proxy = any(values[name] for name in PROXY_FIELDS)
     if has_proxy:
         for name in ("proxy_full_name", "proxy_id_number", "proxy_phone", "proxy_authorisation"):
             if not values[name]:
-                errors[name] = "Bắt buộc nhập khi nộp thay"
+                errors[name] = N_("Bắt buộc nhập khi nộp thay")
         if values["proxy_id_number"] and not CCCD_PATTERN.match(values["proxy_id_number"]):
-            errors["proxy_id_number"] = "Số CCCD phải gồm đúng 12 chữ số"
+            errors["proxy_id_number"] = N_("Số CCCD phải gồm đúng 12 chữ số")
         if values["proxy_phone"]:
             values["proxy_phone"] = normalise_phone(values["proxy_phone"])
             if not PHONE_PATTERN.match(values["proxy_phone"]):
-                errors["proxy_phone"] = "Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0)"
+                errors["proxy_phone"] = N_("Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0)")
 
     for name in CITIZEN_FIELDS:
         clean.setdefault(name, values[name])

@@ -35,6 +35,7 @@ from portal.core import audit, metrics
 from portal.core.crypto import blind_index
 from portal.core.db import on_commit, utcnow
 from portal.core.errors import Conflict, ExternalServiceError, NotFound, PermissionDenied, ValidationFailed
+from portal.core.i18n import N_
 from portal.core.settings import get_settings
 from portal.core.tenancy import current_scope
 
@@ -86,7 +87,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     scope = current_scope(session)
     key = (request.idempotency_key or "").strip()
     if not key or len(key) > 64:
-        raise ValidationFailed("Thiếu mã chống gửi trùng", field_errors={"idempotency_key": "Không hợp lệ"})
+        raise ValidationFailed("Thiếu mã chống gửi trùng", field_errors={"idempotency_key": N_("Không hợp lệ")})
     existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
     if existing is not None:
         return Filed(_same_filer(session, actor, existing), created=False)
@@ -103,7 +104,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
         procedure: Procedure | None = procedures.get_published(session, request.procedure_code)
     except NotFound:
         procedure = None
-        errors["procedure_code"] = "Thủ tục không có trong danh mục"
+        errors["procedure_code"] = N_("Thủ tục không có trong danh mục")
     citizen, citizen_errors = rules.check_citizen(request.citizen, utcnow().astimezone(VN_TZ).date())
     errors.update(citizen_errors)
     form_data: dict[str, Any] = {}
@@ -174,7 +175,7 @@ def _same_filer(session: Session, actor: Actor, existing: Dossier) -> Dossier:
         return get_for_actor(session, actor, existing.id)
     except NotFound as exc:
         raise Conflict(
-            "Mã chống gửi trùng đã được dùng cho hồ sơ khác", field_errors={"idempotency_key": "Đã được dùng"}
+            "Mã chống gửi trùng đã được dùng cho hồ sơ khác", field_errors={"idempotency_key": N_("Đã được dùng")}
         ) from exc
 
 
@@ -359,7 +360,11 @@ def apply_city_update(session: Session, update_: CityUpdate) -> str:
     current status back. Returns "applied", "late", or "duplicate".
     """
     if update_.status not in {s.value for s in CityStatus}:
-        raise ValidationFailed(f"Unknown DVCQG status {update_.status}", field_errors={"TrangThaiHoSo": "unknown"})
+        raise ValidationFailed(
+            "Unknown DVCQG status %(status)s",
+            params={"status": update_.status},
+            field_errors={"TrangThaiHoSo": "unknown"},
+        )
     dossier = None
     if update_.city_dossier_code:
         dossier = session.scalar(select(Dossier).where(Dossier.city_dossier_code == update_.city_dossier_code))

@@ -14,6 +14,7 @@ from agents.policy import Permission
 from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from portal.core.i18n import N_
 from portal.core.tenancy import current_scope
 
 HANOI_BOUNDS = (20.5, 21.4, 105.3, 106.1)  # lat min, lat max, lon min, lon max
@@ -56,7 +57,7 @@ def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> Ag
     errors: dict[str, str] = {}
     for name in ("code", "name", "address", "ward", "latitude", "longitude"):
         if not values[name]:
-            errors[name] = "Bắt buộc nhập"
+            errors[name] = N_("Bắt buộc nhập")
     coords: dict[str, float] = {}
     for name, low, high in (
         ("latitude", HANOI_BOUNDS[0], HANOI_BOUNDS[1]),
@@ -66,11 +67,11 @@ def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> Ag
             try:
                 coords[name] = float(values[name].replace(",", "."))
                 if not low <= coords[name] <= high:
-                    errors[name] = "Tọa độ nằm ngoài Hà Nội"
+                    errors[name] = N_("Tọa độ nằm ngoài Hà Nội")
             except ValueError:
-                errors[name] = "Phải là số"
+                errors[name] = N_("Phải là số")
     if values["code"] and session.scalar(select(AgentPoint.id).where(AgentPoint.code == values["code"])):
-        errors["code"] = "Mã điểm đã tồn tại"
+        errors["code"] = N_("Mã điểm đã tồn tại")
     if errors:
         raise ValidationFailed("Thông tin điểm chưa hợp lệ", field_errors=errors)
     point = AgentPoint(
@@ -106,7 +107,7 @@ def set_status(
     if point is None:
         raise NotFound("Không tìm thấy điểm đại lý")
     if status is AgentPointStatus.closed and not reason.strip():
-        raise ValidationFailed("Cần ghi lý do đóng điểm", field_errors={"reason": "Bắt buộc nhập"})
+        raise ValidationFailed("Cần ghi lý do đóng điểm", field_errors={"reason": N_("Bắt buộc nhập")})
     if point.status is status:
         raise Conflict("Điểm đã ở trạng thái này")
     before = point.status.value

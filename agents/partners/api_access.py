@@ -51,6 +51,7 @@ from portal.core.errors import (
     TenancyError,
     ValidationFailed,
 )
+from portal.core.i18n import N_, Message, PluralMessage
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope, current_scope
 
@@ -161,7 +162,10 @@ def actor_for_client(client: ApiClient, owner: Account) -> Actor:
 def require_scope(scopes: frozenset[str] | set[str] | tuple[str, ...] | list[str], needed: str) -> None:
     """Per-action check for bearer callers: the token must carry `needed`."""
     if needed not in scopes:
-        raise PermissionDenied(f"Mã truy cập không có quyền “{needed}” ({API_SCOPES.get(needed, needed)})")
+        raise PermissionDenied(
+            "Mã truy cập không có quyền “%(scope)s” (%(label)s)",
+            params={"scope": needed, "label": Message(API_SCOPES.get(needed, needed))},
+        )
 
 
 # -- managing clients (partner manager) ----------------------------------------------
@@ -183,29 +187,34 @@ def register_client(
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "Bắt buộc nhập"
+        errors["name"] = N_("Bắt buộc nhập")
     elif len(name) > 200:
-        errors["name"] = "Quá dài"
+        errors["name"] = N_("Quá dài")
     wanted = sorted(set(scopes or ()))
     unknown = [s for s in wanted if s not in API_SCOPES]
     if not wanted:
-        errors["scopes"] = "Chọn ít nhất một quyền"
+        errors["scopes"] = N_("Chọn ít nhất một quyền")
     elif unknown:
-        errors["scopes"] = f"Quyền không tồn tại: {', '.join(unknown)}"
+        errors["scopes"] = Message("Quyền không tồn tại: %(scopes)s", scopes=", ".join(unknown))
     point: AgentPoint | None = None
     if agent_point_id is not None:
         # Partner scope: another partner's point is simply not found.
         point = session.get(AgentPoint, agent_point_id)
         if point is None or point.partner_id != partner_id:
-            errors["agent_point_id"] = "Chọn điểm đại lý của đối tác"
+            errors["agent_point_id"] = N_("Chọn điểm đại lý của đối tác")
     needs_point = sorted(POINT_SCOPES.intersection(wanted))
     if needs_point and agent_point_id is None:
-        errors["agent_point_id"] = f"Quyền {', '.join(needs_point)} cần một điểm đại lý của đối tác"
+        errors["agent_point_id"] = PluralMessage(
+            "Quyền %(scopes)s cần một điểm đại lý của đối tác",
+            "Quyền %(scopes)s cần một điểm đại lý của đối tác",
+            len(needs_point),
+            scopes=", ".join(needs_point),
+        )
 
     owner_id = owner_account_id or actor.account_id
     owner = session.get(Account, owner_id)
     if owner is None or owner.status is not AccountStatus.active:
-        errors["owner_account_id"] = "Người chịu trách nhiệm phải là một tài khoản đang hoạt động"
+        errors["owner_account_id"] = N_("Người chịu trách nhiệm phải là một tài khoản đang hoạt động")
     elif owner_account_id is not None and owner_account_id != actor.account_id:
         # Partner scope: only this partner's role rows are visible.
         has_role_here = session.scalar(
@@ -214,7 +223,7 @@ def register_client(
             .limit(1)
         )
         if has_role_here is None:
-            errors["owner_account_id"] = "Người chịu trách nhiệm phải có vai trò tại đối tác"
+            errors["owner_account_id"] = N_("Người chịu trách nhiệm phải có vai trò tại đối tác")
     if errors:
         raise ValidationFailed("Thông tin ứng dụng chưa hợp lệ", field_errors=errors)
 
@@ -265,7 +274,7 @@ def revoke_client(session: Session, actor: Actor, client_id: str, reason: str) -
     policy.require(actor, Permission.manage_api_clients, partner_id=partner_id)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Vui lòng nêu lý do thu hồi", field_errors={"reason": "Bắt buộc nhập"})
+        raise ValidationFailed("Vui lòng nêu lý do thu hồi", field_errors={"reason": N_("Bắt buộc nhập")})
     client = session.scalar(select(ApiClient).where(ApiClient.client_id == (client_id or "").strip()))
     if client is None:
         raise NotFound("Không tìm thấy ứng dụng kết nối API")
@@ -307,13 +316,13 @@ def _require_lookup_scope(session: Session) -> Scope:
 def _refusal_reason(client: ApiClient, session: Session) -> tuple[str, str] | None:
     """Why an identified client may not act now (reason code, message), or None."""
     if client.status is not ApiClientStatus.active:
-        return "client_revoked", "Ứng dụng đã bị thu hồi quyền truy cập API; liên hệ quản lý đối tác"
+        return "client_revoked", N_("Ứng dụng đã bị thu hồi quyền truy cập API; liên hệ quản lý đối tác")
     partner = session.get(Partner, client.partner_id)
     if partner is None or partner.status is not PartnerStatus.active:
-        return "partner_suspended", "Đối tác đang bị tạm dừng; ứng dụng không được truy cập API"
+        return "partner_suspended", N_("Đối tác đang bị tạm dừng; ứng dụng không được truy cập API")
     owner = session.get(Account, client.owner_account_id)
     if owner is None or owner.status is not AccountStatus.active:
-        return "owner_inactive", "Người chịu trách nhiệm của ứng dụng không còn hoạt động; liên hệ quản lý đối tác"
+        return "owner_inactive", N_("Người chịu trách nhiệm của ứng dụng không còn hoạt động; liên hệ quản lý đối tác")
     return None
 
 
@@ -378,7 +387,10 @@ def authenticate_client(
     wanted = list(requested_scopes or []) or granted
     not_granted = [s for s in wanted if s not in granted]
     if not_granted:
-        raise refuse("scope_not_granted", InvalidScope(f"Ứng dụng không được cấp quyền: {', '.join(not_granted)}"))
+        raise refuse(
+            "scope_not_granted",
+            InvalidScope("Ứng dụng không được cấp quyền: %(scopes)s", params={"scopes": ", ".join(not_granted)}),
+        )
     token_scopes = tuple(s for s in granted if s in wanted)  # the client's order, no repeats
     scope = Scope.partner(
         client.partner_id,

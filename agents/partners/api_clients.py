@@ -15,12 +15,13 @@ from sqlalchemy import JSON, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.db import Base, IdMixin, TimestampMixin
+from portal.core.i18n import N_
 from portal.core.tenancy import TenantScoped
 
 API_SCOPES = {
-    "procedures:read": "Đọc danh mục thủ tục",
-    "dossiers:read": "Xem hồ sơ của đối tác",
-    "dossiers:write": "Nộp hồ sơ",
+    "procedures:read": N_("Đọc danh mục thủ tục"),
+    "dossiers:read": N_("Xem hồ sơ của đối tác"),
+    "dossiers:write": N_("Nộp hồ sơ"),
 }
 
 

@@ -16,6 +16,7 @@ from agents.staff.actor import Actor
 from agents.staff.models import Invitation, Role
 from portal.core import audit
 from portal.core.errors import Conflict, NotFound, ValidationFailed
+from portal.core.i18n import N_
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9_-]{2,32}$")
 
@@ -32,13 +33,13 @@ def onboard(
     code = code.strip().upper()
     errors: dict[str, str] = {}
     if not CODE_PATTERN.match(code):
-        errors["code"] = "Mã gồm 2–32 chữ in hoa, số, - hoặc _"
+        errors["code"] = N_("Mã gồm 2–32 chữ in hoa, số, - hoặc _")
     elif session.scalar(select(Partner.id).where(Partner.code == code)):
-        errors["code"] = "Mã đối tác đã tồn tại"
+        errors["code"] = N_("Mã đối tác đã tồn tại")
     if not name.strip():
-        errors["name"] = "Bắt buộc nhập"
+        errors["name"] = N_("Bắt buộc nhập")
     if kind not in {k.value for k in PartnerKind}:
-        errors["kind"] = "Giá trị không hợp lệ"
+        errors["kind"] = N_("Giá trị không hợp lệ")
     if errors:
         raise ValidationFailed("Thông tin đối tác chưa hợp lệ", field_errors=errors)
     partner = Partner(code=code, name=name.strip(), kind=PartnerKind(kind))
@@ -67,7 +68,7 @@ def set_status(
     if partner is None:
         raise NotFound("Không tìm thấy đối tác")
     if status is PartnerStatus.suspended and not reason.strip():
-        raise ValidationFailed("Cần ghi lý do tạm dừng", field_errors={"reason": "Bắt buộc nhập"})
+        raise ValidationFailed("Cần ghi lý do tạm dừng", field_errors={"reason": N_("Bắt buộc nhập")})
     if partner.status is status:
         raise Conflict("Đối tác đã ở trạng thái này")
     partner.status = status

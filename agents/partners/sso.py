@@ -31,19 +31,20 @@ from agents.staff.models import Account, AccountStatus
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from portal.core.i18n import N_, Message
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
 
 SSO_FAILED = "auth.sso_failed"
 
-MSG_NOT_CONFIGURED = "Đối tác này chưa bật đăng nhập SSO"
-MSG_NOT_INVITED = "Tài khoản SSO chưa được mời"
-MSG_EMAIL_NOT_VERIFIED = "Email của tài khoản SSO chưa được xác minh"
-MSG_NO_ROLE = "Tài khoản chưa có vai trò nào đang hoạt động tại đối tác này"
-MSG_ACCOUNT_EXISTS = (
+MSG_NOT_CONFIGURED = N_("Đối tác này chưa bật đăng nhập SSO")
+MSG_NOT_INVITED = N_("Tài khoản SSO chưa được mời")
+MSG_EMAIL_NOT_VERIFIED = N_("Email của tài khoản SSO chưa được xác minh")
+MSG_NO_ROLE = N_("Tài khoản chưa có vai trò nào đang hoạt động tại đối tác này")
+MSG_ACCOUNT_EXISTS = N_(
     "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng mật khẩu rồi mở liên kết mời để nhận vai trò mới"
 )
-MSG_IDENTITY_CONFLICT = "Email này đã gắn với một tài khoản SSO khác; vui lòng liên hệ Trung tâm"
+MSG_IDENTITY_CONFLICT = N_("Email này đã gắn với một tài khoản SSO khác; vui lòng liên hệ Trung tâm")
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,10 @@ def require_sso(session: Session, partner: Partner) -> SsoSettings:
     """The partner's SSO settings, or a refusal (audited) when it is suspended or not configured."""
     if partner.status is not PartnerStatus.active:
         record_sso_failure(session, partner, "partner_suspended")
-        raise PermissionDenied(f"Đối tác {partner.name} đang bị tạm dừng: {partner.status_reason or 'không rõ lý do'}")
+        raise PermissionDenied(
+            "Đối tác %(partner)s đang bị tạm dừng: %(reason)s",
+            params={"partner": partner.name, "reason": partner.status_reason or Message("không rõ lý do")},
+        )
     found = sso_settings_of(partner)
     if found is None:
         record_sso_failure(session, partner, "sso_not_configured")
@@ -150,14 +154,14 @@ def configure_sso(
     schemes = ("https",) if get_settings().is_production else ("https", "http")
     if parts.scheme not in schemes or not parts.netloc or parts.query or parts.fragment or len(issuer) > 300:
         errors["issuer"] = (
-            "Issuer phải là địa chỉ https:// hợp lệ"
+            N_("Issuer phải là địa chỉ https:// hợp lệ")
             if get_settings().is_production
-            else "Issuer phải là địa chỉ http(s):// hợp lệ"
+            else N_("Issuer phải là địa chỉ http(s):// hợp lệ")
         )
     if not client_id or len(client_id) > 200:
-        errors["client_id"] = "Bắt buộc nhập"
+        errors["client_id"] = N_("Bắt buộc nhập")
     if not client_secret and not partner.oidc_client_secret:
-        errors["client_secret"] = "Bắt buộc nhập"
+        errors["client_secret"] = N_("Bắt buộc nhập")
     if errors:
         raise ValidationFailed("Cấu hình SSO chưa hợp lệ", field_errors=errors)
     before = {"issuer": partner.oidc_issuer, "client_id": partner.oidc_client_id}
@@ -210,11 +214,20 @@ def sign_in_with_sso(
         return PermissionDenied(message)
 
     def deactivated(account: Account) -> DomainError:
-        return refuse("deactivated", f"Tài khoản đã bị khóa: {account.status_reason or 'không rõ lý do'}", account)
+        return refuse(
+            "deactivated",
+            Message("Tài khoản đã bị khóa: %(reason)s", reason=account.status_reason or Message("không rõ lý do")),
+            account,
+        )
 
     if partner.status is not PartnerStatus.active:
         raise refuse(
-            "partner_suspended", f"Đối tác {partner.name} đang bị tạm dừng: {partner.status_reason or 'không rõ lý do'}"
+            "partner_suspended",
+            Message(
+                "Đối tác %(partner)s đang bị tạm dừng: %(reason)s",
+                partner=partner.name,
+                reason=partner.status_reason or Message("không rõ lý do"),
+            ),
         )
     if partner.oidc_issuer != issuer:
         # The center changed the partner's provider while this person was signing in.

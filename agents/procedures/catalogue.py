@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.procedures.rules import RULES_KEY
+from portal.core.i18n import N_
 
 
 def _s(title: str, **extra: Any) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def _schema(
 
 CCCD = {"pattern": r"^\d{12}$"}
 
-UNVERIFIED_FEE = (
+UNVERIFIED_FEE = N_(
     "Mức lệ phí chưa được đối chiếu với Cơ sở dữ liệu quốc gia về thủ tục hành chính; "
     "cơ quan giải quyết sẽ thông báo mức thu chính xác"
 )
@@ -57,7 +58,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
         "fee_vnd": 0,
-        "fee_note": "Miễn lệ phí khi đăng ký đúng hạn (trong 60 ngày kể từ ngày sinh)",
+        "fee_note": N_("Miễn lệ phí khi đăng ký đúng hạn (trong 60 ngày kể từ ngày sinh)"),
         "required_documents": ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh", "Văn bản ủy quyền (nếu nộp thay)"],
         "form_schema": _schema(
             ["child_full_name", "child_birth_date", "child_sex", "birth_place", "mother_full_name"],
@@ -77,7 +78,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "Công an cấp xã",
         "processing_days": 7,
         "fee_vnd": 10000,
-        "fee_note": "20.000 đồng nộp trực tiếp; 10.000 đồng nộp trực tuyến",
+        "fee_note": N_("20.000 đồng nộp trực tiếp; 10.000 đồng nộp trực tuyến"),
         "required_documents": ["Tờ khai thay đổi thông tin cư trú (CT01)", "Giấy tờ chứng minh chỗ ở hợp pháp"],
         "form_schema": _schema(
             ["new_address", "household_head_name", "relationship_to_head"],
@@ -104,7 +105,7 @@ PROCEDURES: list[dict[str, Any]] = [
                     "rule": "date_order",
                     "before": "from_date",
                     "after": "to_date",
-                    "message": "Ngày kết thúc tạm trú không được trước ngày bắt đầu",
+                    "message": N_("Ngày kết thúc tạm trú không được trước ngày bắt đầu"),
                 },
             ),
             temporary_address=_s("Địa chỉ tạm trú"),
@@ -121,7 +122,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "Phòng đăng ký kinh doanh cấp xã",
         "processing_days": 3,
         "fee_vnd": 50000,
-        "fee_note": "50.000 đồng nộp trực tiếp (mức thu địa phương có thể khác)",
+        "fee_note": N_("50.000 đồng nộp trực tiếp (mức thu địa phương có thể khác)"),
         "required_documents": ["Giấy đề nghị đăng ký hộ kinh doanh", "Biên bản họp thành viên hộ gia đình (nếu có)"],
         "form_schema": _schema(
             ["business_name", "business_address", "business_lines", "capital_vnd"],
@@ -140,7 +141,7 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
         "fee_vnd": 2000,
-        "fee_note": "2.000 đồng/trang; từ trang thứ ba 1.000 đồng/trang",
+        "fee_note": N_("2.000 đồng/trang; từ trang thứ ba 1.000 đồng/trang"),
         "required_documents": ["Bản chính giấy tờ", "Bản sao cần chứng thực"],
         "form_schema": _schema(
             ["document_name", "pages", "copies"],
@@ -208,7 +209,10 @@ PROCEDURES: list[dict[str, Any]] = [
         "handled_by": "Sở Tư pháp / Công an tỉnh",
         "processing_days": 10,
         "fee_vnd": 200000,
-        "fee_note": UNVERIFIED_FEE + ". Thời hạn giải quyết có thể tới 15 ngày",
+        "fee_note": N_(
+            "Mức lệ phí chưa được đối chiếu với Cơ sở dữ liệu quốc gia về thủ tục hành chính; "
+            "cơ quan giải quyết sẽ thông báo mức thu chính xác. Thời hạn giải quyết có thể tới 15 ngày"
+        ),
         "required_documents": ["Tờ khai yêu cầu cấp phiếu lý lịch tư pháp"],
         "form_schema": _schema(
             ["certificate_type", "purpose"],

@@ -11,17 +11,18 @@ from sqlalchemy.orm import Session
 from agents.procedures import rules
 from agents.procedures.models import Procedure
 from portal.core.errors import NotFound
+from portal.core.i18n import N_
 
-REQUIRED = "Bắt buộc nhập"
+REQUIRED = N_("Bắt buộc nhập")
 MESSAGES = {
-    "type": "Sai kiểu dữ liệu",
-    "format": "Không đúng định dạng",
-    "pattern": "Không đúng định dạng",
-    "enum": "Giá trị không hợp lệ",
-    "minimum": "Giá trị quá nhỏ",
-    "maximum": "Giá trị quá lớn",
-    "maxLength": "Quá dài",
-    "additionalProperties": "Trường không có trong biểu mẫu",
+    "type": N_("Sai kiểu dữ liệu"),
+    "format": N_("Không đúng định dạng"),
+    "pattern": N_("Không đúng định dạng"),
+    "enum": N_("Giá trị không hợp lệ"),
+    "minimum": N_("Giá trị quá nhỏ"),
+    "maximum": N_("Giá trị quá lớn"),
+    "maxLength": N_("Quá dài"),
+    "additionalProperties": N_("Trường không có trong biểu mẫu"),
 }
 
 
@@ -32,7 +33,7 @@ def list_published(session: Session) -> list[Procedure]:
 def get_published(session: Session, code: str) -> Procedure:
     procedure = session.scalar(select(Procedure).where(Procedure.code == code, Procedure.published.is_(True)))
     if procedure is None:
-        raise NotFound(f"Không có thủ tục mã {code}")
+        raise NotFound("Không có thủ tục mã %(code)s", params={"code": code})
     return procedure
 
 
@@ -54,7 +55,7 @@ def coerce_form(schema: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[str, 
             try:
                 value = int(str(value).replace(".", "").replace(",", ""))
             except ValueError:
-                errors[name] = "Phải là số nguyên"
+                errors[name] = N_("Phải là số nguyên")
                 continue
         data[name] = value
     return data, errors
@@ -76,6 +77,6 @@ def check_form(procedure: Procedure, raw: dict[str, Any]) -> tuple[dict[str, Any
                 errors.setdefault(name, MESSAGES["additionalProperties"])
             continue
         field = str(error.path[0]) if error.path else "_form"
-        errors.setdefault(field, MESSAGES.get(str(error.validator), "Không hợp lệ"))
+        errors.setdefault(field, MESSAGES.get(str(error.validator), N_("Không hợp lệ")))
     errors.update(rules.broken_rules(schema, data, errors))  # cross-field rules ("x-rules")
     return data, errors

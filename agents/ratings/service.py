@@ -13,6 +13,7 @@ from agents.dossiers.service import rating_token
 from agents.ratings.models import Rating
 from portal.core import audit
 from portal.core.errors import Conflict, NotFound, ValidationFailed
+from portal.core.i18n import N_
 
 
 def dossier_for_rating(session: Session, tracking_code: str, token: str) -> Dossier:
@@ -39,10 +40,10 @@ def rate(session: Session, tracking_code: str, token: str, stars: object, commen
     except ValueError:
         score = 0
     if not 1 <= score <= 5:
-        raise ValidationFailed("Vui lòng chọn từ 1 đến 5 sao", field_errors={"stars": "Chọn từ 1 đến 5 sao"})
+        raise ValidationFailed("Vui lòng chọn từ 1 đến 5 sao", field_errors={"stars": N_("Chọn từ 1 đến 5 sao")})
     comment = (comment or "").strip()
     if len(comment) > 1000:
-        raise ValidationFailed("Nhận xét quá dài", field_errors={"comment": "Tối đa 1000 ký tự"})
+        raise ValidationFailed("Nhận xét quá dài", field_errors={"comment": N_("Tối đa 1000 ký tự")})
     if existing_rating(session, dossier) is not None:
         raise Conflict("Hồ sơ này đã được đánh giá")
     rating = Rating(

@@ -25,6 +25,7 @@ from agents.staff.service import hash_password
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from portal.core.i18n import N_, PluralMessage
 
 INVITATION_LIFETIME = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 10
@@ -51,17 +52,17 @@ def _check_role_scope(
 ) -> None:
     if role.is_center:
         if partner_id is not None or agent_point_id is not None:
-            raise ValidationFailed("Vai trò Trung tâm không gắn với đối tác", field_errors={"role": "Không hợp lệ"})
+            raise ValidationFailed("Vai trò Trung tâm không gắn với đối tác", field_errors={"role": N_("Không hợp lệ")})
         return
     if partner_id is None:
-        raise ValidationFailed("Vai trò này phải gắn với một đối tác", field_errors={"role": "Không hợp lệ"})
+        raise ValidationFailed("Vai trò này phải gắn với một đối tác", field_errors={"role": N_("Không hợp lệ")})
     if role.is_point:
         point = session.get(AgentPoint, agent_point_id) if agent_point_id else None
         if point is None or point.partner_id != partner_id:
-            raise ValidationFailed("Chọn điểm đại lý của đối tác", field_errors={"agent_point_id": "Bắt buộc nhập"})
+            raise ValidationFailed("Chọn điểm đại lý của đối tác", field_errors={"agent_point_id": N_("Bắt buộc nhập")})
     elif agent_point_id is not None:
         raise ValidationFailed(
-            "Quản lý đối tác không gắn với một điểm", field_errors={"agent_point_id": "Không hợp lệ"}
+            "Quản lý đối tác không gắn với một điểm", field_errors={"agent_point_id": N_("Không hợp lệ")}
         )
 
 
@@ -82,9 +83,9 @@ def invite(
     email = email.strip().lower()
     errors = {}
     if "@" not in email or len(email) > 254:
-        errors["email"] = "Email không hợp lệ"
+        errors["email"] = N_("Email không hợp lệ")
     if not full_name.strip():
-        errors["full_name"] = "Bắt buộc nhập"
+        errors["full_name"] = N_("Bắt buộc nhập")
     if errors:
         raise ValidationFailed("Lời mời chưa hợp lệ", field_errors=errors)
     _check_role_scope(session, role, partner_id, agent_point_id)
@@ -164,14 +165,17 @@ def accept_invitation(
                 "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng tài khoản đó rồi mở lại liên kết mời"
             )
         if account.status is AccountStatus.deactivated:
-            raise PermissionDenied(f"Tài khoản đã bị khóa: {account.status_reason or ''}")
+            raise PermissionDenied("Tài khoản đã bị khóa: %(reason)s", params={"reason": account.status_reason or ""})
     else:
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             raise ValidationFailed(
-                "Mật khẩu quá ngắn", field_errors={"password": f"Tối thiểu {MIN_PASSWORD_LENGTH} ký tự"}
+                "Mật khẩu quá ngắn",
+                field_errors={
+                    "password": PluralMessage("Tối thiểu %(num)d ký tự", "Tối thiểu %(num)d ký tự", MIN_PASSWORD_LENGTH)
+                },
             )
         if password is None and not (sso_issuer and sso_subject):
-            raise ValidationFailed("Cần đặt mật khẩu", field_errors={"password": "Bắt buộc nhập"})
+            raise ValidationFailed("Cần đặt mật khẩu", field_errors={"password": N_("Bắt buộc nhập")})
         account = Account(
             email=invitation.email,
             full_name=invitation.full_name,
@@ -231,7 +235,7 @@ def _account_in_reach(session: Session, actor: Actor, account_id: uuid.UUID) -> 
 def deactivate(session: Session, actor: Actor, account_id: uuid.UUID, reason: str) -> Account:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Cần ghi lý do khóa tài khoản", field_errors={"reason": "Bắt buộc nhập"})
+        raise ValidationFailed("Cần ghi lý do khóa tài khoản", field_errors={"reason": N_("Bắt buộc nhập")})
     if account_id == actor.account_id:
         raise Conflict("Không thể tự khóa tài khoản của mình")
     account = _account_in_reach(session, actor, account_id)

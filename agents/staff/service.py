@@ -8,6 +8,7 @@ in its own transaction: the failed attempt itself changes nothing else).
 from __future__ import annotations
 
 import contextlib
+import math
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -21,6 +22,7 @@ from agents.staff.models import Account, AccountStatus, RoleAssignment
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import AuthenticationFailed
+from portal.core.i18n import Message, PluralMessage
 from portal.core.settings import get_settings
 
 _hasher = PasswordHasher()
@@ -44,6 +46,13 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
     account = session.scalar(select(Account).where(Account.email == email))
     account_id = account.id if account else None
     now = utcnow()
+
+    lockout_minutes = math.ceil(settings.login_lockout_seconds / 60)
+    locked_out = PluralMessage(
+        "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau %(num)d phút",
+        "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau %(num)d phút",
+        lockout_minutes,
+    )
 
     def refuse(reason: str, message: str, *, failure: str | None = None) -> AuthenticationFailed:
         def count_failure(work: Session) -> None:
@@ -73,18 +82,17 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
             _hasher.verify(_DUMMY_HASH, password or "-")
         raise refuse("unknown_account", "Email hoặc mật khẩu không đúng")
     if account.status is AccountStatus.deactivated:
-        raise refuse("deactivated", f"Tài khoản đã bị khóa: {account.status_reason or 'không rõ lý do'}")
+        raise refuse(
+            "deactivated",
+            Message("Tài khoản đã bị khóa: %(reason)s", reason=account.status_reason or Message("không rõ lý do")),
+        )
     if account.locked_until and account.locked_until > now:
-        raise refuse("locked_out", "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút")
+        raise refuse("locked_out", locked_out)
     try:
         _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
         if account.failed_logins + 1 >= settings.login_max_failures:
-            raise refuse(
-                "wrong_password_locked",
-                "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 15 phút",
-                failure="lock",
-            ) from None
+            raise refuse("wrong_password_locked", locked_out, failure="lock") from None
         raise refuse("wrong_password", "Email hoặc mật khẩu không đúng", failure="count") from None
     actor = load_actor(session, account.id)
     if actor is None:
@@ -96,7 +104,11 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
         if suspended is not None:
             raise refuse(
                 "partner_suspended",
-                f"Đối tác {suspended.name} đang bị tạm dừng: {suspended.status_reason or 'không rõ lý do'}",
+                Message(
+                    "Đối tác %(partner)s đang bị tạm dừng: %(reason)s",
+                    partner=suspended.name,
+                    reason=suspended.status_reason or Message("không rõ lý do"),
+                ),
             )
         raise refuse("no_active_role", "Tài khoản chưa có vai trò nào đang hoạt động")
     if _hasher.check_needs_rehash(account.password_hash):

@@ -37,6 +37,7 @@ from agents.staff.actor import Actor
 from portal.auth.session import client_ip, partner_scope, require_actor
 from portal.core.db import read_only, unit_of_work
 from portal.core.tenancy import Scope
+from portal.i18n import request_language, translate
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Send
@@ -127,13 +128,13 @@ def api_caller(request: Request[Any, Any, Any], needed_scope: str) -> Caller:
 # -- POST /api/oauth/token ------------------------------------------------------------
 
 
-def _oauth_error(error: api_access.OAuthError, *, used_basic: bool) -> Response[Any]:
+def _oauth_error(error: api_access.OAuthError, *, used_basic: bool, language: str) -> Response[Any]:
     headers = dict(NO_STORE)
     if error.status_code == 401 and used_basic:
         # RFC 6749 §5.2: a client that authenticated with the Authorization header gets a challenge back.
         headers["WWW-Authenticate"] = 'Basic realm="portal-api", charset="UTF-8"'
     return Response(
-        {"error": error.code, "error_description": error.message},
+        {"error": error.code, "error_description": translate(error.message, language)},
         status_code=error.status_code,
         headers=headers,
         media_type=MediaType.JSON,
@@ -189,7 +190,7 @@ def token_response(request: Request[Any, Any, Any], form: dict[str, Any]) -> Res
         with unit_of_work(grant.scope) as session:
             issued = api_access.issue_token(session, grant)
     except api_access.OAuthError as exc:
-        return _oauth_error(exc, used_basic=used_basic)
+        return _oauth_error(exc, used_basic=used_basic, language=request_language(request))
     return Response(
         {
             "access_token": issued.access_token,

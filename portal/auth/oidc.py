@@ -58,6 +58,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from portal.core.errors import AuthenticationFailed
 from portal.core.http import USER_AGENT, event_hooks, make_http_client
+from portal.core.i18n import N_
 
 with warnings.catch_warnings():
     # Authlib 1.9 prefers the `httpx2` package and warns when it falls back to
@@ -76,17 +77,17 @@ SCOPE = "openid email profile"
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 _AT_HASH = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 
-# Messages shown to the person (Vietnamese first; English in portal/i18n.py).
-MSG_IDP_UNREACHABLE = "Không kết nối được tới hệ thống đăng nhập của đối tác; vui lòng thử lại sau"
-MSG_IDP_MISCONFIGURED = "Cấu hình đăng nhập SSO của đối tác không hợp lệ; vui lòng liên hệ Trung tâm"
-MSG_TOKEN_REFUSED = "Hệ thống đăng nhập của đối tác không cấp mã đăng nhập; vui lòng thử lại"
-MSG_BAD_SIGNATURE = "Chữ ký của mã định danh (ID token) không hợp lệ"
-MSG_EXPIRED = "Mã định danh (ID token) đã hết hạn; vui lòng đăng nhập lại"
-MSG_BAD_TIME = "Thời điểm phát hành mã định danh không hợp lệ (lệch giờ)"
-MSG_WRONG_ISSUER = "Mã định danh không do hệ thống đăng nhập của đối tác phát hành"
-MSG_WRONG_AUDIENCE = "Mã định danh không dành cho cổng này"
-MSG_NONCE = "Mã định danh không khớp với yêu cầu đăng nhập"
-MSG_INVALID_TOKEN = "Mã định danh (ID token) không hợp lệ"
+# Messages shown to the person (Vietnamese msgids; English in portal/translations/en).
+MSG_IDP_UNREACHABLE = N_("Không kết nối được tới hệ thống đăng nhập của đối tác; vui lòng thử lại sau")
+MSG_IDP_MISCONFIGURED = N_("Cấu hình đăng nhập SSO của đối tác không hợp lệ; vui lòng liên hệ Trung tâm")
+MSG_TOKEN_REFUSED = N_("Hệ thống đăng nhập của đối tác không cấp mã đăng nhập; vui lòng thử lại")
+MSG_BAD_SIGNATURE = N_("Chữ ký của mã định danh (ID token) không hợp lệ")
+MSG_EXPIRED = N_("Mã định danh (ID token) đã hết hạn; vui lòng đăng nhập lại")
+MSG_BAD_TIME = N_("Thời điểm phát hành mã định danh không hợp lệ (lệch giờ)")
+MSG_WRONG_ISSUER = N_("Mã định danh không do hệ thống đăng nhập của đối tác phát hành")
+MSG_WRONG_AUDIENCE = N_("Mã định danh không dành cho cổng này")
+MSG_NONCE = N_("Mã định danh không khớp với yêu cầu đăng nhập")
+MSG_INVALID_TOKEN = N_("Mã định danh (ID token) không hợp lệ")
 
 
 class SsoFailed(AuthenticationFailed):

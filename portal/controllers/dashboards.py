@@ -12,6 +12,7 @@ from agents.dossiers.models import CityStatus
 from agents.policy import Permission
 from agents.reporting.queries import PointFigures, figures_per_point
 from portal.auth.guards import requires
+from portal.core.i18n import N_
 from portal.deps import Actor, Session, network_work, partner_work
 from portal.templating import page
 
@@ -87,7 +88,7 @@ class DashboardController(Controller):
             actor=actor,
             figures=figures_per_point(session),
             statuses=SHOWN_STATUSES,
-            title="Thống kê theo điểm",
+            title=N_("Thống kê theo điểm"),
             csv_url="/partner/dashboard.csv",
         )
 
@@ -112,7 +113,7 @@ class DashboardController(Controller):
             actor=actor,
             figures=figures_per_point(session),
             statuses=SHOWN_STATUSES,
-            title="Toàn mạng lưới",
+            title=N_("Toàn mạng lưới"),
             csv_url="/center/dashboard.csv",
         )
 

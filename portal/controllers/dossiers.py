@@ -17,6 +17,7 @@ from agents.procedures.models import Procedure
 from portal.auth.guards import requires, signed_in
 from portal.core.db import discard
 from portal.core.errors import PermissionDenied, ValidationFailed
+from portal.core.i18n import N_
 from portal.deps import Actor, Session, partner_work
 from portal.forms import DATE_HINT, date_fields, dates_to_iso
 from portal.templating import page
@@ -93,8 +94,8 @@ class DossierController(Controller):
                 actor,
                 procedure,
                 data,
-                {"agent_point_id": "Bắt buộc nhập"},
-                "Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu",
+                {"agent_point_id": N_("Bắt buộc nhập")},
+                N_("Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu"),
                 422,
             )
         filing = dossiers.FilingRequest(

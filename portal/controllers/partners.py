@@ -19,6 +19,7 @@ from agents.policy import Permission
 from portal.auth.guards import requires
 from portal.core.db import discard
 from portal.core.errors import DomainError
+from portal.core.i18n import N_
 from portal.deps import Actor, Session, network_work, partner_work
 from portal.templating import page
 
@@ -133,7 +134,7 @@ class NetworkController(Controller):
         try:
             status = PartnerStatus(data.get("status", ""))
         except ValueError:
-            return _center_page(session, actor, status_code=422, message="Giá trị không hợp lệ")
+            return _center_page(session, actor, status_code=422, message=N_("Giá trị không hợp lệ"))
         return _center_action(
             session, actor, lambda: partners.set_status(session, actor, partner_id, status, data.get("reason", ""))
         )
@@ -148,7 +149,7 @@ class NetworkController(Controller):
         try:
             status = AgentPointStatus(data.get("status", ""))
         except ValueError:
-            return _center_page(session, actor, status_code=422, message="Giá trị không hợp lệ")
+            return _center_page(session, actor, status_code=422, message=N_("Giá trị không hợp lệ"))
         return _center_action(
             session, actor, lambda: locations.set_status(session, actor, point_id, status, data.get("reason", ""))
         )

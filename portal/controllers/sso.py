@@ -25,15 +25,16 @@ from portal.auth.session import PARTNER_KEY, client_ip, landing_for, safe_next, 
 from portal.controllers.auth import login_page
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import DomainError, NotFound
+from portal.core.i18n import N_
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
 from portal.deps import Session, public_work
 
 FLOW_KEY = "sso_flow"
 FLOW_LIFETIME_SECONDS = 600
-MSG_UNKNOWN_PARTNER = "Không tìm thấy đối tác"
-MSG_BAD_STATE = "Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại"
-MSG_IDP_DENIED = "Hệ thống đăng nhập của đối tác đã từ chối yêu cầu đăng nhập"
+MSG_UNKNOWN_PARTNER = N_("Không tìm thấy đối tác")
+MSG_BAD_STATE = N_("Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại")
+MSG_IDP_DENIED = N_("Hệ thống đăng nhập của đối tác đã từ chối yêu cầu đăng nhập")
 
 
 def _scope(request: Request[Any, Any, Any], reason: str) -> Scope:

@@ -19,6 +19,7 @@ from portal.auth.guards import requires, signed_in
 from portal.auth.session import client_ip
 from portal.core.db import discard, unit_of_work
 from portal.core.errors import DomainError, ValidationFailed
+from portal.core.i18n import N_
 from portal.core.tenancy import Scope
 from portal.deps import ActivePartner, Actor, Session, Viewer, partner_work, public_work
 from portal.templating import page
@@ -88,8 +89,8 @@ class StaffController(Controller):
                 actor,
                 active_partner_id,
                 status_code=422,
-                message="Lời mời chưa hợp lệ",
-                errors={"role": "Giá trị không hợp lệ"},
+                message=N_("Lời mời chưa hợp lệ"),
+                errors={"role": N_("Giá trị không hợp lệ")},
                 values=data,
             )
         try:
@@ -172,7 +173,7 @@ class StaffController(Controller):
             role = Role(data.get("role", ""))
             point = uuid.UUID(data["agent_point_id"]) if data.get("agent_point_id") else None
         except (ValueError, KeyError):
-            return _staff_page(session, actor, active_partner_id, status_code=422, message="Giá trị không hợp lệ")
+            return _staff_page(session, actor, active_partner_id, status_code=422, message=N_("Giá trị không hợp lệ"))
         try:
             lifecycle.change_role(session, actor, assignment_id, role, point)
         except ValidationFailed as exc:
@@ -205,7 +206,7 @@ class StaffController(Controller):
         message = None
         status = 422
         if not existing and data.get("password", "") != data.get("password_again", ""):
-            errors["password_again"] = "Hai mật khẩu không khớp"
+            errors["password_again"] = N_("Hai mật khẩu không khớp")
         if not errors:
             try:
                 lifecycle.accept_invitation(

@@ -1,6 +1,15 @@
-"""The one domain error hierarchy. `portal.exceptions` maps it to HTTP, once."""
+"""The one domain error hierarchy. `portal.exceptions` maps it to HTTP, once.
+
+A message is Vietnamese (the msgid); `params` fill its `%(name)s` placeholders. The web
+layer says it in the reader's language (portal/core/i18n.py explains how).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from portal.core.i18n import Message
 
 
 class DomainError(Exception):
@@ -9,9 +18,17 @@ class DomainError(Exception):
     status_code = 400
     code = "error"
 
-    def __init__(self, message: str, *, field_errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        field_errors: dict[str, str] | None = None,
+    ) -> None:
+        self.message: Message = (
+            message if isinstance(message, Message) and not params else Message(message, **(params or {}))
+        )
+        super().__init__(self.message)
         self.field_errors = field_errors or {}
 
 

@@ -110,3 +110,51 @@ def test_center_admin_and_auditor_see_the_network_and_the_audit_chain(stack, bro
     auditor.screenshot(path=str(SHOTS / "07-audit-log.png"))
     auditor.click("text=EN")
     expect(auditor.locator("h1")).to_have_text("Audit log")
+
+
+def test_an_english_browser_gets_the_portal_in_english_until_the_person_picks_vietnamese(stack, browser, people):
+    visitor = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 800}).new_page()
+    visitor.goto(f"{stack.web_url}/")
+    expect(visitor.locator("html")).to_have_attribute("lang", "en")
+    expect(visitor.locator("h1")).to_have_text("Public-service agent portal")
+    visitor.screenshot(path=str(SHOTS / "08-home-en.png"), full_page=True)
+    visitor.goto(f"{stack.web_url}/track")
+    visitor.fill("#code", "HN-0000-0000")
+    visitor.fill("#phone", "0912000999")
+    visitor.click("button[type=submit]")
+    expect(visitor.get_by_role("alert")).to_have_text("No dossier with this code and phone number")
+    visitor.screenshot(path=str(SHOTS / "09-track-not-found-en.png"), full_page=True)
+
+    _sign_in(visitor, stack.web_url, people["staff"].email)
+    visitor.click("text=File a new dossier")
+    expect(visitor.locator("a[data-code='1.001193']")).to_contain_text("Time limit: 1 working day ·")
+    visitor.click("a[data-code='1.001193']")
+    visitor.fill("#owner_id_number", "123")
+    visitor.click("#submit-dossier")
+    expect(visitor.locator("#owner_id_number-error")).to_have_text("The ID number must be exactly 12 digits")
+    expect(visitor.locator("#owner_full_name-error")).to_have_text("Required")
+    visitor.screenshot(path=str(SHOTS / "10-form-with-errors-en.png"), full_page=True)
+    for field, value in {
+        "#owner_full_name": "Lê Văn Bình",
+        "#owner_id_number": "001090054321",
+        "#owner_birth_date": "1991-04-05",
+        "#owner_phone": "0912000999",
+        "#owner_address": "3 Hàng Đào, Hà Nội",
+        "[id='form.child_full_name']": "Lê Minh Anh",
+        "[id='form.child_birth_date']": "2026-11-02",
+        "[id='form.birth_place']": "Bệnh viện Bạch Mai",
+        "[id='form.mother_full_name']": "Đỗ Thị Hoa",
+    }.items():
+        visitor.fill(field, value)
+    visitor.select_option("[id='form.child_sex']", "Nữ")
+    visitor.click("#submit-dossier")
+    expect(visitor.get_by_test_id("receipt")).to_contain_text("Track it at")
+    expect(visitor.get_by_test_id("receipt").locator("strong")).to_have_text(f"{stack.web_url}/track")
+    visitor.screenshot(path=str(SHOTS / "10b-receipt-en.png"), full_page=True)
+
+    visitor.click("a[href='/lang/vi']")
+    expect(visitor.locator("html")).to_have_attribute("lang", "vi")
+    expect(visitor.locator("h1")).to_have_text("Biên nhận hồ sơ")
+    visitor.goto(f"{stack.web_url}/track")  # the choice outlives the page, whatever the browser says
+    expect(visitor.locator("h1")).to_have_text("Tra cứu hồ sơ")
+    visitor.screenshot(path=str(SHOTS / "11-track-vi-after-choosing.png"), full_page=True)

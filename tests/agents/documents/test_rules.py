@@ -22,6 +22,7 @@ from agents.documents.rules import (
     detect_type,
     inspect_file,
 )
+from portal.i18n import translate
 
 PDF_ONLY = frozenset({DocumentType.PDF})
 
@@ -82,7 +83,8 @@ def test_the_type_comes_from_the_content_so_a_png_named_pdf_is_a_png() -> None:
         inspect_file(png_named_cccd_pdf, accepted=PDF_ONLY)
     assert refused.value.code == "unsupported_type"
     assert refused.value.detected is DocumentType.PNG
-    assert refused.value.message.startswith("Tệp là PNG, giấy tờ này chỉ nhận PDF.")
+    assert refused.value.message == "Tệp là PNG, giấy tờ này chỉ nhận PDF"
+    assert translate(refused.value.message, "en") == "The file is a PNG; this document takes only PDF"
 
 
 def test_content_that_is_none_of_the_accepted_types_is_refused() -> None:
@@ -102,7 +104,7 @@ def test_a_pdf_that_is_not_a_pdf_is_refused_as_malformed() -> None:
 
 
 def test_a_pdf_locked_by_a_password_is_refused_but_one_only_restricted_by_its_owner_passes() -> None:
-    with pytest.raises(MalformedFile, match="password"):
+    with pytest.raises(MalformedFile, match="có mật khẩu"):
         inspect_file(a_pdf(1, user_password="bi-mat"))
     assert inspect_file(a_pdf(2, owner_password="chu-so-huu")).pages == 2
 
@@ -138,7 +140,7 @@ def test_a_png_whose_bytes_were_altered_is_refused() -> None:
     idat = next(offset for offset, kind in png_chunks(whole) if kind == b"IDAT")
     flipped = bytearray(whole)
     flipped[idat + 20] ^= 0x40
-    with pytest.raises(MalformedFile, match="checksum"):
+    with pytest.raises(MalformedFile, match="sai mã kiểm tra"):
         inspect_file(bytes(flipped))
 
 
@@ -161,12 +163,12 @@ def test_a_png_whose_chunks_check_out_but_whose_image_data_is_not_the_image_is_r
 
 
 def test_an_image_claiming_a_huge_canvas_is_refused_before_it_is_decoded() -> None:
-    with pytest.raises(MalformedFile, match=r"11000×11000: .* too many pixels"):  # past 100 Mpx
+    with pytest.raises(MalformedFile, match=r"11000×11000: quá nhiều điểm ảnh"):  # past 100 Mpx
         inspect_file(a_png_claiming(11_000, 11_000))
     jpeg = bytearray(an_image("JPEG"))
     frame = jpeg.index(b"\xff\xc0")  # baseline frame header: length, precision, height, width
     jpeg[frame + 5 : frame + 9] = struct.pack(">HH", 12_000, 12_000)
-    with pytest.raises(MalformedFile, match="too many pixels"):
+    with pytest.raises(MalformedFile, match="quá nhiều điểm ảnh"):
         inspect_file(bytes(jpeg))
 
 
