@@ -243,6 +243,9 @@ EN: dict[str, str] = {
     "Không tìm thấy hồ sơ": "Dossier not found",
     "Bạn không được phân công tại điểm này": "You are not assigned to this point",
     "Về trang chủ": "Back to home",
+    "Yêu cầu chứa ký tự không hợp lệ": "The request contains characters that are not allowed",
+    "Yêu cầu quá lớn": "The request is too large",
+    "Dữ liệu JSON lồng nhau quá sâu": "The JSON is nested too deeply",
     # partner single sign-on (portal/controllers/sso.py, portal/auth/oidc.py, agents/partners/sso.py)
     "Đăng nhập bằng SSO của đối tác": "Sign in with your partner's SSO",
     "Chọn đối tác của bạn": "Choose your partner",
