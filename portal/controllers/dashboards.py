@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -10,6 +9,7 @@ from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
 from agents.dossiers.models import CityStatus
+from agents.reporting.export import SafeCsvWriter
 from agents.reporting.queries import PointFigures, figures_per_point
 from agents.staff.models import Role
 from portal.auth.session import network_scope, partner_scope, require_actor
@@ -29,7 +29,7 @@ SHOWN_STATUSES = [
 
 def _csv(figures: list[PointFigures]) -> Response[str]:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)  # names and wards are typed by people: no cell may run as a formula
     writer.writerow(
         [
             "partner",
