@@ -7,6 +7,7 @@ import logging
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
@@ -15,6 +16,8 @@ from portal.core.migrations import check_app_role
 from portal.core.settings import get_settings
 from portal.exceptions import EXCEPTION_HANDLERS
 from portal.routes import ROUTES
+from portal.security.headers import InlineBlockHashesMiddleware, security_headers
+from portal.security.input_guard import InputGuardMiddleware, InputLimits
 from portal.templating import TEMPLATE_DIR, template_config
 
 
@@ -41,7 +44,13 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[TEMPLATE_DIR / "static"])],
         template_config=template_config,
-        middleware=[session_config.middleware],
+        # The input guard first (outermost): nothing reads a request before it is checked.
+        middleware=[
+            DefineMiddleware(InputGuardMiddleware, limits=InputLimits.from_env()),
+            InlineBlockHashesMiddleware,
+            session_config.middleware,
+        ],
+        before_send=[security_headers(production=settings.is_production)],
         csrf_config=csrf_config,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Agent Network Portal API", version="0.1.0"),
