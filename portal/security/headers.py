@@ -8,7 +8,8 @@ set itself is left as it is.
   script or style, no plugins, forms post only to the portal, and
   `frame-ancestors 'none'`. Third-party HTML the portal serves but does not
   write (the OpenAPI viewer under /schema) gets the hashes of its own inline
-  blocks added, never `'unsafe-inline'` (see `InlineBlockHashesMiddleware`).
+  scripts added, never `'unsafe-inline'` for scripts (`InlineBlockHashesMiddleware`);
+  its styles may be inline (see POLICY_BY_PATH).
 - `X-Frame-Options: DENY` for browsers without CSP level 2 (clickjacking).
 - `X-Content-Type-Options: nosniff`.
 - `Referrer-Policy: same-origin`: tracking codes, rating tokens and invitation
@@ -52,8 +53,11 @@ BASE_POLICY: dict[str, str] = {
 # A back office that frames its own pages registers e.g. {"frame-ancestors": "'self'"} here;
 # X-Frame-Options follows frame-ancestors ('none' -> DENY, 'self' -> SAMEORIGIN, else omitted).
 POLICY_BY_PATH: dict[str, Mapping[str, str]] = {
-    # The OpenAPI viewers (Redoc, Swagger UI, ...) run search in a worker made from a blob: URL.
-    "/schema": {"worker-src": "'self' blob:"},
+    # The OpenAPI viewers, checked in Chromium with their assets served from /static (docs/security.md):
+    # Redoc and Scalar insert <style> elements and style attributes at run time (Redoc does not render
+    # without them); Redoc searches in a worker made from a blob: URL. Scripts stay 'self' plus the
+    # hashes of the page's own inline blocks: no 'unsafe-inline', no 'unsafe-eval'.
+    "/schema": {"style-src": "'self' 'unsafe-inline'", "worker-src": "'self' blob:"},
 }
 
 # Paths whose HTML has inline <script>/<style> blocks the portal does not write itself.
@@ -75,7 +79,8 @@ def policy_for(path: str, *, script_hashes: tuple[str, ...] = (), style_hashes: 
         policy.update(POLICY_BY_PATH[prefix])
     if script_hashes:
         policy["script-src"] += "".join(f" '{h}'" for h in script_hashes)
-    if style_hashes:
+    if style_hashes and "'unsafe-inline'" not in policy["style-src"]:
+        # (A hash next to 'unsafe-inline' would switch 'unsafe-inline' off in CSP level 2 browsers.)
         policy["style-src"] += "".join(f" '{h}'" for h in style_hashes)
     return policy
 

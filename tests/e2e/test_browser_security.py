@@ -144,3 +144,20 @@ def test_another_site_cannot_frame_a_portal_page(stack, browser):
         assert answer.value.headers["x-frame-options"] == "DENY"
         assert any("frame-ancestors 'none'" in line for line in refused), refused
         page.screenshot(path=str(SHOTS / "csp-05-framing-refused.png"), full_page=True)
+
+
+def test_the_openapi_viewer_runs_its_own_inline_script_and_loads_nothing_from_elsewhere(stack, browser):
+    """/schema's inline script is allowed by its hash; what the policy blocks may only be another site's.
+
+    (While the viewer's bundle still comes from a CDN, that bundle is what gets blocked: the page then
+    shows no viewer, but its own inline script has run, which is what this checks.)
+    """
+    watched = WatchedPage(_context(browser))
+    errors: list[str] = []
+    watched.page.on("pageerror", lambda e: errors.append(str(e)))
+    watched.page.goto(f"{stack.web_url}/schema")
+    watched.page.wait_for_load_state("load")
+    reports = watched.page.evaluate("window.__csp || []")
+    assert not [r for r in reports if " inline " in f" {r} " and "script" in r], reports
+    assert not [r for r in reports if r.split()[1].startswith(stack.web_url)], reports  # nothing of our own blocked
+    watched.page.screenshot(path=str(SHOTS / "csp-06-openapi.png"), full_page=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import io
 import json
 import re
@@ -514,6 +515,22 @@ def test_pages_and_api_answers_with_a_citizens_data_are_never_stored(portal, peo
     assert "001090012345" in answers["receipt"].text or "0912345678" in answers["dossier detail"].text
     assert {name: r.headers.get("cache-control") for name, r in answers.items()} == dict.fromkeys(answers, "no-store")
     assert "no-store" not in portal().get("/static/portal.css").headers.get("cache-control", "")
+
+
+@pytest.mark.parametrize("path", ["/schema", "/schema/swagger", "/schema/redoc"])
+def test_the_openapi_viewer_may_run_exactly_its_own_inline_scripts(portal, path):
+    page = portal().get(path)
+    assert page.status_code == 200
+    inline = re.findall(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", page.content, re.S)
+    assert inline, "the viewer page has no inline script to allow"
+    hashes = {"'sha256-" + base64.b64encode(hashlib.sha256(block).digest()).decode() + "'" for block in inline}
+    script_src = _policy(page)["script-src"].split()
+    assert script_src[0] == "'self'" and set(script_src[1:]) == hashes
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    assert _policy(page)["worker-src"] == "'self' blob:" and _policy(page)["frame-ancestors"] == "'none'"
+    # Everywhere else no inline style either; the viewers insert styles at run time (docs/security.md).
+    assert _policy(page)["style-src"] == "'self' 'unsafe-inline'"
+    assert _policy(portal().get("/schema/openapi.json"))["script-src"] == "'self'"
 
 
 @pytest.mark.parametrize(
