@@ -17,9 +17,14 @@ keys included) and the headers and cookies the portal reads. Refused:
 - Non-ASCII CSRF tokens (the portal only issues hex ones; Litestar compares
   them as text and would fail on anything else).
 
+The portal's own cookies (`lang`, the session, the CSRF cookie) holding such
+text are not refused but dropped from the request, as if never sent: see
+`without_unsound_cookies`.
+
 Refusals are `DomainError`s, so `portal.exceptions` answers them like any
 other: `{"error": "invalid_input" | "request_too_large", "message": ...}`
-under /api, the error page elsewhere; the message is in the language of the
+under /api, the error page elsewhere; the OAuth token endpoint answers in
+RFC 6749's shape (`invalid_request`). The message is in the language of the
 `lang` cookie. The body is read once here and replayed to the application.
 """
 
@@ -28,6 +33,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -40,6 +46,8 @@ from portal.i18n import LANGUAGES, translate
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 MSG_BAD_TEXT = "Yêu cầu chứa ký tự không hợp lệ"
 MSG_TOO_LARGE = "Yêu cầu quá lớn"
@@ -68,6 +76,7 @@ CHECKED_COOKIES = frozenset({"lang", "portal_session"})
 DEFAULT_CSRF_COOKIE, DEFAULT_CSRF_HEADER, CSRF_FORM_FIELD = "csrftoken", "x-csrftoken", "_csrf_token"
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OAUTH_TOKEN_PATH = "/api/oauth/token"  # answers refusals in OAuth's own error shape
 
 # Outside bodies: every C0 control. Inside bodies: all but tab, line feed, carriage return.
 _FORBIDDEN_IN_URL = re.compile("[\x00-\x1f\ud800-\udfff]")
@@ -291,6 +300,31 @@ def check_basic_credentials(value: bytes) -> None:
         decode_text(_percent_decoded(part), "header:authorization", in_body=False)
 
 
+def _cookie_is_sound(name: str, raw: bytes, csrf_cookie: str) -> bool:
+    try:
+        text = decode_text(unquote_to_bytes(raw), f"cookie:{name}", in_body=False)
+    except Refused:
+        return False
+    return text.isascii() or name != csrf_cookie
+
+
+def without_unsound_cookies(header: bytes, csrf_cookie: str) -> bytes:
+    """The Cookie header less the portal's own cookies that hold text no cookie of ours can hold.
+
+    A cookie is not something a person typed, and a sibling host of the domain can set one:
+    refusing the request would lock the browser out until the cookie expires. Dropped, it is
+    as if never sent (no session, the default language, a fresh CSRF token).
+    """
+    kept = []
+    for cookie in header.split(b";"):
+        raw_name, _, raw = cookie.strip().partition(b"=")
+        name = raw_name.decode("latin-1")
+        ours = name in CHECKED_COOKIES or name == csrf_cookie
+        if not ours or _cookie_is_sound(name, raw, csrf_cookie):
+            kept.append(cookie)
+    return b";".join(kept)
+
+
 def check_url_and_headers(scope: Scope) -> None:
     raw_path = scope.get("raw_path")
     if raw_path:
@@ -300,13 +334,14 @@ def check_url_and_headers(scope: Scope) -> None:
         check_text(scope.get("path", ""), "path", in_body=False)
     check_pairs(scope.get("query_string", b""), "query", in_body=False)
     csrf_cookie, csrf_header = _csrf_names(scope)
-    for name, value in _header_values(scope):
+    headers = list(scope.get("headers", ()))
+    for index, (raw_name, value) in enumerate(headers):
+        name = raw_name.lower()
         if name == b"cookie":
-            for cookie_name, raw in _cookies(value):
-                if cookie_name in CHECKED_COOKIES or cookie_name == csrf_cookie:
-                    text = decode_text(unquote_to_bytes(raw), f"cookie:{cookie_name}", in_body=False)
-                    if cookie_name == csrf_cookie and not text.isascii():
-                        raise _bad(f"cookie:{cookie_name}")
+            cleaned = without_unsound_cookies(value, csrf_cookie)
+            if cleaned != value:
+                headers[index] = (raw_name, cleaned)
+                scope["headers"] = headers
         elif name in CHECKED_HEADERS or name == csrf_header:
             if _FORBIDDEN_IN_HEADER.search(value):
                 raise _bad(f"header:{name.decode('latin-1')}")
@@ -362,7 +397,18 @@ class InputGuardMiddleware:
                 check_body(scope, body, self.limits)
                 receive = _replay(body, receive)
         except Refused as refused:
+            # Logged, not audited: the refusal changes nothing, and a flood must not flood the audit log.
+            log.warning(
+                "refused request input: %s %s (%s, %s)",
+                scope.get("method"),
+                _printable(scope.get("path", "")),
+                refused.kind.code,
+                _printable(refused.where),
+            )
             message = translate(refused.message, _language(scope))
+            if scope.get("path") == OAUTH_TOKEN_PATH:
+                await _send_oauth_error(send, refused.kind.status_code, message)
+                return
             raise refused.kind(message, field_errors={refused.where: message}) from None
         await self.app(scope, receive, send)
 
@@ -386,6 +432,18 @@ class InputGuardMiddleware:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+async def _send_oauth_error(send: Send, status: int, message: str) -> None:
+    """The token endpoint answers in RFC 6749 §5.2's shape, refusals at the edge included."""
+    body = json.dumps({"error": "invalid_request", "error_description": message}, ensure_ascii=False).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
