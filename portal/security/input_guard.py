@@ -73,6 +73,7 @@ CHECKED_HEADERS = frozenset(
 )
 # Cookies the portal reads; a foreign cookie for the same host is not ours to judge.
 CHECKED_COOKIES = frozenset({"lang", "portal_session"})
+_SESSION_CHUNK = re.compile(r"portal_session-\d+")  # a large session is split into numbered cookies
 DEFAULT_CSRF_COOKIE, DEFAULT_CSRF_HEADER, CSRF_FORM_FIELD = "csrftoken", "x-csrftoken", "_csrf_token"
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -319,7 +320,7 @@ def without_unsound_cookies(header: bytes, csrf_cookie: str) -> bytes:
     for cookie in header.split(b";"):
         raw_name, _, raw = cookie.strip().partition(b"=")
         name = raw_name.decode("latin-1")
-        ours = name in CHECKED_COOKIES or name == csrf_cookie
+        ours = name in CHECKED_COOKIES or name == csrf_cookie or _SESSION_CHUNK.fullmatch(name) is not None
         if not ours or _cookie_is_sound(name, raw, csrf_cookie):
             kept.append(cookie)
     return b";".join(kept)

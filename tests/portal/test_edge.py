@@ -22,15 +22,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, get, post
+from litestar.params import JSONBody
 from litestar.testing import TestClient
 
 from agents.city.callbacks import sign
 from agents.dossiers import service as dossiers
 from agents.reporting.export import safe_cell
 from agents.staff.models import Role
+from portal.exceptions import EXCEPTION_HANDLERS
 from portal.security import headers as security_headers
-from portal.security.input_guard import MAX_BODY_BYTES, MAX_JSON_DEPTH, Refused, check_multipart, json_too_deep
+from portal.security.input_guard import (
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_MULTIPART_BYTES,
+    InputGuardMiddleware,
+    InputLimits,
+    Refused,
+    check_multipart,
+    json_too_deep,
+)
 from tests.factories import (
     BIRTH_FORM,
     citizen,
@@ -463,6 +474,24 @@ def test_bodies_over_the_size_limit_answer_413(portal):
     assert api.json()["error"] == "request_too_large" and api.json()["message"] == MSG_TOO_LARGE
     page = client.post_form("/login", {"email": "a" * (MAX_BODY_BYTES + 1), "password": "x"})
     assert page.status_code == 413 and MSG_TOO_LARGE in page.text
+
+
+def test_the_limits_are_settings(monkeypatch):
+    assert InputLimits.from_env({}) == InputLimits(MAX_BODY_BYTES, MAX_MULTIPART_BYTES, MAX_JSON_DEPTH)
+    with pytest.raises(ValueError, match="PORTAL_MAX_JSON_DEPTH"):
+        InputLimits.from_env({"PORTAL_MAX_JSON_DEPTH": "deep"})
+    monkeypatch.setenv("PORTAL_MAX_BODY_BYTES", "64")
+    monkeypatch.setenv("PORTAL_MAX_JSON_DEPTH", "2")
+
+    @post("/api/echo", sync_to_thread=False)
+    def echo(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+        return data
+
+    app = Litestar([echo], middleware=[InputGuardMiddleware], exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        assert client.post("/api/echo", json={"a": [1]}).json() == {"a": [1]}
+        assert client.post("/api/echo", json={"a": [[1]]}).status_code == 400
+        assert client.post("/api/echo", json={"a": "x" * 64}).status_code == 413
 
 
 # -- items 11 and 12: headers on every answer -----------------------------------------
