@@ -6,6 +6,7 @@ import hashlib
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
@@ -19,6 +20,8 @@ from portal.exceptions import EXCEPTION_HANDLERS
 from portal.i18n import load_catalogues
 from portal.observability import count_refused_callbacks, observe_requests
 from portal.routes import ROUTES
+from portal.security.headers import security_headers
+from portal.security.input_guard import InputGuardMiddleware, InputLimits
 from portal.templating import TEMPLATE_DIR, template_config
 
 
@@ -46,7 +49,12 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[TEMPLATE_DIR / "static"])],
         template_config=template_config,
-        middleware=[session_config.middleware],
+        # The input guard first (outermost): nothing reads a request before it is checked.
+        middleware=[
+            DefineMiddleware(InputGuardMiddleware, limits=InputLimits.from_env()),
+            session_config.middleware,
+        ],
+        before_send=[security_headers(production=settings.is_production)],
         csrf_config=csrf_config,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

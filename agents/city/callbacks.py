@@ -26,5 +26,6 @@ def verify_signature(secret: str, timestamp: str | None, signature: str | None, 
         raise AuthenticationFailed("X-City-Timestamp is not a unix time") from exc
     if age > MAX_CLOCK_SKEW_SECONDS:
         raise AuthenticationFailed("callback timestamp too old or in the future")
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature):
+    # Bytes on both sides: a header may carry any character, and compare_digest refuses non-ASCII text.
+    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode("utf-8", "replace")):
         raise AuthenticationFailed("callback signature does not match")

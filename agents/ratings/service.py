@@ -17,8 +17,12 @@ from portal.core.i18n import N_
 
 
 def dossier_for_rating(session: Session, tracking_code: str, token: str) -> Dossier:
-    dossier = session.scalar(select(Dossier).where(Dossier.tracking_code == tracking_code.strip().upper()))
-    if dossier is None or not hmac.compare_digest(rating_token(dossier.tracking_code), token or ""):
+    """The dossier a receipt's rating link names; any refusal looks the same, whether the code exists or not."""
+    code = tracking_code.strip().upper()
+    dossier = session.scalar(select(Dossier).where(Dossier.tracking_code == code))
+    # Bytes on both sides (the token is whatever the link carries), and the same work for an unknown code.
+    expected = rating_token(dossier.tracking_code if dossier is not None else code).encode()
+    if not hmac.compare_digest(expected, (token or "").encode("utf-8", "replace")) or dossier is None:
         raise NotFound("Liên kết đánh giá không hợp lệ")
     return dossier
 

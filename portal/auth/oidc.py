@@ -445,7 +445,9 @@ class OidcClient:
         except JoseError as exc:
             raise _claim_failure(exc) from exc
         # The registry compares strings with ==; the nonce is compared in constant time here.
-        if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(claims["nonce"], nonce):
+        if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(
+            claims["nonce"].encode(), nonce.encode()
+        ):
             raise SsoFailed("nonce_mismatch", MSG_NONCE)
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         azp = claims.get("azp")
@@ -454,7 +456,7 @@ class OidcClient:
         at_hash = claims.get("at_hash")
         if at_hash is not None and access_token is not None:
             expected = _half_hash(access_token, str(decoded.header.get("alg", "RS256")))
-            if not isinstance(at_hash, str) or not hmac.compare_digest(at_hash, expected):
+            if not isinstance(at_hash, str) or not hmac.compare_digest(at_hash.encode(), expected.encode()):
                 raise SsoFailed("invalid_id_token", MSG_INVALID_TOKEN, detail={"claim": "at_hash"})
         return dict(claims)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from litestar import Controller, Response, get
@@ -10,6 +9,7 @@ from litestar.response import Template
 
 from agents.dossiers.models import CityStatus
 from agents.policy import Permission
+from agents.reporting.export import SafeCsvWriter
 from agents.reporting.queries import PointFigures, figures_per_point
 from portal.auth.guards import requires
 from portal.core.i18n import N_
@@ -34,7 +34,7 @@ UTF8_BOM = "\ufeff"
 def _csv(figures: list[PointFigures]) -> Response[str]:
     out = io.StringIO()
     out.write(UTF8_BOM)
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)  # names and wards are typed by people: no cell may run as a formula
     writer.writerow(
         [
             "partner",

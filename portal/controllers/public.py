@@ -18,6 +18,7 @@ from portal.core.db import discard
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.deps import Session, Viewer, public_work
 from portal.i18n import LANGUAGES
+from portal.security.redirects import same_origin_return_path
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -45,8 +46,7 @@ class PublicController(Controller):
 
     @get("/lang/{code:str}", sync_to_thread=False)
     def switch_language(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Redirect:
-        target = request.headers.get("referer") or "/"
-        response = Redirect(target if target.startswith(str(request.base_url)) or target.startswith("/") else "/")
+        response = Redirect(same_origin_return_path(request.headers.get("referer"), request.url.netloc))
         if code in LANGUAGES:
             response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
         return response

@@ -151,7 +151,9 @@ class SsoController(Controller):
                     flow is None
                     or not fresh
                     or flow.get("partner") != url_code
-                    or not hmac.compare_digest(str(flow.get("state", "")), returned_state)
+                    or not hmac.compare_digest(
+                        str(flow.get("state", "")).encode(), returned_state.encode("utf-8", "replace")
+                    )
                 ):
                     problem = "missing" if flow is None else ("stale" if not fresh else "mismatch")
                     sso.record_sso_failure(session, partner, "state_mismatch", detail={"flow": problem})

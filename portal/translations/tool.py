@@ -57,6 +57,8 @@ KEYWORDS: dict[str, str] = {
 }
 # DomainError classes never given a literal message, and where their messages are marked.
 ERRORS_WITHOUT_LITERALS = {
+    "InvalidInput": "raised by the input guard with its MSG_* constants, marked N_() (portal/security/input_guard.py)",
+    "RequestTooLarge": "raised by the input guard with its MSG_* constants, marked N_() (portal/security/input_guard.py)",
     **{
         name: "a refused document: each class words its own message, marked N_() (agents/documents/rules.py)"
         for name in ("DocumentRefused", "EmptyFile", "FileTooLarge", "UnsupportedType", "MalformedFile")

@@ -388,6 +388,17 @@ def test_tampered_state_is_refused(portal: Any, world: SsoWorld) -> None:
     assert account_by_email(user["email"]) is None
 
 
+def test_a_non_ascii_state_is_refused_like_any_tampered_state(portal: Any, world: SsoWorld) -> None:
+    """The state is compared as bytes: text compare_digest fails (500) on non-ASCII."""
+    user = world.add_idp_user()
+    client = portal().http
+    back = login_at_idp(begin(client, world, world.main), user["email"])
+
+    response = call_back(client, back, state="é" * 43)
+
+    assert_refused(response, 400, "Yêu cầu đăng nhập SSO không hợp lệ hoặc đã hết hạn; vui lòng thử lại")
+
+
 def test_callback_without_a_started_sign_in_is_refused(portal: Any, world: SsoWorld) -> None:
     user = world.add_idp_user()
     invite(world, user["email"])
