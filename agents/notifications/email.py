@@ -141,8 +141,7 @@ class EmailSender:
         except smtplib.SMTPServerDisconnected as exc:
             return RetryLater(f"SMTP relay closed the connection: {exc}")
         except smtplib.SMTPResponseException as exc:  # DATA refused, STARTTLS refused, other replies
-            stage = "starttls_refused" if self.starttls and exc.smtp_code == 454 else "message_refused"
-            return self._reply_outcome(stage, exc.smtp_code, exc.smtp_error)
+            return self._reply_outcome("message_refused", exc.smtp_code, exc.smtp_error)
         except ssl.SSLError as exc:
             return Refused("tls_failed", f"TLS with the SMTP relay failed: {exc}", permanent=False)
         except smtplib.SMTPException as exc:

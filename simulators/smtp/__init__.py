@@ -23,10 +23,11 @@ import email.policy
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 __all__ = ["InProcessMailServer", "MailServerProcess", "free_port", "make_maildir", "read_maildir"]
 
@@ -74,6 +75,7 @@ class MailServerProcess:
         self.host = host
         self.port = port
         self.process: subprocess.Popen[bytes] | None = None
+        self._errors: IO[bytes] | None = None
 
     def start(self, timeout_seconds: float = 15.0) -> MailServerProcess:
         make_maildir(self.maildir)
@@ -90,12 +92,16 @@ class MailServerProcess:
             "aiosmtpd.handlers.Mailbox",
             str(self.maildir),
         ]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its error output goes to a file, not a pipe: nobody reads a pipe while the demo runs, and a
+        # full pipe would block the server.
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed by stop()
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self._errors)
         deadline = time.monotonic() + timeout_seconds
         while not _greets(self.host, self.port):
             if self.process.poll() is not None:
-                error = self.process.stderr.read().decode("utf-8", "replace") if self.process.stderr else ""
-                self.process = None
+                self._errors.seek(0)
+                error = self._errors.read().decode("utf-8", "replace")
+                self.stop()
                 raise RuntimeError(f"the SMTP server exited at start: {error.strip()[-500:]}")
             if time.monotonic() > deadline:
                 self.stop()
@@ -106,16 +112,16 @@ class MailServerProcess:
     def stop(self) -> None:
         """Stop the child process (by its pid), waiting for it to exit."""
         process, self.process = self.process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        errors, self._errors = self._errors, None
+        if errors is not None:
+            errors.close()
 
     def __enter__(self) -> MailServerProcess:
         return self.start()

@@ -169,6 +169,11 @@ def test_the_demo_runs_aiosmtpd_as_a_process_and_stops_it_by_pid(tmp_path: Path)
     assert isinstance(outcome, RetryLater)  # stopped: nothing listens any more
 
 
+def test_the_demo_server_does_not_start_over_another_one(mail_server: InProcessMailServer, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="already listens"):
+        MailServerProcess(tmp_path / "second", port=mail_server.port).start()
+
+
 # -- STARTTLS and login ---------------------------------------------------------------------------
 
 
