@@ -305,7 +305,7 @@ def _seed_sample_dossiers(account_id: object) -> None:
     idempotency keys: seeding again files nothing new), so the demo worker
     forwards them to the city simulator like any other.
     """
-    from agents.dossiers.service import FilingRequest, file_dossier
+    from agents.dossiers.filing import FilingRequest, file_dossier
     from agents.staff.actor import load_actor
 
     with read_only(Scope.network("demo seed: load staff", actor_label="seed", origin="cli")) as session:

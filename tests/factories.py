@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from agents.dossiers import service as dossiers
+from agents.dossiers import filing
 from agents.dossiers.models import Dossier
 from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
@@ -121,10 +121,10 @@ def file_birth_registration(
     """File a birth registration (1.001193) the way the counter does, through the service."""
     ensure_procedures()
     with unit_of_work(actor.partner_scope(point.partner_id)) as session:
-        filed = dossiers.file_dossier(
+        filed = filing.file_dossier(
             session,
             actor,
-            dossiers.FilingRequest(
+            filing.FilingRequest(
                 procedure_code="1.001193",
                 agent_point_id=point.id,
                 idempotency_key=key or uuid.uuid4().hex,

@@ -11,8 +11,8 @@ import uuid
 from datetime import timedelta
 
 from agents.city.client import CityClient, city_client
-from agents.dossiers import service
-from agents.dossiers.service import CityUpdate, ForwardOutcome
+from agents.dossiers import city_status, forwarding
+from agents.dossiers.forwarding import ForwardOutcome
 from portal.core.celery_app import celery_app
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ExternalServiceError
@@ -36,34 +36,29 @@ def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityCl
     """
     scope = Scope.partner(partner_id, actor_label="worker: forward to city", origin="worker")
     with read_only(scope) as session:
-        prepared = service.prepare_forward(session, dossier_id)
+        prepared = forwarding.prepare_forward(session, dossier_id)
     if isinstance(prepared, ForwardOutcome):
         return prepared
     try:
         receipt = client.submit_dossier(prepared.payload, idempotency_key=str(dossier_id))
     except ExternalServiceError as exc:
         with unit_of_work(scope) as session:
-            return service.record_forward_failure(session, dossier_id, exc)
+            return forwarding.record_forward_failure(session, dossier_id, exc)
     with unit_of_work(scope) as session:
-        return service.record_forwarded(session, dossier_id, receipt)
+        return forwarding.record_forwarded(session, dossier_id, receipt)
 
 
 def sync_status_from_city(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> int:
     """Poll the city for a dossier's history and apply what we have not seen. Returns the count applied."""
     scope = Scope.partner(partner_id, actor_label="worker: status poll", origin="worker")
     with read_only(scope) as session:
-        code = service.city_code_of(session, dossier_id)
+        code = city_status.city_code_of(session, dossier_id)
     if not code:
         return 0
     applied = 0
-    for entry in client.dossier_history(code):
-        with unit_of_work(scope) as session:  # one unit per entry: each one stands on its own
-            result = service.apply_city_update(
-                session,
-                CityUpdate(
-                    entry.event_id, entry.seq, entry.status, entry.occurred_at, entry.note, city_dossier_code=code
-                ),
-            )
+    for report in client.dossier_history(code):
+        with unit_of_work(scope) as session:  # one unit per report: each one stands on its own
+            result = city_status.apply_city_update(session, report)
         applied += result != "duplicate"
     return applied
 
@@ -93,7 +88,7 @@ def sync_status(dossier_id: str, partner_id: str) -> int:
 @celery_app.task(name="dossiers.sweep_unforwarded")
 def sweep_unforwarded() -> int:
     with read_only(Scope.network("sweeper: dossiers stuck before the city", origin="worker")) as session:
-        stuck = service.unforwarded_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds))
+        stuck = forwarding.unforwarded_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds))
     for dossier_id, partner_id in stuck:
         forward.delay(str(dossier_id), str(partner_id))
     if stuck:
@@ -104,7 +99,7 @@ def sweep_unforwarded() -> int:
 @celery_app.task(name="dossiers.poll_silent")
 def poll_silent() -> int:
     with read_only(Scope.network("poller: dossiers the city has not reported on", origin="worker")) as session:
-        silent = service.silent_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds * 2))
+        silent = city_status.silent_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds * 2))
     for dossier_id, partner_id in silent:
         sync_status.delay(str(dossier_id), str(partner_id))
     return len(silent)

@@ -7,7 +7,6 @@ token, as the pages do) or a partner system's bearer token from
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -19,7 +18,8 @@ from litestar.exceptions import HTTPException
 from litestar.params import Body, FromPath, JSONBody, Parameter, RawBody
 
 from agents.city.callbacks import verify_signature
-from agents.dossiers import service as dossiers
+from agents.city.wire import MalformedReport, parse_status_report
+from agents.dossiers import city_status, filing, queries
 from agents.procedures import service as procedures
 from portal.auth.api_tokens import BearerOrCSRFMiddleware, token_response
 from portal.auth.guards import api_caller
@@ -128,10 +128,10 @@ class ApiController(Controller):
     )
     def file_dossier(self, actor: Actor, session: Session, data: JSONBody[DossierIn]) -> DossierOut:
         """File a dossier. Repeating the same idempotency_key returns the same dossier."""
-        filed = dossiers.file_dossier(
+        filed = filing.file_dossier(
             session,
             actor,
-            dossiers.FilingRequest(
+            filing.FilingRequest(
                 data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen, data.form
             ),
         )
@@ -153,12 +153,12 @@ class ApiController(Controller):
                 d.submitted_at,
                 d.due_at,
             )
-            for d in dossiers.list_for_actor(session, actor, limit=limit)
+            for d in queries.list_for_actor(session, actor, limit=limit)
         ]
 
     @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True, guards=[api_caller], opt=api_work("dossiers:read"))
     def get_dossier(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]) -> DossierOut:
-        return _dossier_out(dossiers.get_for_actor(session, actor, dossier_id))
+        return _dossier_out(queries.get_for_actor(session, actor, dossier_id))
 
     @post(
         "/api/v1/track",
@@ -168,7 +168,7 @@ class ApiController(Controller):
     )
     def track(self, session: Session, data: JSONBody[TrackIn]) -> DossierOut:
         """Public: a dossier's status by tracking code plus the owner's phone number."""
-        return _dossier_out(dossiers.track(session, data.tracking_code, data.phone))
+        return _dossier_out(queries.track(session, data.tracking_code, data.phone))
 
     @post(
         "/api/city/callbacks",
@@ -186,28 +186,11 @@ class ApiController(Controller):
             body,
         )
         try:
-            event = json.loads(body)
-            update = dossiers.CityUpdate(
-                event_id=str(event["event_id"]),
-                seq=int(event["seq"]),
-                status=int(event["TrangThaiHoSo"]),
-                occurred_at=datetime.fromisoformat(event["ThoiGian"]),
-                note=str(event.get("GhiChu", "")),
-                city_dossier_code=event.get("MaHoSo"),
-                tracking_code=event.get("MaHoSoDoiTac"),
-            )
-            if update.occurred_at.tzinfo is None:
-                raise ValueError("ThoiGian needs a UTC offset")
-            if not 0 < len(update.event_id) <= 80:
-                raise ValueError("event_id must be 1 to 80 characters")
-            if not 0 <= update.seq < 2**31:
-                raise ValueError("seq out of range")
-            if not all(v is None or isinstance(v, str) for v in (update.city_dossier_code, update.tracking_code)):
-                raise ValueError("MaHoSo and MaHoSoDoiTac must be strings")
-        except (ValueError, KeyError, TypeError) as exc:
+            report = parse_status_report(body)
+        except MalformedReport as exc:
             raise HTTPException(status_code=400, detail=f"malformed callback: {exc}") from exc
         try:
-            outcome = dossiers.apply_city_update(session, update)
+            outcome = city_status.apply_city_update(session, report)
         except ValidationFailed as exc:
             raise HTTPException(status_code=400, detail=exc.message) from exc
         return {"result": outcome}

@@ -9,11 +9,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from agents.dossiers import rules
-from agents.dossiers import service as dossiers
+from agents.dossiers import queries, rules
 from agents.dossiers.models import Dossier
 from agents.locations import service as points
 from agents.ratings import service as ratings
+from agents.ratings.links import rating_token
 from portal.core.db import discard
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.deps import Session, Viewer, public_work
@@ -24,7 +24,7 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 
 
 def _tracked_context(session: Session, dossier: Dossier) -> dict[str, Any]:
-    view = dossiers.view_of(session, dossier)
+    view = queries.view_of(session, dossier)
     return {
         "dossier": dossier,
         "procedure": view.procedure,
@@ -32,7 +32,7 @@ def _tracked_context(session: Session, dossier: Dossier) -> dict[str, Any]:
         "owner_masked": rules.mask_name(dossier.owner_full_name),
         "rating": ratings.existing_rating(session, dossier),
         "can_rate": ratings.can_rate(dossier),
-        "rating_token": dossiers.rating_token(dossier.tracking_code),
+        "rating_token": rating_token(dossier.tracking_code),
     }
 
 
@@ -59,7 +59,7 @@ class PublicController(Controller):
     def track(self, viewer: Viewer, session: Session, data: Form) -> Template:
         code, phone = data.get("code", ""), data.get("phone", "")
         try:
-            dossier = dossiers.track(session, code, phone)
+            dossier = queries.track(session, code, phone)
         except NotFound as exc:
             return page(
                 "public/track.html",

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agents.city.client import CityClient
-from agents.dossiers import service as dossiers
-from agents.dossiers import tasks
+from agents.city.wire import CityUpdate
+from agents.dossiers import city_status, filing, tasks
 from agents.dossiers.models import CityStatus, DossierState
 from agents.procedures.models import Procedure
 from portal.core.db import unit_of_work
@@ -102,10 +102,10 @@ def test_a_refusal_by_the_city_is_final_and_its_reason_is_kept(counter, city, ci
             )
             session.flush()
     with unit_of_work(staff.partner_scope(partner.id)) as session:
-        dossier = dossiers.file_dossier(
+        dossier = filing.file_dossier(
             session,
             staff,
-            dossiers.FilingRequest(
+            filing.FilingRequest(
                 "9.000001",
                 point.id,
                 uuid.uuid4().hex,
@@ -142,7 +142,7 @@ def test_polling_the_city_records_its_status_history_once(counter, city, city_si
 
 
 def _update(code, status, seq, *, event_id=None, minutes=0):
-    return dossiers.CityUpdate(
+    return CityUpdate(
         event_id=event_id or uuid.uuid4().hex,
         seq=seq,
         status=status,
@@ -159,9 +159,9 @@ def test_duplicate_and_late_status_reports_never_move_a_dossier_backwards(counte
     scope = Scope.network("test: city callbacks", actor_label="city system")
     nine = f"evt-{uuid.uuid4().hex}"
     with unit_of_work(scope) as session:
-        assert dossiers.apply_city_update(session, _update(code, 9, 4, event_id=nine, minutes=3)) == "applied"
-        assert dossiers.apply_city_update(session, _update(code, 9, 4, event_id=nine, minutes=3)) == "duplicate"
-        assert dossiers.apply_city_update(session, _update(code, 4, 3, minutes=2)) == "late"
+        assert city_status.apply_city_update(session, _update(code, 9, 4, event_id=nine, minutes=3)) == "applied"
+        assert city_status.apply_city_update(session, _update(code, 9, 4, event_id=nine, minutes=3)) == "duplicate"
+        assert city_status.apply_city_update(session, _update(code, 4, 3, minutes=2)) == "late"
     stored = reload_dossier(dossier.id)
     assert stored.city_status == CityStatus.processed
     assert stored.finished_at is not None
@@ -172,7 +172,7 @@ def test_a_report_for_an_unknown_dossier_is_refused(city):
     from portal.core.errors import NotFound
 
     with unit_of_work(Scope.network("test", actor_label="city system")) as session, pytest.raises(NotFound):
-        dossiers.apply_city_update(session, _update("H01.22-000000-000000", 2, 1))
+        city_status.apply_city_update(session, _update("H01.22-000000-000000", 2, 1))
 
 
 def test_the_same_status_report_arriving_twice_at_once_is_stored_once(counter, city):
@@ -185,13 +185,13 @@ def test_the_same_status_report_arriving_twice_at_once_is_stored_once(counter, c
 
     def first(hold):
         with unit_of_work(scope) as session:
-            outcome = dossiers.apply_city_update(session, report)
+            outcome = city_status.apply_city_update(session, report)
             hold()
             return outcome
 
     def second():
         with unit_of_work(scope) as session:
-            return dossiers.apply_city_update(session, report)
+            return city_status.apply_city_update(session, report)
 
     assert race(first, second) == ("applied", "duplicate")
     assert [e.city_status for e in reload_dossier(dossier.id).events if e.source == "city"] == [2]
