@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerKind
 from agents.partners.sso import configure_sso
+from agents.points.models import AgentPoint, AgentPointStatus
 from agents.procedures.catalogue import PROCEDURES
 from agents.procedures.models import Procedure
 from agents.staff.actor import load_actor

@@ -8,8 +8,8 @@ from typing import Any
 
 from agents.dossiers import filing
 from agents.dossiers.models import Dossier
-from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
+from agents.points.models import AgentPoint, AgentPointStatus
 from agents.seed import seed_procedures
 from agents.staff.actor import Actor, load_actor
 from agents.staff.models import Account, Role, RoleAssignment

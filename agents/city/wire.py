@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from agents.dossiers.models import Dossier
-from agents.locations.models import AgentPoint
+from agents.points.models import AgentPoint
 from agents.procedures.models import Procedure
 from portal.core.settings import get_settings
 

@@ -6,6 +6,7 @@ than the one we hold) go into the history without moving the status back.
 
 from __future__ import annotations
 
+import enum
 import logging
 import uuid
 from datetime import timedelta
@@ -23,12 +24,20 @@ from portal.core.errors import NotFound, ValidationFailed
 log = logging.getLogger(__name__)
 
 
-def apply_city_update(session: Session, update_: CityUpdate) -> str:
+class ReportOutcome(str, enum.Enum):
+    """What became of one status report (the callback answers it as {"result": <value>})."""
+
+    applied = "applied"  # the newest word on the dossier: its status moved
+    late = "late"  # older than what we hold (lower sequence number): in the history, status unchanged
+    duplicate = "duplicate"  # the same event again: nothing recorded
+
+
+def apply_city_update(session: Session, update_: CityUpdate) -> ReportOutcome:
     """Record one status change reported by the city (callback or poll).
 
     Duplicates (same event id) are ignored; late arrivals (lower sequence
     number than the one we hold) go into the history but do not move the
-    current status back. Returns "applied", "late", or "duplicate".
+    current status back.
     """
     if update_.status not in {s.value for s in CityStatus}:
         raise ValidationFailed(f"Unknown DVCQG status {update_.status}", field_errors={"TrangThaiHoSo": "unknown"})
@@ -40,18 +49,18 @@ def apply_city_update(session: Session, update_: CityUpdate) -> str:
     if dossier is None:
         raise NotFound("no such dossier")
     if session.scalar(select(DossierEvent.id).where(DossierEvent.city_event_id == update_.event_id)):
-        return "duplicate"
+        return ReportOutcome.duplicate
 
     status = CityStatus(update_.status)
     try:
         with session.begin_nested():
             outcome = _record_city_event(session, dossier, status, update_)
     except IntegrityError:
-        return "duplicate"  # the same event arrived concurrently and the other request stored it
+        return ReportOutcome.duplicate  # the same event arrived concurrently and the other request stored it
     return outcome
 
 
-def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, update_: CityUpdate) -> str:
+def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, update_: CityUpdate) -> ReportOutcome:
     session.add(
         DossierEvent(
             partner_id=dossier.partner_id,
@@ -65,9 +74,9 @@ def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, u
             note=update_.note,
         )
     )
-    outcome = "late"
+    outcome = ReportOutcome.late
     if update_.seq > dossier.city_status_seq:
-        outcome = "applied"
+        outcome = ReportOutcome.applied
         dossier.city_status = status.value
         dossier.city_status_seq = update_.seq
         if dossier.city_dossier_code is None and update_.city_dossier_code:
@@ -82,7 +91,7 @@ def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, u
         "dossier",
         dossier.id,
         partner_id=dossier.partner_id,
-        detail={"status": status.value, "seq": update_.seq, "event_id": update_.event_id, "outcome": outcome},
+        detail={"status": status.value, "seq": update_.seq, "event_id": update_.event_id, "outcome": outcome.value},
     )
     return outcome
 

@@ -23,7 +23,7 @@ from agents.dossiers import rules
 from agents.dossiers.forwarding import enqueue_forward
 from agents.dossiers.models import Dossier, DossierEvent, DossierState
 from agents.dossiers.queries import get_for_actor
-from agents.locations.models import AgentPoint, AgentPointStatus
+from agents.points.models import AgentPoint, AgentPointStatus
 from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure

@@ -7,6 +7,7 @@ transaction is held open while it answers. Recording is a compare-and-set from
 
 from __future__ import annotations
 
+import enum
 import logging
 import uuid
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from agents.city.client import CityReceipt
 from agents.city.wire import city_payload
 from agents.dossiers.models import Dossier, DossierEvent, DossierState
-from agents.locations.models import AgentPoint
+from agents.points.models import AgentPoint
 from agents.procedures.models import Procedure
 from portal.core import audit
 from portal.core.db import utcnow
@@ -29,9 +30,17 @@ from portal.core.tenancy import current_scope
 log = logging.getLogger(__name__)
 
 
+class ForwardResult(str, enum.Enum):
+    forwarded = "forwarded"  # the city took it: queued -> forwarded, with its code and due date
+    already_done = "already_done"  # not queued any more (forwarded or rejected before): nothing to do
+    retry = "retry"  # the city could not take it now (down, 5xx, 429): try again later
+    rejected = "rejected"  # the city refused it for good (4xx): queued -> rejected, reason kept
+    missing = "missing"  # no such dossier
+
+
 @dataclass(frozen=True)
 class ForwardOutcome:
-    kind: str  # "forwarded" | "already_done" | "retry" | "rejected" | "missing"
+    kind: ForwardResult
     retry_after: float | None = None
     detail: str = ""
 
@@ -48,9 +57,9 @@ def prepare_forward(session: Session, dossier_id: uuid.UUID) -> ForwardRequest |
     """The payload of a queued dossier, or the outcome that says there is nothing to send."""
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
-        return ForwardOutcome("missing")
+        return ForwardOutcome(ForwardResult.missing)
     if dossier.state is not DossierState.queued:
-        return ForwardOutcome("already_done")
+        return ForwardOutcome(ForwardResult.already_done)
     procedure = session.get(Procedure, dossier.procedure_id)
     point = session.get(AgentPoint, dossier.agent_point_id)
     assert procedure is not None and point is not None
@@ -68,7 +77,7 @@ def record_forward_failure(session: Session, dossier_id: uuid.UUID, error: Exter
             .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
             .values(forward_attempts=Dossier.forward_attempts + 1, last_error=error.message[:1000])
         )
-        return ForwardOutcome("retry", retry_after=error.retry_after, detail=error.message)
+        return ForwardOutcome(ForwardResult.retry, retry_after=error.retry_after, detail=error.message)
     changed = session.execute(
         update(Dossier)
         .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
@@ -90,7 +99,7 @@ def record_forward_failure(session: Session, dossier_id: uuid.UUID, error: Exter
             partner_id=dossier.partner_id,
             detail={"reason": error.message},
         )
-    return ForwardOutcome("rejected", detail=error.message)
+    return ForwardOutcome(ForwardResult.rejected, detail=error.message)
 
 
 def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityReceipt) -> ForwardOutcome:
@@ -108,7 +117,7 @@ def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityRecei
         )
     ).rowcount
     if not changed:
-        return ForwardOutcome("already_done")
+        return ForwardOutcome(ForwardResult.already_done)
     dossier = session.get(Dossier, dossier_id)
     assert dossier is not None
     _portal_event(
@@ -125,7 +134,7 @@ def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityRecei
         partner_id=dossier.partner_id,
         detail={"city_dossier_code": receipt.city_dossier_code},
     )
-    return ForwardOutcome("forwarded", detail=receipt.city_dossier_code)
+    return ForwardOutcome(ForwardResult.forwarded, detail=receipt.city_dossier_code)
 
 
 def _portal_event(session: Session, dossier: Dossier, state: DossierState, note: str) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from agents import policy
 from agents.dossiers import rules
 from agents.dossiers.models import Dossier
-from agents.locations.models import AgentPoint
+from agents.points.models import AgentPoint
 from agents.policy import Permission
 from agents.procedures.models import Procedure
 from agents.staff.actor import Actor

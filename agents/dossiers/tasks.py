@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from agents.city.client import CityClient, city_client
 from agents.dossiers import city_status, forwarding
-from agents.dossiers.forwarding import ForwardOutcome
+from agents.dossiers.city_status import ReportOutcome
+from agents.dossiers.forwarding import ForwardOutcome, ForwardResult
 from portal.core.celery_app import celery_app
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ExternalServiceError
@@ -59,14 +60,14 @@ def sync_status_from_city(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: 
     for report in client.dossier_history(code):
         with unit_of_work(scope) as session:  # one unit per report: each one stands on its own
             result = city_status.apply_city_update(session, report)
-        applied += result != "duplicate"
+        applied += result is not ReportOutcome.duplicate
     return applied
 
 
 @celery_app.task(name="dossiers.forward", bind=True, max_retries=None)
 def forward(self, dossier_id: str, partner_id: str) -> str:  # type: ignore[no-untyped-def]
     outcome = forward_dossier(uuid.UUID(dossier_id), uuid.UUID(partner_id), city_client())
-    if outcome.kind == "retry":
+    if outcome.kind is ForwardResult.retry:
         if self.request.retries >= get_settings().forward_max_retries:
             # Not lost: the row stays queued and the sweeper tries again later.
             log.error(
@@ -77,7 +78,7 @@ def forward(self, dossier_id: str, partner_id: str) -> str:  # type: ignore[no-u
             )
             return "left_for_sweeper"
         raise self.retry(countdown=backoff_seconds(self.request.retries, outcome.retry_after))
-    return outcome.kind
+    return outcome.kind.value
 
 
 @celery_app.task(name="dossiers.sync_status")

@@ -8,10 +8,8 @@ token, as the pages do) or a partner system's bearer token from
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
@@ -20,83 +18,16 @@ from litestar.params import Body, FromPath, JSONBody, Parameter, RawBody
 from agents.city.callbacks import verify_signature
 from agents.city.wire import MalformedReport, parse_status_report
 from agents.dossiers import city_status, filing, queries
+from agents.dossiers.schemas import DossierIn, DossierOut, DossierSummaryOut, TrackIn
 from agents.procedures import service as procedures
+from agents.procedures.schemas import ProcedureOut
 from portal.auth.api_tokens import BearerOrCSRFMiddleware, token_response
 from portal.auth.guards import api_caller
 from portal.core.errors import ValidationFailed
 from portal.core.settings import get_settings
 from portal.deps import Actor, Session, api_work, public_work
 
-
-class ProcedureOut(msgspec.Struct):
-    code: str
-    name: str
-    field_name: str
-    processing_days: int
-    fee_vnd: int
-    required_documents: list[str]
-    form_schema: dict[str, Any]
-
-
-class DossierIn(msgspec.Struct):
-    procedure_code: str
-    agent_point_id: uuid.UUID
-    idempotency_key: str
-    citizen: dict[str, str]
-    form: dict[str, Any] = {}
-
-
-class StatusEventOut(msgspec.Struct):
-    occurred_at: datetime
-    source: str
-    state: str | None
-    city_status: int | None
-    note: str
-
-
-class DossierOut(msgspec.Struct):
-    id: uuid.UUID
-    tracking_code: str
-    state: str
-    city_status: int | None
-    city_dossier_code: str | None
-    submitted_at: datetime
-    due_at: datetime | None
-    events: list[StatusEventOut]
-    agent_point_id: uuid.UUID | None = None
-
-
-class DossierSummaryOut(msgspec.Struct):
-    id: uuid.UUID
-    tracking_code: str
-    agent_point_id: uuid.UUID
-    state: str
-    city_status: int | None
-    city_dossier_code: str | None
-    submitted_at: datetime
-    due_at: datetime | None
-
-
 TokenForm = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-class TrackIn(msgspec.Struct):
-    tracking_code: str
-    phone: str
-
-
-def _dossier_out(dossier: Any) -> DossierOut:
-    return DossierOut(
-        id=dossier.id,
-        tracking_code=dossier.tracking_code,
-        state=dossier.state.value,
-        city_status=dossier.city_status,
-        city_dossier_code=dossier.city_dossier_code,
-        submitted_at=dossier.submitted_at,
-        due_at=dossier.due_at,
-        events=[StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note) for e in dossier.timeline],
-        agent_point_id=dossier.agent_point_id,
-    )
 
 
 class ApiController(Controller):
@@ -104,12 +35,7 @@ class ApiController(Controller):
 
     @get("/api/v1/procedures", sync_to_thread=True, opt=public_work("public procedure catalogue", "api"))
     def list_procedures(self, session: Session) -> list[ProcedureOut]:
-        return [
-            ProcedureOut(
-                p.code, p.name, p.field_name, p.processing_days, p.fee_vnd, p.required_documents, p.form_schema
-            )
-            for p in procedures.list_published(session)
-        ]
+        return [ProcedureOut.of(p) for p in procedures.list_published(session)]
 
     @post("/api/oauth/token", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
     def oauth_token(self, request: Request[Any, Any, Any], data: TokenForm) -> Response[Any]:
@@ -135,30 +61,18 @@ class ApiController(Controller):
                 data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen, data.form
             ),
         )
-        return _dossier_out(filed.dossier)
+        return DossierOut.of(filed.dossier)
 
     @get("/api/v1/dossiers", sync_to_thread=True, guards=[api_caller], opt=api_work("dossiers:read"))
     def list_dossiers(
         self, actor: Actor, session: Session, limit: Annotated[int, Parameter(ge=1, le=100)] = 50
     ) -> list[DossierSummaryOut]:
         """The newest dossiers the caller may see (a partner system: those of its agent point)."""
-        return [
-            DossierSummaryOut(
-                d.id,
-                d.tracking_code,
-                d.agent_point_id,
-                d.state.value,
-                d.city_status,
-                d.city_dossier_code,
-                d.submitted_at,
-                d.due_at,
-            )
-            for d in queries.list_for_actor(session, actor, limit=limit)
-        ]
+        return [DossierSummaryOut.of(d) for d in queries.list_for_actor(session, actor, limit=limit)]
 
     @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True, guards=[api_caller], opt=api_work("dossiers:read"))
     def get_dossier(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]) -> DossierOut:
-        return _dossier_out(queries.get_for_actor(session, actor, dossier_id))
+        return DossierOut.of(queries.get_for_actor(session, actor, dossier_id))
 
     @post(
         "/api/v1/track",
@@ -168,7 +82,7 @@ class ApiController(Controller):
     )
     def track(self, session: Session, data: JSONBody[TrackIn]) -> DossierOut:
         """Public: a dossier's status by tracking code plus the owner's phone number."""
-        return _dossier_out(queries.track(session, data.tracking_code, data.phone))
+        return DossierOut.of(queries.track(session, data.tracking_code, data.phone))
 
     @post(
         "/api/city/callbacks",
@@ -193,4 +107,4 @@ class ApiController(Controller):
             outcome = city_status.apply_city_update(session, report)
         except ValidationFailed as exc:
             raise HTTPException(status_code=400, detail=exc.message) from exc
-        return {"result": outcome}
+        return {"result": outcome.value}

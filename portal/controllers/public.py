@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from agents.dossiers import queries, rules
 from agents.dossiers.models import Dossier
-from agents.locations import service as points
+from agents.points import service as points
 from agents.ratings import service as ratings
 from agents.ratings.links import rating_token
 from portal.core.db import discard

@@ -10,8 +10,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from agents.locations import service as locations
-from agents.locations.models import AgentPointStatus
+from agents.points import service as points
+from agents.points.models import AgentPointStatus
 from agents.policy import Permission
 from agents.staff import lifecycle
 from agents.staff.models import Role
@@ -54,7 +54,7 @@ def _staff_page(
         status_code=status_code,
         actor=actor,
         people=lifecycle.people_of_partner(session, actor, partner_id),
-        points=locations.list_points(session, AgentPointStatus.approved),
+        points=points.list_points(session, AgentPointStatus.approved),
         roles=PARTNER_ROLES,
         message=message,
         errors=errors or {},

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select, text
 
 from agents.dossiers.models import Dossier
-from agents.locations.models import AgentPoint
+from agents.points.models import AgentPoint
 from agents.procedures.models import Procedure
 from portal.core.db import get_engine, unit_of_work
 from portal.core.errors import TenancyError

@@ -15,9 +15,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from agents.api_clients import service as api_clients
+from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
 from agents.dossiers.models import Dossier
-from agents.partners import api_access
-from agents.partners.api_clients import ApiClient, ApiClientStatus, ApiToken
 from agents.staff.models import Role
 from portal.core.audit import AuditEvent
 from portal.core.db import unit_of_work, utcnow
@@ -63,7 +63,7 @@ def bank():
 def _register(bank, *, scopes=("dossiers:write", "dossiers:read"), name="Phần mềm chi nhánh Hoàn Kiếm"):
     manager = bank["manager"]
     with unit_of_work(manager.partner_scope(bank["a"].id)) as session:
-        return api_access.register_client(
+        return api_clients.register_client(
             session, manager, name=name, scopes=list(scopes), agent_point_id=bank["branch"].id
         )
 
@@ -304,7 +304,7 @@ def test_a_revoked_client_gets_no_token_and_its_tokens_stop_working(portal, bank
 
     manager = bank["manager"]
     with unit_of_work(manager.partner_scope(bank["a"].id)) as session:
-        api_access.revoke_client(session, manager, client.client_id, "Khóa bí mật bị lộ")
+        api_clients.revoke_client(session, manager, client.client_id, "Khóa bí mật bị lộ")
     [revoked] = _audit("api_client.revoked", client_id=client.client_id)
     assert revoked.detail["reason"] == "Khóa bí mật bị lộ" and manager.email in revoked.actor_label
     after_revocation = _client_row(client.client_id)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from agents.dossiers import filing, queries
 from agents.dossiers.models import Dossier, DossierState
-from agents.locations.models import AgentPointStatus
+from agents.points.models import AgentPointStatus
 from agents.staff.models import Role
 from portal.core.audit import AuditEvent
 from portal.core.db import get_engine, unit_of_work
