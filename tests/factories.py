@@ -24,6 +24,11 @@ def setup_scope() -> Scope:
     return Scope.network("test setup", actor_label="test setup", origin="tests")
 
 
+def worker_scope(partner: Partner) -> Scope:
+    """The scope a worker forwards a partner's dossiers in (as a task without a scope header would)."""
+    return Scope.partner(partner.id, actor_label="worker: forward to city", origin="worker")
+
+
 def ensure_procedures() -> None:
     with unit_of_work(setup_scope()) as session:
         seed_procedures(session)

@@ -150,7 +150,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
             raise
         return Filed(_same_filer(session, actor, existing), created=False)
     dossier_id, partner_id = dossier.id, dossier.partner_id
-    on_commit(session, lambda: enqueue_forward(dossier_id, partner_id))
+    on_commit(session, lambda: enqueue_forward(dossier_id, partner_id, scope))
     log.info("dossier %s filed by %s (scope %s)", dossier.tracking_code, actor.email, scope.partner_id)
     return Filed(dossier, created=True)
 

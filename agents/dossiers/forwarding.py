@@ -23,11 +23,13 @@ from agents.dossiers.models import Dossier, DossierEvent, DossierState
 from agents.points.models import AgentPoint
 from agents.procedures.models import Procedure
 from portal.core import audit
+from portal.core.celery_app import enqueue
 from portal.core.db import utcnow
 from portal.core.errors import ExternalServiceError
-from portal.core.tenancy import current_scope
+from portal.core.tenancy import Scope
 
 log = logging.getLogger(__name__)
+FORWARDER = "worker: forward to city"
 
 
 class ForwardResult(str, enum.Enum):
@@ -138,14 +140,13 @@ def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityRecei
 
 
 def _portal_event(session: Session, dossier: Dossier, state: DossierState, note: str) -> None:
-    scope = current_scope(session)
     session.add(
         DossierEvent(
             partner_id=dossier.partner_id,
             dossier_id=dossier.id,
             source="portal",
             state=state.value,
-            actor=scope.actor_label,
+            actor=FORWARDER,  # the history says the system did it; the audit entry says for whom
             note=note,
         )
     )
@@ -165,11 +166,9 @@ def unforwarded_dossiers(
     return [(row.id, row.partner_id) for row in rows]
 
 
-def enqueue_forward(dossier_id: uuid.UUID, partner_id: uuid.UUID) -> None:
-    """Ask a worker to forward the dossier. If the broker is down the sweeper will."""
-    from portal.core.celery_app import celery_app
-
+def enqueue_forward(dossier_id: uuid.UUID, partner_id: uuid.UUID, scope: Scope) -> None:
+    """Ask a worker to forward the dossier, in `scope` (who asked). If the broker is down the sweeper will."""
     try:
-        celery_app.send_task("dossiers.forward", args=[str(dossier_id), str(partner_id)])
+        enqueue("dossiers.forward", [str(dossier_id), str(partner_id)], scope=scope)
     except Exception:
         log.exception("could not enqueue dossier %s; the sweeper will pick it up", dossier_id)

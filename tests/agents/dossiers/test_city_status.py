@@ -13,6 +13,7 @@ from portal.core.tenancy import Scope
 from tests.factories import (
     file_birth_registration,
     reload_dossier,
+    worker_scope,
 )
 from tests.races import race
 
@@ -20,12 +21,12 @@ from tests.races import race
 def test_polling_the_city_records_its_status_history_once(counter, city, city_simulator):
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
-    tasks.forward_dossier(dossier.id, partner.id, city)
+    tasks.forward_dossier(dossier.id, worker_scope(partner), city)
     code = reload_dossier(dossier.id).city_dossier_code
     assert city_simulator.advance(code) == 2
     assert city_simulator.advance(code) == 4
-    assert tasks.sync_status_from_city(dossier.id, partner.id, city) == 3  # 1, 2, 4
-    assert tasks.sync_status_from_city(dossier.id, partner.id, city) == 0  # nothing new
+    assert tasks.sync_status_from_city(dossier.id, worker_scope(partner), city) == 3  # 1, 2, 4
+    assert tasks.sync_status_from_city(dossier.id, worker_scope(partner), city) == 0  # nothing new
     stored = reload_dossier(dossier.id)
     assert stored.city_status == CityStatus.processing
     assert [e.city_status for e in stored.events if e.source == "city"] == [1, 2, 4]
@@ -44,7 +45,7 @@ def _update(code, status, seq, *, event_id=None, minutes=0):
 def test_duplicate_and_late_status_reports_never_move_a_dossier_backwards(counter, city):
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
-    tasks.forward_dossier(dossier.id, partner.id, city)
+    tasks.forward_dossier(dossier.id, worker_scope(partner), city)
     code = reload_dossier(dossier.id).city_dossier_code
     scope = Scope.network("test: city callbacks", actor_label="city system")
     nine = f"evt-{uuid.uuid4().hex}"
@@ -68,7 +69,7 @@ def test_a_report_for_an_unknown_dossier_is_refused(city):
 def test_the_same_status_report_arriving_twice_at_once_is_stored_once(counter, city):
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
-    tasks.forward_dossier(dossier.id, partner.id, city)
+    tasks.forward_dossier(dossier.id, worker_scope(partner), city)
     code = reload_dossier(dossier.id).city_dossier_code
     report = _update(code, 2, 2, event_id=f"evt-{uuid.uuid4().hex}")
     scope = Scope.network("test: concurrent callbacks", actor_label="city system")

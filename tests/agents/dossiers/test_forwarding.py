@@ -10,6 +10,7 @@ from tests.factories import (
     file_birth_registration,
     reload_dossier,
     setup_scope,
+    worker_scope,
 )
 
 
@@ -20,7 +21,7 @@ def _sim_copies(city_simulator, tracking_code):
 def test_a_queued_dossier_is_filed_once_and_gets_the_citys_code_and_due_date(counter, city, city_simulator):
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
-    outcome = tasks.forward_dossier(dossier.id, partner.id, city)
+    outcome = tasks.forward_dossier(dossier.id, worker_scope(partner), city)
     assert outcome.kind == "forwarded"
     stored = reload_dossier(dossier.id)
     assert stored.state is DossierState.forwarded
@@ -28,7 +29,7 @@ def test_a_queued_dossier_is_filed_once_and_gets_the_citys_code_and_due_date(cou
     assert stored.due_at is not None and stored.due_at > stored.submitted_at
     assert [e.state for e in stored.events if e.source == "portal"] == ["queued", "forwarded"]
     # A second run (a redelivered message, the sweeper) changes nothing and files nothing.
-    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "already_done"
+    assert tasks.forward_dossier(dossier.id, worker_scope(partner), city).kind == "already_done"
     assert len(_sim_copies(city_simulator, dossier.tracking_code)) == 1
 
 
@@ -38,13 +39,13 @@ def test_while_the_city_is_down_the_dossier_waits_queued_and_goes_through_when_i
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
     city_simulator.configure(down=True)
-    outcome = tasks.forward_dossier(dossier.id, partner.id, city)
+    outcome = tasks.forward_dossier(dossier.id, worker_scope(partner), city)
     assert outcome.kind == "retry"
     waiting = reload_dossier(dossier.id)
     assert waiting.state is DossierState.queued
     assert waiting.forward_attempts == 1 and "503" in (waiting.last_error or "")
     city_simulator.configure(down=False)
-    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
+    assert tasks.forward_dossier(dossier.id, worker_scope(partner), city).kind == "forwarded"
     assert reload_dossier(dossier.id).last_error is None
 
 
@@ -52,9 +53,9 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_files_only_once(counter,
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
     city_simulator.configure(lost_response_rate=1.0)  # the city files it, but we never hear back
-    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "retry"
+    assert tasks.forward_dossier(dossier.id, worker_scope(partner), city).kind == "retry"
     city_simulator.configure(lost_response_rate=0.0)
-    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
+    assert tasks.forward_dossier(dossier.id, worker_scope(partner), city).kind == "forwarded"
     copies = _sim_copies(city_simulator, dossier.tracking_code)
     assert len(copies) == 1
     assert reload_dossier(dossier.id).city_dossier_code == copies[0]["MaHoSo"]
@@ -97,9 +98,9 @@ def test_a_refusal_by_the_city_is_final_and_its_reason_is_kept(counter, city, ci
                 {},
             ),
         ).dossier
-    outcome = tasks.forward_dossier(dossier.id, partner.id, city)
+    outcome = tasks.forward_dossier(dossier.id, worker_scope(partner), city)
     assert outcome.kind == "rejected"
     stored = reload_dossier(dossier.id)
     assert stored.state is DossierState.rejected
     assert "unknown_procedure" in stored.last_error or "422" in stored.last_error
-    assert tasks.forward_dossier(dossier.id, partner.id, city).kind == "already_done"
+    assert tasks.forward_dossier(dossier.id, worker_scope(partner), city).kind == "already_done"
