@@ -37,6 +37,8 @@ EN: dict[str, str] = {
     "Nộp hồ sơ mới": "File a new dossier",
     "Thống kê": "Figures",
     "Toàn mạng lưới": "Whole network",
+    "Không áp dụng: trạng thái này không thể đến sau": "Not applied: this status cannot follow",
+    "Không áp dụng: trạng thái này không thể là trạng thái đầu tiên": "Not applied: this cannot be the first status",
     "Nhật ký kiểm toán": "Audit log",
     "Trang chủ": "Home",
     "Phục vụ 24/7. Mọi bước đều được ghi nhận công khai.": "Open 24/7. Every step is on the public record.",

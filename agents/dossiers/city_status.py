@@ -1,7 +1,11 @@
 """Following the city's answers: each status report (a callback or a poll) recorded once.
 
 Duplicates (same event id) are dropped; late reports (a lower sequence number
-than the one we hold) go into the history without moving the status back.
+than the one we hold) go into the history without moving the status back; a
+newer report whose status cannot follow the dossier's (the transition table in
+agents/dossiers/rules.py: a finished dossier moved back to 3, say) is kept in
+the history as refused, with the status it could not follow, and changes
+nothing else. Every report is audited with what became of it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.city.wire import CityUpdate
+from agents.dossiers import rules
 from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
 from portal.core import audit
 from portal.core.db import utcnow
@@ -30,6 +35,7 @@ class ReportOutcome(str, enum.Enum):
     applied = "applied"  # the newest word on the dossier: its status moved
     late = "late"  # older than what we hold (lower sequence number): in the history, status unchanged
     duplicate = "duplicate"  # the same event again: nothing recorded
+    refused = "refused"  # newer, but its status cannot follow the dossier's: in the history as refused, nothing moved
 
 
 def apply_city_update(session: Session, update_: CityUpdate) -> ReportOutcome:
@@ -61,37 +67,51 @@ def apply_city_update(session: Session, update_: CityUpdate) -> ReportOutcome:
 
 
 def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, update_: CityUpdate) -> ReportOutcome:
-    session.add(
-        DossierEvent(
-            partner_id=dossier.partner_id,
-            dossier_id=dossier.id,
-            occurred_at=update_.occurred_at,
-            source="city",
-            city_status=status.value,
-            city_event_id=update_.event_id,
-            city_seq=update_.seq,
-            actor="Hệ thống một cửa",
-            note=update_.note,
-        )
+    event = DossierEvent(
+        partner_id=dossier.partner_id,
+        dossier_id=dossier.id,
+        occurred_at=update_.occurred_at,
+        source="city",
+        city_status=status.value,
+        city_event_id=update_.event_id,
+        city_seq=update_.seq,
+        actor="Hệ thống một cửa",
+        note=update_.note,
     )
-    outcome = ReportOutcome.late
-    if update_.seq > dossier.city_status_seq:
+    session.add(event)
+    current = CityStatus(dossier.city_status) if dossier.city_status else None
+    detail: dict[str, object] = {"status": status.value, "seq": update_.seq, "event_id": update_.event_id}
+    if update_.seq <= dossier.city_status_seq:
+        outcome = ReportOutcome.late
+    elif rules.may_follow(current, dossier.city_status_seq, status, update_.seq):
         outcome = ReportOutcome.applied
         dossier.city_status = status.value
         dossier.city_status_seq = update_.seq
         if dossier.city_dossier_code is None and update_.city_dossier_code:
             dossier.city_dossier_code = update_.city_dossier_code
-    if status.is_done and (dossier.finished_at is None or update_.occurred_at < dossier.finished_at):
-        dossier.finished_at = update_.occurred_at
-    if status is CityStatus.returned and dossier.returned_at is None:
-        dossier.returned_at = update_.occurred_at
+    else:
+        outcome = ReportOutcome.refused
+        event.refused_after = current.value if current else 0
+        detail["refused_after"] = event.refused_after
+        log.warning(
+            "dossier %s: the city reported status %s (seq %s) after %s; refused",
+            dossier.tracking_code,
+            status.value,
+            update_.seq,
+            event.refused_after,
+        )
+    if outcome is not ReportOutcome.refused:
+        if status.is_done and (dossier.finished_at is None or update_.occurred_at < dossier.finished_at):
+            dossier.finished_at = update_.occurred_at
+        if status is CityStatus.returned and dossier.returned_at is None:
+            dossier.returned_at = update_.occurred_at
     audit.record(
         session,
         "dossier.city_status",
         "dossier",
         dossier.id,
         partner_id=dossier.partner_id,
-        detail={"status": status.value, "seq": update_.seq, "event_id": update_.event_id, "outcome": outcome.value},
+        detail={**detail, "outcome": outcome.value},
     )
     return outcome
 

@@ -170,3 +170,26 @@ def test_english_is_one_click_away(portal):
     client.get("/lang/en", follow_redirects=False)
     page = client.get("/track")
     assert "Track a dossier" in page.text and "Look up" in page.text
+
+
+def test_a_report_that_moves_a_finished_dossier_back_is_answered_refused_and_shown_as_such(portal, filed, settings):
+    _partner, point, staff, _ = filed
+    dossier = file_birth_registration(staff, point, owner_phone="0912000222")
+    for seq, status in enumerate([1, 2, 4, 9, 10], start=1):
+        _report_status(dossier, status, seq)
+    client = portal()
+    backwards = {
+        "event_id": uuid.uuid4().hex,
+        "seq": 6,
+        "MaHoSo": None,
+        "MaHoSoDoiTac": dossier.tracking_code,
+        "TrangThaiHoSo": 3,
+        "ThoiGian": "2026-11-23T11:00:00+07:00",
+        "GhiChu": "Không được tiếp nhận",
+    }
+    answered = _signed_post(client, backwards, settings.city_webhook_secret)
+    assert answered.status_code == 200 and answered.json() == {"result": "refused"}
+    assert reload_dossier(dossier.id).city_status == 10
+    page = client.post_form("/track", {"code": dossier.tracking_code, "phone": "0912000222"}).text
+    refused = page.split('data-testid="refused">')[1].split("</div>")[0]
+    assert refused == "Không áp dụng: trạng thái này không thể đến sau 10 · Đã trả kết quả"
