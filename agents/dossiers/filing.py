@@ -40,10 +40,14 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 @dataclass
 class FilingRequest:
-    """What the counter sends: the procedure, the citizen, the procedure's own fields."""
+    """What the counter sends: the procedure, the citizen, the procedure's own fields.
+
+    `agent_point_id` None: at the filer's own point (a partner system's client
+    has exactly one; see _own_point).
+    """
 
     procedure_code: str
-    agent_point_id: uuid.UUID
+    agent_point_id: uuid.UUID | None
     idempotency_key: str
     citizen: dict[str, str]
     form: dict[str, Any] = field(default_factory=dict)
@@ -84,7 +88,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     if existing is not None:
         return Filed(_same_filer(session, actor, existing), created=False)
 
-    point = session.get(AgentPoint, request.agent_point_id)
+    point = session.get(AgentPoint, request.agent_point_id or _own_point(actor, scope.partner_id))
     if point is None:
         raise NotFound("Không tìm thấy điểm đại lý")
     policy.require(actor, Permission.file_dossiers, partner_id=point.partner_id, point_id=point.id)
@@ -153,6 +157,23 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     on_commit(session, lambda: enqueue_forward(dossier_id, partner_id, scope))
     log.info("dossier %s filed by %s (scope %s)", dossier.tracking_code, actor.email, scope.partner_id)
     return Filed(dossier, created=True)
+
+
+def _own_point(actor: Actor, partner_id: uuid.UUID | None) -> uuid.UUID:
+    """Where to file when the request names no point: the one point the filer works at.
+
+    A partner system's client is bound to one point; a person assigned to
+    several must say which (422), one assigned to none may not file (403).
+    """
+    points = policy.points_for(actor, Permission.file_dossiers, partner_id) if partner_id else set()
+    if not points:
+        raise PermissionDenied("Bạn chưa được phân công tại điểm đại lý nào")
+    if len(points) > 1:
+        raise ValidationFailed(
+            "Bạn được phân công tại nhiều điểm: hãy chọn điểm tiếp nhận hồ sơ",
+            field_errors={"agent_point_id": "Bắt buộc chọn một điểm (bạn được phân công tại nhiều điểm)"},
+        )
+    return next(iter(points))
 
 
 def _same_filer(session: Session, actor: Actor, existing: Dossier) -> Dossier:

@@ -13,10 +13,12 @@ from agents.dossiers.models import Dossier
 
 class DossierIn(msgspec.Struct):
     procedure_code: str
-    agent_point_id: uuid.UUID
     idempotency_key: str
     citizen: dict[str, str]
     form: dict[str, Any] = {}
+    # Optional: a partner system's client files at the point it is bound to; a person
+    # assigned to several points names one (422 otherwise).
+    agent_point_id: uuid.UUID | None = None
 
 
 class TrackIn(msgspec.Struct):

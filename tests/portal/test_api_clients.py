@@ -150,6 +150,50 @@ def test_a_bank_files_at_its_branch_with_a_bearer_token_and_reads_it_back(portal
     assert read.status_code == 200 and read.json()["tracking_code"] == stored.tracking_code
 
 
+def test_a_client_files_at_the_point_it_is_bound_to_without_naming_it(portal, bank):
+    client, secret = _register(bank)
+    http = portal().http
+    token = _token(http, client.client_id, secret).json()["access_token"]
+    body = _filing(bank["branch"].id)
+    del body["agent_point_id"]  # the id appears nowhere in the portal's pages: the client's binding says it
+    filed = http.post("/api/v1/dossiers", json=body, headers=_bearer(token))
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["agent_point_id"] == str(bank["branch"].id)
+    assert reload_dossier(uuid.UUID(filed.json()["id"])).agent_point_id == bank["branch"].id
+    foreign = http.post("/api/v1/dossiers", json=_filing(bank["other_branch"].id), headers=_bearer(token))
+    assert foreign.status_code == 403  # naming another point of its partner is still refused
+
+
+def test_a_person_working_at_several_points_must_name_one(portal, bank):
+    person = create_person(
+        (Role.agent_staff, bank["a"], bank["branch"]), (Role.point_lead, bank["a"], bank["other_branch"])
+    )
+    client = portal()
+    client.sign_in(person.email)
+    body = _filing(bank["branch"].id)
+    del body["agent_point_id"]
+    ambiguous = client.post_json("/api/v1/dossiers", body)
+    assert ambiguous.status_code == 422
+    assert ambiguous.json()["field_errors"] == {
+        "agent_point_id": "Bắt buộc chọn một điểm (bạn được phân công tại nhiều điểm)"
+    }
+    named = client.post_json("/api/v1/dossiers", {**body, "agent_point_id": str(bank["other_branch"].id)})
+    assert named.status_code == 201 and named.json()["agent_point_id"] == str(bank["other_branch"].id)
+
+
+def test_a_person_at_one_point_files_there_and_a_manager_without_one_is_refused(portal, bank):
+    staff = create_staff(bank["branch"], bank["a"])
+    client = portal()
+    client.sign_in(staff.email)
+    body = _filing(bank["branch"].id)
+    del body["agent_point_id"]
+    assert client.post_json("/api/v1/dossiers", body).json()["agent_point_id"] == str(bank["branch"].id)
+    boss = portal()
+    boss.sign_in(bank["manager"].email)
+    refused = boss.post_json("/api/v1/dossiers", {**body, "idempotency_key": uuid.uuid4().hex})
+    assert refused.status_code == 403
+
+
 def test_client_secret_post_and_a_narrower_scope_are_honoured(portal, bank):
     client, secret = _register(bank)
     http = portal().http
