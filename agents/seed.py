@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -314,7 +315,7 @@ def _seed_sample_dossiers(account_id: object) -> None:
         return
     partner_id = actor.partner_ids[0]
     point_id = next(iter(actor.point_ids(partner_id)))
-    forms = [
+    forms: list[tuple[str, dict[str, Any]]] = [
         ("2.000815", {"document_name": "Bằng tốt nghiệp trung học phổ thông", "pages": 1, "copies": 2}),
         ("1.004194", {"temporary_address": "25 Lý Thường Kiệt, Hà Nội", "from_date": "2026-11-01"}),
     ]

@@ -25,7 +25,7 @@ from agents.staff.actor import Actor, Grant
 from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
 from agents.staff.service import hash_password
 from portal.core import audit
-from portal.core.db import utcnow
+from portal.core.db import rows_changed, utcnow
 from portal.core.errors import (
     Conflict,
     NotFound,
@@ -178,12 +178,13 @@ def revoke_client(session: Session, actor: Actor, client_id: str, reason: str) -
     # The client's status is checked on every request, so its tokens are
     # already dead; expiring them too means they stay dead whatever happens
     # to the client row later.
-    expired = session.execute(
+    expired = rows_changed(
+        session,
         update(ApiToken)
         .where(ApiToken.api_client_id == client.id, ApiToken.expires_at > now)
         .values(expires_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     audit.record(
         session,
         "api_client.revoked",

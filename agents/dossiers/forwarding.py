@@ -24,7 +24,7 @@ from agents.points.models import AgentPoint
 from agents.procedures.models import Procedure
 from portal.core import audit
 from portal.core.celery_app import enqueue
-from portal.core.db import utcnow
+from portal.core.db import rows_changed, utcnow
 from portal.core.errors import ExternalServiceError
 from portal.core.tenancy import Scope
 
@@ -80,15 +80,16 @@ def record_forward_failure(session: Session, dossier_id: uuid.UUID, error: Exter
             .values(forward_attempts=Dossier.forward_attempts + 1, last_error=error.message[:1000])
         )
         return ForwardOutcome(ForwardResult.retry, retry_after=error.retry_after, detail=error.message)
-    changed = session.execute(
+    changed = rows_changed(
+        session,
         update(Dossier)
         .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
         .values(
             state=DossierState.rejected,
             forward_attempts=Dossier.forward_attempts + 1,
             last_error=error.message[:1000],
-        )
-    ).rowcount
+        ),
+    )
     if changed:
         dossier = session.get(Dossier, dossier_id)
         assert dossier is not None
@@ -106,7 +107,8 @@ def record_forward_failure(session: Session, dossier_id: uuid.UUID, error: Exter
 
 def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityReceipt) -> ForwardOutcome:
     """The city took the dossier: `queued → forwarded` with its code and due date, once."""
-    changed = session.execute(
+    changed = rows_changed(
+        session,
         update(Dossier)
         .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
         .values(
@@ -116,8 +118,8 @@ def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityRecei
             due_at=receipt.due_at,
             forward_attempts=Dossier.forward_attempts + 1,
             last_error=None,
-        )
-    ).rowcount
+        ),
+    )
     if not changed:
         return ForwardOutcome(ForwardResult.already_done)
     dossier = session.get(Dossier, dossier_id)

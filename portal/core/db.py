@@ -27,9 +27,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, create_engine, event
+from sqlalchemy import CursorResult, DateTime, Executable, MetaData, TypeDecorator, Uuid, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -226,6 +226,12 @@ def read_only(scope: Scope) -> Iterator[Session]:
         yield session
     finally:
         end_unit(session, commit=False)
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session's unit of work; how many rows it changed."""
+    result = session.execute(statement)
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 def discard(session: Session) -> None:
