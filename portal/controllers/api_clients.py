@@ -15,7 +15,7 @@ from agents.api_clients.models import API_SCOPES, ApiClient
 from agents.points import service as points
 from agents.policy import Permission
 from portal.auth.guards import requires
-from portal.core.db import discard
+from portal.core.db import attempt
 from portal.core.errors import ValidationFailed
 from portal.deps import Actor, Session, partner_work
 from portal.templating import page
@@ -78,24 +78,24 @@ class ApiClientController(Controller):
         except ValueError:
             point_id = uuid.uuid4()  # not one of the partner's points: refused below
         try:
-            client, secret = api_clients.register_client(
-                session,
-                actor,
-                name=str(data.get("name") or ""),
-                scopes=_as_list(data.get("scopes")),
-                agent_point_id=point_id,
-            )
+            with attempt(session):
+                client, secret = api_clients.register_client(
+                    session,
+                    actor,
+                    name=str(data.get("name") or ""),
+                    scopes=_as_list(data.get("scopes")),
+                    agent_point_id=point_id,
+                )
         except ValidationFailed as exc:
-            discard(session)
             return _page(session, actor, values=data, errors=exc.field_errors, message=exc.message, status_code=422)
         return _page(session, actor, created=client, secret=secret)
 
     @post("/{client_id:str}/revoke", sync_to_thread=True, opt=partner_work())
     def revoke(self, actor: Actor, session: Session, client_id: FromPath[str], data: Form) -> Template | Redirect:
         try:
-            api_clients.revoke_client(session, actor, client_id, str(data.get("reason") or ""))
+            with attempt(session):
+                api_clients.revoke_client(session, actor, client_id, str(data.get("reason") or ""))
         except ValidationFailed as exc:
-            discard(session)
             return _page(
                 session,
                 actor,

@@ -16,7 +16,7 @@ from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.ratings.links import rating_token
 from portal.auth.guards import requires, signed_in
-from portal.core.db import discard
+from portal.core.db import attempt
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.deps import Actor, Session, partner_work
 from portal.templating import page
@@ -102,9 +102,9 @@ class DossierController(Controller):
             form=form,
         )
         try:
-            filed = filing.file_dossier(session, actor, filing_request)
+            with attempt(session):
+                filed = filing.file_dossier(session, actor, filing_request)
         except ValidationFailed as exc:
-            discard(session)
             return _form_page(session, actor, procedure, data, exc.field_errors, exc.message, 422)
         return Redirect(f"/dossiers/{filed.dossier.id}/receipt", status_code=303)
 

@@ -16,7 +16,7 @@ from agents.partners.models import PartnerKind, PartnerStatus
 from agents.points import service as points
 from agents.policy import Permission
 from portal.auth.guards import requires
-from portal.core.db import discard
+from portal.core.db import attempt
 from portal.core.errors import DomainError
 from portal.deps import Actor, Session, network_work
 from portal.templating import page
@@ -52,11 +52,11 @@ def network_page(
 
 def center_action(session: Session, actor: Actor, action: Callable[[], object]) -> Template:
     try:
-        action()
+        with attempt(session):
+            action()
     except DomainError as exc:
         if exc.status_code in (403, 404):
             raise
-        discard(session)
         return network_page(session, actor, status_code=exc.status_code, message=exc.message)
     return network_page(session, actor)
 
@@ -81,17 +81,17 @@ class PartnerController(Controller):
     )
     def onboard(self, request: Request[Any, Any, Any], actor: Actor, session: Session, data: Form) -> Template:
         try:
-            _, _, token = partners.onboard(
-                session,
-                actor,
-                code=data.get("code", ""),
-                name=data.get("name", ""),
-                kind=data.get("kind", ""),
-                manager_email=data.get("manager_email", ""),
-                manager_name=data.get("manager_name", ""),
-            )
+            with attempt(session):
+                _, _, token = partners.onboard(
+                    session,
+                    actor,
+                    code=data.get("code", ""),
+                    name=data.get("name", ""),
+                    kind=data.get("kind", ""),
+                    manager_email=data.get("manager_email", ""),
+                    manager_name=data.get("manager_name", ""),
+                )
         except DomainError as exc:
-            discard(session)  # the partner row may be written already: it goes with the refusal
             return network_page(
                 session, actor, status_code=exc.status_code, message=exc.message, errors=exc.field_errors, values=data
             )

@@ -15,7 +15,7 @@ from agents.points.models import AgentPointStatus
 from agents.policy import Permission
 from portal.auth.guards import requires
 from portal.controllers.partners import center_action, network_page
-from portal.core.db import discard
+from portal.core.db import attempt
 from portal.core.errors import DomainError
 from portal.deps import Actor, Session, network_work, partner_work
 from portal.templating import page
@@ -66,11 +66,11 @@ class PointController(Controller):
     )
     def register_point(self, actor: Actor, session: Session, data: Form) -> Template:
         try:
-            points.register_point(session, actor, data)
+            with attempt(session):
+                points.register_point(session, actor, data)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
-            discard(session)
             return _points_page(
                 session, actor, status_code=exc.status_code, message=exc.message, errors=exc.field_errors, values=data
             )

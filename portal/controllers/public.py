@@ -14,7 +14,7 @@ from agents.dossiers.models import Dossier
 from agents.points import service as points
 from agents.ratings import service as ratings
 from agents.ratings.links import rating_token
-from portal.core.db import discard
+from portal.core.db import attempt
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.deps import Session, Viewer, public_work
 from portal.i18n import LANGUAGES
@@ -83,13 +83,12 @@ class PublicController(Controller):
     def submit_rating(self, session: Session, code: FromPath[str], data: Form) -> Template:
         token = data.get("token", "")
         try:
-            ratings.rate(session, code, token, data.get("stars", ""), data.get("comment", ""))
-            done, errors, status, message = True, {}, 201, None
+            with attempt(session):
+                ratings.rate(session, code, token, data.get("stars", ""), data.get("comment", ""))
+                done, errors, status, message = True, {}, 201, None
         except ValidationFailed as exc:
-            discard(session)
             done, errors, status, message = False, exc.field_errors, 422, exc.message
         except Conflict as exc:
-            discard(session)
             done, errors, status, message = False, {}, 409, exc.message
         dossier = ratings.dossier_for_rating(session, code, token)
         return page(

@@ -17,7 +17,7 @@ from agents.staff import lifecycle
 from agents.staff.models import Role
 from portal.auth.guards import requires, signed_in
 from portal.auth.session import client_ip
-from portal.core.db import discard, unit_of_work
+from portal.core.db import attempt, unit_of_work
 from portal.core.errors import DomainError, ValidationFailed
 from portal.core.tenancy import Scope
 from portal.deps import ActivePartner, Actor, Session, Viewer, partner_work, public_work
@@ -93,17 +93,17 @@ class StaffController(Controller):
                 values=data,
             )
         try:
-            _, token = lifecycle.invite(
-                session,
-                actor,
-                email=data.get("email", ""),
-                full_name=data.get("full_name", ""),
-                role=role,
-                partner_id=active_partner_id,
-                agent_point_id=point,
-            )
+            with attempt(session):
+                _, token = lifecycle.invite(
+                    session,
+                    actor,
+                    email=data.get("email", ""),
+                    full_name=data.get("full_name", ""),
+                    role=role,
+                    partner_id=active_partner_id,
+                    agent_point_id=point,
+                )
         except DomainError as exc:
-            discard(session)
             return _staff_page(
                 session,
                 actor,
@@ -174,9 +174,9 @@ class StaffController(Controller):
         except (ValueError, KeyError):
             return _staff_page(session, actor, active_partner_id, status_code=422, message="Giá trị không hợp lệ")
         try:
-            lifecycle.change_role(session, actor, assignment_id, role, point)
+            with attempt(session):
+                lifecycle.change_role(session, actor, assignment_id, role, point)
         except ValidationFailed as exc:
-            discard(session)
             return _staff_page(session, actor, active_partner_id, status_code=422, message=exc.message)
         return _staff_page(session, actor, active_partner_id)
 
@@ -208,14 +208,14 @@ class StaffController(Controller):
             errors["password_again"] = "Hai mật khẩu không khớp"
         if not errors:
             try:
-                lifecycle.accept_invitation(
-                    session,
-                    invitation,
-                    password=None if existing else data.get("password", ""),
-                    as_account_id=viewer.account_id if viewer else None,
-                )
+                with attempt(session):
+                    lifecycle.accept_invitation(
+                        session,
+                        invitation,
+                        password=None if existing else data.get("password", ""),
+                        as_account_id=viewer.account_id if viewer else None,
+                    )
             except DomainError as exc:
-                discard(session)
                 errors, message, status = exc.field_errors, exc.message, exc.status_code
         if errors or message:
             return page(
