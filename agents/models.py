@@ -1,9 +1,9 @@
 """Every model of the project, imported in one place (Alembic, mappers)."""
 
+from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
 from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
-from agents.locations.models import AgentPoint, AgentPointStatus
-from agents.partners.api_clients import ApiClient, ApiClientStatus, ApiToken
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
+from agents.points.models import AgentPoint, AgentPointStatus
 from agents.procedures.models import Procedure
 from agents.ratings.models import Rating
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment

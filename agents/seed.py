@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerKind
 from agents.partners.sso import configure_sso
+from agents.points.models import AgentPoint, AgentPointStatus
 from agents.procedures.catalogue import PROCEDURES
 from agents.procedures.models import Procedure
 from agents.procedures.rules import definition_problems
@@ -315,7 +316,7 @@ def _seed_sample_dossiers(account_id: object) -> None:
     idempotency keys: seeding again files nothing new), so the demo worker
     forwards them to the city simulator like any other.
     """
-    from agents.dossiers.service import FilingRequest, file_dossier
+    from agents.dossiers.filing import FilingRequest, file_dossier
     from agents.staff.actor import load_actor
 
     with read_only(Scope.network("demo seed: load staff", actor_label="seed", origin="cli")) as session:
@@ -324,7 +325,7 @@ def _seed_sample_dossiers(account_id: object) -> None:
         return
     partner_id = actor.partner_ids[0]
     point_id = next(iter(actor.point_ids(partner_id)))
-    forms = [
+    forms: list[tuple[str, dict[str, Any]]] = [
         ("2.000815", {"document_name": "Bằng tốt nghiệp trung học phổ thông", "pages": 1, "copies": 2}),
         ("1.004194", {"temporary_address": "25 Lý Thường Kiệt, Hà Nội", "from_date": "2026-11-01"}),
     ]

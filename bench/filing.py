@@ -49,7 +49,7 @@ def main() -> None:
             hide_password=False
         )
 
-    from agents.dossiers import service as dossiers
+    from agents.dossiers import filing as dossiers
     from portal.core.db import unit_of_work
     from portal.core.migrations import upgrade_database
     from tests.factories import BIRTH_FORM, citizen, create_counter

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import signal
@@ -103,7 +102,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
         start_worker,
         wait_for_http,
     )
-    from simulators.idp.config import DEFAULT_TENANTS_DOCUMENT
 
     if not settings.is_sqlite and settings.database_url == settings.database_migration_url:
         # Only the owner's URL was given: migrate as the owner, run as a role RLS applies to.
@@ -131,16 +129,20 @@ def cmd_demo(args: argparse.Namespace) -> None:
             "WORKER_METRICS_PORT": os.environ.get("WORKER_METRICS_PORT", "8300"),
         }
     )
-    tenants = copy.deepcopy(DEFAULT_TENANTS_DOCUMENT)
-    for code, tenant, client_id, secret, _ in DEMO_SSO:
-        tenants[tenant]["clients"] = [
-            {
-                "client_id": client_id,
-                "client_secret": secret,
-                "redirect_uris": [f"http://127.0.0.1:{args.port}/auth/sso/{code.lower()}/callback"],
-            }
-        ]
-    env["IDP_TENANTS"] = json.dumps(tenants)
+    # The identity-provider simulator keeps its own demo tenants and users; the portal only
+    # registers itself there as a client, with this run's redirect URIs (docs/idp-simulator.md).
+    env["IDP_CLIENTS"] = json.dumps(
+        {
+            tenant: [
+                {
+                    "client_id": client_id,
+                    "client_secret": secret,
+                    "redirect_uris": [f"http://127.0.0.1:{args.port}/auth/sso/{code.lower()}/callback"],
+                }
+            ]
+            for code, tenant, client_id, secret, _ in DEMO_SSO
+        }
+    )
     env["IDP_KEYS_DIR"] = str(settings.var_dir / "idp-keys")
     env["PORTAL_PUBLIC_URL"] = f"http://127.0.0.1:{args.port}"
     stack = Stack()

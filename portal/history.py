@@ -66,7 +66,7 @@ def _pattern(spelling: str) -> re.Pattern[str]:
 
 
 MESSAGES: tuple[RecordedMessage, ...] = (
-    # event notes and actors written by agents/dossiers/service.py
+    # event notes and actors written by agents/dossiers/filing.py and forwarding.py
     RecordedMessage("Tiếp nhận tại {point}"),
     RecordedMessage("Hệ thống một cửa đã nhận hồ sơ, mã hồ sơ {code}"),
     RecordedMessage("Hệ thống một cửa từ chối: {reason}"),
@@ -89,7 +89,7 @@ MESSAGES: tuple[RecordedMessage, ...] = (
         "“{city_words}” (mã lỗi {status}, trường {field})", also=("{status} {city_words} (field {field})",)
     ),
     RecordedMessage("“{city_words}” (mã lỗi {status})", also=("{status} {city_words}",)),
-    # the actor of a dossier a partner's system filed (agents/partners/api_access.py labels it in English)
+    # the actor of a dossier a partner's system filed (agents/api_clients/service.py labels it in English)
     RecordedMessage(
         "Ứng dụng {client} ({client_id}) của {owner}", also=("API client {client} ({client_id}) for {owner}",)
     ),

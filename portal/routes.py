@@ -8,7 +8,8 @@ from portal.controllers.dashboards import DashboardController
 from portal.controllers.dossiers import DossierController
 from portal.controllers.health import HealthController
 from portal.controllers.metrics import MetricsController
-from portal.controllers.partners import NetworkController
+from portal.controllers.partners import PartnerController
+from portal.controllers.points import PointController
 from portal.controllers.public import PublicController
 from portal.controllers.sso import SsoController
 from portal.controllers.staff import StaffController
@@ -20,7 +21,8 @@ ROUTES = [
     DossierController,
     DashboardController,
     StaffController,
-    NetworkController,
+    PartnerController,
+    PointController,
     AuditController,
     ApiController,
     HealthController,

@@ -6,10 +6,11 @@ import uuid
 from datetime import date
 from typing import Any
 
-from agents.dossiers import service as dossiers
+from agents.dossiers import filing
+from agents.dossiers.forwarding import FORWARDER
 from agents.dossiers.models import Dossier
-from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
+from agents.points.models import AgentPoint, AgentPointStatus
 from agents.seed import seed_procedures
 from agents.staff.actor import Actor, load_actor
 from agents.staff.models import Account, Role, RoleAssignment
@@ -22,6 +23,11 @@ PASSWORD = "correct horse battery"
 
 def setup_scope() -> Scope:
     return Scope.network("test setup", actor_label="test setup", origin="tests")
+
+
+def worker_scope(partner: Partner) -> Scope:
+    """The scope a worker forwards a partner's dossiers in (as a task without a scope header would)."""
+    return Scope.partner(partner.id, actor_label=FORWARDER, origin="worker")
 
 
 def ensure_procedures() -> None:
@@ -121,10 +127,10 @@ def file_birth_registration(
     """File a birth registration (1.001193) the way the counter does, through the service."""
     ensure_procedures()
     with unit_of_work(actor.partner_scope(point.partner_id)) as session:
-        filed = dossiers.file_dossier(
+        filed = filing.file_dossier(
             session,
             actor,
-            dossiers.FilingRequest(
+            filing.FilingRequest(
                 procedure_code="1.001193",
                 agent_point_id=point.id,
                 idempotency_key=key or uuid.uuid4().hex,

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from agents.city.wire import CityUpdate
 from portal.core.errors import ExternalServiceError
 from portal.core.http import make_http_client
 from portal.core.settings import Settings, get_settings
@@ -35,15 +36,6 @@ class CityReceipt:
     status: int
     received_at: datetime
     due_at: datetime | None
-
-
-@dataclass(frozen=True)
-class CityStatusEntry:
-    event_id: str
-    seq: int
-    status: int
-    occurred_at: datetime
-    note: str
 
 
 def _parse_time(raw: str | None) -> datetime | None:
@@ -148,16 +140,17 @@ class CityClient:
             due_at=_parse_time(body.get("NgayHenTra")),
         )
 
-    def dossier_history(self, city_dossier_code: str) -> list[CityStatusEntry]:
-        """TraCuuHoSo: the dossier's status history, oldest first."""
+    def dossier_history(self, city_dossier_code: str) -> list[CityUpdate]:
+        """TraCuuHoSo: the dossier's status history, oldest first, as status reports."""
         body = self._api("GET", f"/api/v1/dossiers/{city_dossier_code}").json()
         return [
-            CityStatusEntry(
+            CityUpdate(
                 event_id=entry["event_id"],
                 seq=int(entry["seq"]),
                 status=int(entry["TrangThaiHoSo"]),
                 occurred_at=datetime.fromisoformat(entry["ThoiGian"]),
                 note=entry.get("GhiChu", ""),
+                city_dossier_code=city_dossier_code,
             )
             for entry in body.get("LichSu", [])
         ]

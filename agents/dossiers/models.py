@@ -120,5 +120,8 @@ class DossierEvent(IdMixin, TenantScoped, Base):
     city_seq: Mapped[int | None] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text, default="")
+    # A city report that could not follow the dossier's status (agents.dossiers.rules.CITY_TRANSITIONS):
+    # kept in the history, applied to nothing. The status it could not follow (0: none yet).
+    refused_after: Mapped[int | None] = mapped_column(Integer)
 
     dossier: Mapped[Dossier] = relationship(back_populates="events")

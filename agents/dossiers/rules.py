@@ -1,4 +1,4 @@
-"""Pure rules about dossiers: citizen data checks, tracking codes, labels. No database."""
+"""Pure rules about dossiers: citizen data checks, tracking codes, labels, the city's transitions. No database."""
 
 from __future__ import annotations
 
@@ -32,6 +32,61 @@ STATE_LABELS = {
     DossierState.forwarded: N_("Đã gửi hệ thống một cửa"),
     DossierState.rejected: N_("Hệ thống một cửa từ chối nhận"),
 }
+
+# Which DVCQG status may follow which (docs/city-api.md; the simulator's flows in
+# simulators/city/engine.py): 1→2→4→9→10, refused at intake 1→3, additional
+# documents 4→5→4, a financial obligation after intake or during processing
+# 2→6→4 / 4→6→4, withdrawn by the citizen from 1, 2, 4 or 5, stopped from
+# 4, 5 or 6. 3, 7, 8 and 10 are final. None: the dossier has no status yet.
+CITY_TRANSITIONS: dict[CityStatus | None, frozenset[CityStatus]] = {
+    None: frozenset({CityStatus.new}),
+    CityStatus.new: frozenset({CityStatus.received, CityStatus.refused, CityStatus.withdrawn}),
+    CityStatus.received: frozenset({CityStatus.processing, CityStatus.payment_requested, CityStatus.withdrawn}),
+    CityStatus.processing: frozenset(
+        {
+            CityStatus.supplement_requested,
+            CityStatus.payment_requested,
+            CityStatus.withdrawn,
+            CityStatus.stopped,
+            CityStatus.processed,
+        }
+    ),
+    CityStatus.supplement_requested: frozenset({CityStatus.processing, CityStatus.withdrawn, CityStatus.stopped}),
+    CityStatus.payment_requested: frozenset({CityStatus.processing, CityStatus.stopped}),
+    CityStatus.processed: frozenset({CityStatus.returned}),
+    CityStatus.refused: frozenset(),
+    CityStatus.withdrawn: frozenset(),
+    CityStatus.stopped: frozenset(),
+    CityStatus.returned: frozenset(),
+}
+
+
+def _reachable(start: CityStatus | None) -> frozenset[CityStatus]:
+    seen: set[CityStatus] = set()
+    todo = list(CITY_TRANSITIONS[start])
+    while todo:
+        status = todo.pop()
+        if status not in seen:
+            seen.add(status)
+            todo.extend(CITY_TRANSITIONS[status])
+    return frozenset(seen)
+
+
+CITY_REACHABLE = {start: _reachable(start) for start in CITY_TRANSITIONS}
+
+
+def may_follow(current: CityStatus | None, current_seq: int, status: CityStatus, seq: int) -> bool:
+    """May the city's report (`status`, sequence number `seq`) move a dossier on from `current`?
+
+    Only for reports newer than the one we hold (`seq > current_seq`). The next
+    report (`seq == current_seq + 1`) must be a direct step of the table; when
+    reports in between have not arrived yet (delivered out of order), the
+    status must at least be reachable from `current`.
+    """
+    if seq == current_seq + 1:
+        return status in CITY_TRANSITIONS[current]
+    return status in CITY_REACHABLE[current]
+
 
 CITIZEN_FIELDS = ("owner_full_name", "owner_id_number", "owner_birth_date", "owner_phone", "owner_address")
 PROXY_FIELDS = ("proxy_full_name", "proxy_id_number", "proxy_phone", "proxy_address", "proxy_authorisation")

@@ -1,7 +1,9 @@
 """Celery tasks for dossiers: thin shells that open the units of work and call the services.
 
 Forwarding is two units of work around the HTTP call: the read ends before
-the city is called, so no transaction is held open while waiting on it.
+the city is called, so no transaction is held open while waiting on it. Each
+task works in the scope it was enqueued with (ScopedTask.work_scope): the
+partner of the dossier, on behalf of whoever filed it or of the sweeper.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ import logging
 import uuid
 from datetime import timedelta
 
+import agents.models  # noqa: F401 - every mapper: flushes order rows by their foreign keys
 from agents.city.client import CityClient, city_client
-from agents.dossiers import service
-from agents.dossiers.service import CityUpdate, ForwardOutcome
-from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, celery_app
+from agents.dossiers import city_status, forwarding
+from agents.dossiers.city_status import ReportOutcome
+from agents.dossiers.forwarding import FORWARDER, ForwardOutcome, ForwardResult
+from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, celery_app, enqueue
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ExternalServiceError
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
 
 log = logging.getLogger(__name__)
+SWEEPER = "sweeper: dossiers stuck before the city"
+POLLER = "Cổng đại lý (tự động hỏi trạng thái)"
 
 
 def backoff_seconds(retries: int, retry_after: float | None) -> float:
@@ -28,51 +34,45 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
     return min(max(retry_after or 0.0, base * (2**retries)), MAX_RETRY_COUNTDOWN_SECONDS)
 
 
-def forward_dossier(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> ForwardOutcome:
-    """Send one queued dossier to the city system. Safe to run any number of times.
+def forward_dossier(dossier_id: uuid.UUID, scope: Scope, client: CityClient) -> ForwardOutcome:
+    """Send one queued dossier to the city system, in `scope` (the dossier's partner). Safe to run any number of times.
 
     The city deduplicates by our dossier id (Idempotency-Key), and the state
     change is a compare-and-set from `queued`, so two concurrent runs file
     once and record once.
     """
-    scope = Scope.partner(partner_id, actor_label="Cổng đại lý (tự động gửi hồ sơ)", origin="worker")
     with read_only(scope) as session:
-        prepared = service.prepare_forward(session, dossier_id)
+        prepared = forwarding.prepare_forward(session, dossier_id)
     if isinstance(prepared, ForwardOutcome):
         return prepared
     try:
         receipt = client.submit_dossier(prepared.payload, idempotency_key=str(dossier_id))
     except ExternalServiceError as exc:
         with unit_of_work(scope) as session:
-            return service.record_forward_failure(session, dossier_id, exc)
+            return forwarding.record_forward_failure(session, dossier_id, exc)
     with unit_of_work(scope) as session:
-        return service.record_forwarded(session, dossier_id, receipt)
+        return forwarding.record_forwarded(session, dossier_id, receipt)
 
 
-def sync_status_from_city(dossier_id: uuid.UUID, partner_id: uuid.UUID, client: CityClient) -> int:
+def sync_status_from_city(dossier_id: uuid.UUID, scope: Scope, client: CityClient) -> int:
     """Poll the city for a dossier's history and apply what we have not seen. Returns the count applied."""
-    scope = Scope.partner(partner_id, actor_label="Cổng đại lý (tự động hỏi trạng thái)", origin="worker")
     with read_only(scope) as session:
-        code = service.city_code_of(session, dossier_id)
+        code = city_status.city_code_of(session, dossier_id)
     if not code:
         return 0
     applied = 0
-    for entry in client.dossier_history(code):
-        with unit_of_work(scope) as session:  # one unit per entry: each one stands on its own
-            result = service.apply_city_update(
-                session,
-                CityUpdate(
-                    entry.event_id, entry.seq, entry.status, entry.occurred_at, entry.note, city_dossier_code=code
-                ),
-            )
-        applied += result != "duplicate"
+    for report in client.dossier_history(code):
+        with unit_of_work(scope) as session:  # one unit per report: each one stands on its own
+            result = city_status.apply_city_update(session, report)
+        applied += result is not ReportOutcome.duplicate
     return applied
 
 
 @celery_app.task(name="dossiers.forward", bind=True, max_retries=None)
 def forward(self, dossier_id: str, partner_id: str) -> str:  # type: ignore[no-untyped-def]
-    outcome = forward_dossier(uuid.UUID(dossier_id), uuid.UUID(partner_id), city_client())
-    if outcome.kind == "retry":
+    scope = self.work_scope(uuid.UUID(partner_id), label=FORWARDER)
+    outcome = forward_dossier(uuid.UUID(dossier_id), scope, city_client())
+    if outcome.kind is ForwardResult.retry:
         if self.request.retries >= get_settings().forward_max_retries:
             # Not lost: the row stays queued and the sweeper tries again later.
             log.error(
@@ -83,20 +83,22 @@ def forward(self, dossier_id: str, partner_id: str) -> str:  # type: ignore[no-u
             )
             return "left_for_sweeper"
         raise self.retry(countdown=backoff_seconds(self.request.retries, outcome.retry_after))
-    return outcome.kind
+    return outcome.kind.value
 
 
-@celery_app.task(name="dossiers.sync_status")
-def sync_status(dossier_id: str, partner_id: str) -> int:
-    return sync_status_from_city(uuid.UUID(dossier_id), uuid.UUID(partner_id), city_client())
+@celery_app.task(name="dossiers.sync_status", bind=True)
+def sync_status(self, dossier_id: str, partner_id: str) -> int:  # type: ignore[no-untyped-def]
+    scope = self.work_scope(uuid.UUID(partner_id), label=POLLER)
+    return sync_status_from_city(uuid.UUID(dossier_id), scope, city_client())
 
 
 @celery_app.task(name="dossiers.sweep_unforwarded")
 def sweep_unforwarded() -> int:
-    with read_only(Scope.network("sweeper: dossiers stuck before the city", origin="worker")) as session:
-        stuck = service.unforwarded_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds))
+    with read_only(Scope.network(SWEEPER, origin="worker:dossiers.sweep_unforwarded")) as session:
+        stuck = forwarding.unforwarded_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds))
     for dossier_id, partner_id in stuck:
-        forward.delay(str(dossier_id), str(partner_id))
+        again = Scope.partner(partner_id, actor_label=SWEEPER, origin="worker:dossiers.sweep_unforwarded")
+        enqueue("dossiers.forward", [str(dossier_id), str(partner_id)], scope=again)
     if stuck:
         log.warning("re-enqueued %d dossiers stuck before the city", len(stuck))
     return len(stuck)
@@ -104,8 +106,10 @@ def sweep_unforwarded() -> int:
 
 @celery_app.task(name="dossiers.poll_silent")
 def poll_silent() -> int:
-    with read_only(Scope.network("poller: dossiers the city has not reported on", origin="worker")) as session:
-        silent = service.silent_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds * 2))
+    scope = Scope.network("poller: dossiers the city has not reported on", origin="worker:dossiers.poll_silent")
+    with read_only(scope) as session:
+        silent = city_status.silent_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds * 2))
     for dossier_id, partner_id in silent:
-        sync_status.delay(str(dossier_id), str(partner_id))
+        poll = Scope.partner(partner_id, actor_label=POLLER, origin="worker:dossiers.poll_silent")
+        enqueue("dossiers.sync_status", [str(dossier_id), str(partner_id)], scope=poll)
     return len(silent)

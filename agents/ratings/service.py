@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.dossiers.models import CityStatus, Dossier
-from agents.dossiers.service import rating_token
+from agents.ratings.links import rating_token
 from agents.ratings.models import Rating
 from portal.core import audit
 from portal.core.errors import Conflict, NotFound, ValidationFailed

@@ -13,8 +13,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from agents.dossiers.models import Dossier, DossierState
-from agents.locations.models import AgentPoint
 from agents.partners.models import Partner
+from agents.points.models import AgentPoint
 from agents.ratings.models import Rating
 from portal.core.db import utcnow
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import policy
-from agents.locations.models import AgentPoint
+from agents.points.models import AgentPoint
 from agents.policy import Permission
 from agents.staff.actor import Actor
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment

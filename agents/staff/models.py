@@ -65,7 +65,7 @@ class RoleAssignment(IdMixin, TimestampMixin, TenantScoped, Base):
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=24))
     # Null for the center's roles; such rows are visible only to network scopes.
-    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"), index=True)  # type: ignore[assignment]
     agent_point_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent_points.id"))
 
 

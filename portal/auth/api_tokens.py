@@ -1,7 +1,7 @@
 """Who is calling the JSON API: a signed-in person (cookie) or a partner system (bearer token).
 
 - `POST /api/oauth/token` (RFC 6749 §4.4, client credentials): `token_response`
-  parses the request, calls `agents.partners.api_access` and answers
+  parses the request, calls `agents.api_clients.tokens` and answers
   in the RFC's shape (`error` / `error_description`, `Cache-Control: no-store`).
 - API routes that accept both kinds of caller use `api_caller(request, scope)`.
   With an `Authorization: Bearer` header the token is the *only* credential
@@ -31,8 +31,9 @@ from litestar import MediaType, Request, Response
 from litestar.datastructures import Headers
 from litestar.middleware.csrf import CSRFMiddleware
 
-from agents.partners import api_access
-from agents.partners.api_clients import ApiClient
+from agents.api_clients import tokens
+from agents.api_clients.models import ApiClient
+from agents.api_clients.rules import parse_scopes
 from agents.staff.actor import Actor
 from portal.auth.session import client_ip, partner_scope, require_actor
 from portal.core.db import read_only, unit_of_work
@@ -117,8 +118,8 @@ def api_caller(request: Request[Any, Any, Any], needed_scope: str) -> Caller:
         "API bearer token: identify the calling partner system", actor_label="API bearer", origin=origin
     )
     with read_only(lookup) as session:
-        found = api_access.actor_for_token(session, token)
-    api_access.require_scope(found.scopes, needed_scope)
+        found = tokens.actor_for_token(session, token)
+    tokens.require_scope(found.scopes, needed_scope)
     scope = Scope.partner(
         found.client.partner_id, actor_id=found.actor.account_id, actor_label=found.actor.label, origin=origin
     )
@@ -128,7 +129,7 @@ def api_caller(request: Request[Any, Any, Any], needed_scope: str) -> Caller:
 # -- POST /api/oauth/token ------------------------------------------------------------
 
 
-def _oauth_error(error: api_access.OAuthError, *, used_basic: bool, language: str) -> Response[Any]:
+def _oauth_error(error: tokens.OAuthError, *, used_basic: bool, language: str) -> Response[Any]:
     headers = dict(NO_STORE)
     if error.status_code == 401 and used_basic:
         # RFC 6749 §5.2: a client that authenticated with the Authorization header gets a challenge back.
@@ -148,14 +149,14 @@ def _basic_credentials(request: Request[Any, Any, Any]) -> tuple[str, str] | Non
         return None
     scheme, _, encoded = value.strip().partition(" ")
     if scheme.lower() != "basic":
-        raise api_access.InvalidRequest("Chỉ hỗ trợ xác thực ứng dụng kiểu Basic hoặc client_secret trong biểu mẫu")
+        raise tokens.InvalidRequest("Chỉ hỗ trợ xác thực ứng dụng kiểu Basic hoặc client_secret trong biểu mẫu")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise api_access.InvalidRequest("Tiêu đề Authorization không đúng định dạng Basic") from exc
+        raise tokens.InvalidRequest("Tiêu đề Authorization không đúng định dạng Basic") from exc
     client_id, sep, secret = decoded.partition(":")
     if not sep:
-        raise api_access.InvalidRequest("Tiêu đề Authorization không đúng định dạng Basic")
+        raise tokens.InvalidRequest("Tiêu đề Authorization không đúng định dạng Basic")
     return unquote_plus(client_id), unquote_plus(secret)
 
 
@@ -166,18 +167,16 @@ def token_response(request: Request[Any, Any, Any], form: dict[str, Any]) -> Res
         basic = _basic_credentials(request)
         used_basic = basic is not None
         if request.content_type[0] != "application/x-www-form-urlencoded":
-            raise api_access.InvalidRequest("Yêu cầu phải gửi dạng application/x-www-form-urlencoded")
+            raise tokens.InvalidRequest("Yêu cầu phải gửi dạng application/x-www-form-urlencoded")
         grant_type = str(form.get("grant_type") or "")
         if not grant_type:
-            raise api_access.InvalidRequest("Thiếu tham số grant_type")
+            raise tokens.InvalidRequest("Thiếu tham số grant_type")
         if grant_type != "client_credentials":
-            raise api_access.UnsupportedGrantType("Chỉ hỗ trợ grant_type=client_credentials")
+            raise tokens.UnsupportedGrantType("Chỉ hỗ trợ grant_type=client_credentials")
         if basic is not None and ("client_id" in form or "client_secret" in form):
-            raise api_access.InvalidRequest(
-                "Chỉ dùng một cách xác thực ứng dụng (Basic hoặc biểu mẫu), không dùng cả hai"
-            )
+            raise tokens.InvalidRequest("Chỉ dùng một cách xác thực ứng dụng (Basic hoặc biểu mẫu), không dùng cả hai")
         client_id, client_secret = basic or (str(form.get("client_id") or ""), str(form.get("client_secret") or ""))
-        requested = api_access.parse_scopes(str(form.get("scope") or ""))
+        requested = parse_scopes(str(form.get("scope") or ""))
         lookup = Scope.network(
             "OAuth2 token request: identify the partner system",
             actor_label="API token request",
@@ -186,10 +185,10 @@ def token_response(request: Request[Any, Any, Any], form: dict[str, Any]) -> Res
         # Two units of work: the look-up in a network scope (the partner is not
         # known yet), then the token written in the client's partner scope.
         with read_only(lookup) as session:
-            grant = api_access.authenticate_client(session, client_id, client_secret, requested)
+            grant = tokens.authenticate_client(session, client_id, client_secret, requested)
         with unit_of_work(grant.scope) as session:
-            issued = api_access.issue_token(session, grant)
-    except api_access.OAuthError as exc:
+            issued = tokens.issue_token(session, grant)
+    except tokens.OAuthError as exc:
         return _oauth_error(exc, used_basic=used_basic, language=request_language(request))
     return Response(
         {

@@ -7,20 +7,20 @@ token, as the pages do) or a partner system's bearer token from
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.params import Body, FromPath, JSONBody, Parameter, RawBody
 
 from agents.city.callbacks import verify_signature
-from agents.dossiers import service as dossiers
+from agents.city.wire import MalformedReport, parse_status_report
+from agents.dossiers import city_status, filing, queries
+from agents.dossiers.schemas import DossierIn, DossierOut, DossierSummaryOut, TrackIn
 from agents.procedures import service as procedures
+from agents.procedures.schemas import ProcedureOut
 from portal.auth.api_tokens import BearerOrCSRFMiddleware, token_response
 from portal.auth.guards import api_caller
 from portal.core.errors import ValidationFailed
@@ -28,76 +28,7 @@ from portal.core.settings import get_settings
 from portal.deps import Actor, Session, api_work, public_work
 from portal.observability import COUNTS_CITY_CALLBACK_REFUSALS
 
-
-class ProcedureOut(msgspec.Struct):
-    code: str
-    name: str
-    field_name: str
-    processing_days: int
-    fee_vnd: int
-    required_documents: list[str]
-    form_schema: dict[str, Any]
-
-
-class DossierIn(msgspec.Struct):
-    procedure_code: str
-    agent_point_id: uuid.UUID
-    idempotency_key: str
-    citizen: dict[str, str]
-    form: dict[str, Any] = {}
-
-
-class StatusEventOut(msgspec.Struct):
-    occurred_at: datetime
-    source: str
-    state: str | None
-    city_status: int | None
-    note: str
-
-
-class DossierOut(msgspec.Struct):
-    id: uuid.UUID
-    tracking_code: str
-    state: str
-    city_status: int | None
-    city_dossier_code: str | None
-    submitted_at: datetime
-    due_at: datetime | None
-    events: list[StatusEventOut]
-    agent_point_id: uuid.UUID | None = None
-
-
-class DossierSummaryOut(msgspec.Struct):
-    id: uuid.UUID
-    tracking_code: str
-    agent_point_id: uuid.UUID
-    state: str
-    city_status: int | None
-    city_dossier_code: str | None
-    submitted_at: datetime
-    due_at: datetime | None
-
-
 TokenForm = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-class TrackIn(msgspec.Struct):
-    tracking_code: str
-    phone: str
-
-
-def _dossier_out(dossier: Any) -> DossierOut:
-    return DossierOut(
-        id=dossier.id,
-        tracking_code=dossier.tracking_code,
-        state=dossier.state.value,
-        city_status=dossier.city_status,
-        city_dossier_code=dossier.city_dossier_code,
-        submitted_at=dossier.submitted_at,
-        due_at=dossier.due_at,
-        events=[StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note) for e in dossier.timeline],
-        agent_point_id=dossier.agent_point_id,
-    )
 
 
 class ApiController(Controller):
@@ -105,12 +36,7 @@ class ApiController(Controller):
 
     @get("/api/v1/procedures", sync_to_thread=True, opt=public_work("public procedure catalogue", "api"))
     def list_procedures(self, session: Session) -> list[ProcedureOut]:
-        return [
-            ProcedureOut(
-                p.code, p.name, p.field_name, p.processing_days, p.fee_vnd, p.required_documents, p.form_schema
-            )
-            for p in procedures.list_published(session)
-        ]
+        return [ProcedureOut.of(p) for p in procedures.list_published(session)]
 
     @post("/api/oauth/token", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
     def oauth_token(self, request: Request[Any, Any, Any], data: TokenForm) -> Response[Any]:
@@ -129,37 +55,25 @@ class ApiController(Controller):
     )
     def file_dossier(self, actor: Actor, session: Session, data: JSONBody[DossierIn]) -> DossierOut:
         """File a dossier. Repeating the same idempotency_key returns the same dossier."""
-        filed = dossiers.file_dossier(
+        filed = filing.file_dossier(
             session,
             actor,
-            dossiers.FilingRequest(
+            filing.FilingRequest(
                 data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen, data.form
             ),
         )
-        return _dossier_out(filed.dossier)
+        return DossierOut.of(filed.dossier)
 
     @get("/api/v1/dossiers", sync_to_thread=True, guards=[api_caller], opt=api_work("dossiers:read"))
     def list_dossiers(
         self, actor: Actor, session: Session, limit: Annotated[int, Parameter(ge=1, le=100)] = 50
     ) -> list[DossierSummaryOut]:
         """The newest dossiers the caller may see (a partner system: those of its agent point)."""
-        return [
-            DossierSummaryOut(
-                d.id,
-                d.tracking_code,
-                d.agent_point_id,
-                d.state.value,
-                d.city_status,
-                d.city_dossier_code,
-                d.submitted_at,
-                d.due_at,
-            )
-            for d in dossiers.list_for_actor(session, actor, limit=limit)
-        ]
+        return [DossierSummaryOut.of(d) for d in queries.list_for_actor(session, actor, limit=limit)]
 
     @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True, guards=[api_caller], opt=api_work("dossiers:read"))
     def get_dossier(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]) -> DossierOut:
-        return _dossier_out(dossiers.get_for_actor(session, actor, dossier_id))
+        return DossierOut.of(queries.get_for_actor(session, actor, dossier_id))
 
     @post(
         "/api/v1/track",
@@ -169,7 +83,7 @@ class ApiController(Controller):
     )
     def track(self, session: Session, data: JSONBody[TrackIn]) -> DossierOut:
         """Public: a dossier's status by tracking code plus the owner's phone number."""
-        return _dossier_out(dossiers.track(session, data.tracking_code, data.phone))
+        return DossierOut.of(queries.track(session, data.tracking_code, data.phone))
 
     @post(
         "/api/city/callbacks",
@@ -190,28 +104,11 @@ class ApiController(Controller):
             body,
         )
         try:
-            event = json.loads(body)
-            update = dossiers.CityUpdate(
-                event_id=str(event["event_id"]),
-                seq=int(event["seq"]),
-                status=int(event["TrangThaiHoSo"]),
-                occurred_at=datetime.fromisoformat(event["ThoiGian"]),
-                note=str(event.get("GhiChu", "")),
-                city_dossier_code=event.get("MaHoSo"),
-                tracking_code=event.get("MaHoSoDoiTac"),
-            )
-            if update.occurred_at.tzinfo is None:
-                raise ValueError("ThoiGian needs a UTC offset")
-            if not 0 < len(update.event_id) <= 80:
-                raise ValueError("event_id must be 1 to 80 characters")
-            if not 0 <= update.seq < 2**31:
-                raise ValueError("seq out of range")
-            if not all(v is None or isinstance(v, str) for v in (update.city_dossier_code, update.tracking_code)):
-                raise ValueError("MaHoSo and MaHoSoDoiTac must be strings")
-        except (ValueError, KeyError, TypeError) as exc:
+            report = parse_status_report(body)
+        except MalformedReport as exc:
             raise HTTPException(status_code=400, detail=f"malformed callback: {exc}") from exc
         try:
-            outcome = dossiers.apply_city_update(session, update)
+            outcome = city_status.apply_city_update(session, report)
         except ValidationFailed as exc:
             raise HTTPException(status_code=400, detail=exc.message) from exc
-        return {"result": outcome}
+        return {"result": outcome.value}

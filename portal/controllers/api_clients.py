@@ -10,12 +10,12 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from agents.locations import service as locations
-from agents.partners import api_access
-from agents.partners.api_clients import API_SCOPES, ApiClient
+from agents.api_clients import service as api_clients
+from agents.api_clients.models import API_SCOPES, ApiClient
+from agents.points import service as points
 from agents.policy import Permission
 from portal.auth.guards import requires
-from portal.core.db import discard
+from portal.core.db import attempt
 from portal.core.errors import ValidationFailed
 from portal.deps import Actor, Session, partner_work
 from portal.templating import page
@@ -40,16 +40,16 @@ def _page(
     secret: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    clients = api_access.list_clients(session, actor)
-    points = locations.points_by_name(session)
+    clients = api_clients.list_clients(session, actor)
+    choices = points.points_by_name(session)
     response = page(
         "partner/api_clients.html",
         status_code=status_code,
         actor=actor,
         clients=clients,
-        points=points,
-        point_names={p.id: p.name for p in points},
-        owners=api_access.owners_of(session, clients),
+        points=choices,
+        point_names={p.id: p.name for p in choices},
+        owners=api_clients.owners_of(session, clients),
         scopes=API_SCOPES,
         values=values or {},
         errors=errors or {},
@@ -78,24 +78,24 @@ class ApiClientController(Controller):
         except ValueError:
             point_id = uuid.uuid4()  # not one of the partner's points: refused below
         try:
-            client, secret = api_access.register_client(
-                session,
-                actor,
-                name=str(data.get("name") or ""),
-                scopes=_as_list(data.get("scopes")),
-                agent_point_id=point_id,
-            )
+            with attempt(session):
+                client, secret = api_clients.register_client(
+                    session,
+                    actor,
+                    name=str(data.get("name") or ""),
+                    scopes=_as_list(data.get("scopes")),
+                    agent_point_id=point_id,
+                )
         except ValidationFailed as exc:
-            discard(session)
             return _page(session, actor, values=data, errors=exc.field_errors, message=exc.message, status_code=422)
         return _page(session, actor, created=client, secret=secret)
 
     @post("/{client_id:str}/revoke", sync_to_thread=True, opt=partner_work())
     def revoke(self, actor: Actor, session: Session, client_id: FromPath[str], data: Form) -> Template | Redirect:
         try:
-            api_access.revoke_client(session, actor, client_id, str(data.get("reason") or ""))
+            with attempt(session):
+                api_clients.revoke_client(session, actor, client_id, str(data.get("reason") or ""))
         except ValidationFailed as exc:
-            discard(session)
             return _page(
                 session,
                 actor,

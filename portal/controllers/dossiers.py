@@ -10,12 +10,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from agents.dossiers import service as dossiers
+from agents.dossiers import filing, queries
 from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
+from agents.ratings.links import rating_token
 from portal.auth.guards import requires, signed_in
-from portal.core.db import discard
+from portal.core.db import attempt
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
 from portal.deps import Actor, Session, partner_work
@@ -34,7 +35,7 @@ def _form_page(
     message: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    points = dossiers.points_for_filing(session, actor)
+    points = filing.points_for_filing(session, actor)
     if not points:
         raise PermissionDenied("Bạn chưa được phân công tại điểm đại lý nào đã được duyệt")
     if not values.get("idempotency_key"):
@@ -53,8 +54,8 @@ def _form_page(
 
 def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
     return {
-        **dossiers.view_of(session, dossier).context(),
-        "rating_token": dossiers.rating_token(dossier.tracking_code),
+        **queries.view_of(session, dossier).context(),
+        "rating_token": rating_token(dossier.tracking_code),
     }
 
 
@@ -63,8 +64,8 @@ class DossierController(Controller):
 
     @get("/dossiers", sync_to_thread=True, guards=[requires(Permission.see_dossiers)], opt=partner_work(writes=True))
     def list_dossiers(self, actor: Actor, session: Session) -> Template:
-        rows = dossiers.list_for_actor(session, actor)
-        dossiers.record_list_view(session, rows)
+        rows = queries.list_for_actor(session, actor)
+        queries.record_list_view(session, rows)
         names = {p.id: p for p in procedures.list_published(session)}
         return page("dossiers/list.html", actor=actor, dossiers=rows, procedures=names)
 
@@ -98,7 +99,7 @@ class DossierController(Controller):
                 N_("Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu"),
                 422,
             )
-        filing = dossiers.FilingRequest(
+        filing_request = filing.FilingRequest(
             procedure_code=code,
             agent_point_id=point_id,
             idempotency_key=data.get("idempotency_key", ""),
@@ -106,9 +107,9 @@ class DossierController(Controller):
             form=form,
         )
         try:
-            filed = dossiers.file_dossier(session, actor, filing)
+            with attempt(session):
+                filed = filing.file_dossier(session, actor, filing_request)
         except ValidationFailed as exc:
-            discard(session)
             errors = {**exc.field_errors, **dict.fromkeys(not_dates, DATE_HINT)}
             return _form_page(session, actor, procedure, data, errors, exc.message, 422)
         return Redirect(f"/dossiers/{filed.dossier.id}/receipt", status_code=303)
@@ -122,7 +123,7 @@ class DossierController(Controller):
     def receipt(
         self, request: Request[Any, Any, Any], actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]
     ) -> Template:
-        dossier = dossiers.view_personal_data(session, actor, dossier_id)
+        dossier = queries.view_personal_data(session, actor, dossier_id)
         return page(
             "dossiers/receipt.html",
             actor=actor,
@@ -137,5 +138,5 @@ class DossierController(Controller):
         opt=partner_work(writes=True),  # the view of the citizen's data is audited
     )
     def dossier_detail(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]) -> Template:
-        dossier = dossiers.view_personal_data(session, actor, dossier_id)
+        dossier = queries.view_personal_data(session, actor, dossier_id)
         return page("dossiers/detail.html", actor=actor, **_detail_context(session, dossier))

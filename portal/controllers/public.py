@@ -9,12 +9,12 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from agents.dossiers import rules
-from agents.dossiers import service as dossiers
+from agents.dossiers import queries, rules
 from agents.dossiers.models import Dossier
-from agents.locations import service as points
+from agents.points import service as points
 from agents.ratings import service as ratings
-from portal.core.db import discard
+from agents.ratings.links import rating_token
+from portal.core.db import attempt
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.deps import Session, Viewer, public_work
 from portal.i18n import LANGUAGES
@@ -25,7 +25,7 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 
 
 def _tracked_context(session: Session, dossier: Dossier) -> dict[str, Any]:
-    view = dossiers.view_of(session, dossier)
+    view = queries.view_of(session, dossier)
     return {
         "dossier": dossier,
         "procedure": view.procedure,
@@ -33,7 +33,7 @@ def _tracked_context(session: Session, dossier: Dossier) -> dict[str, Any]:
         "owner_masked": rules.mask_name(dossier.owner_full_name),
         "rating": ratings.existing_rating(session, dossier),
         "can_rate": ratings.can_rate(dossier),
-        "rating_token": dossiers.rating_token(dossier.tracking_code),
+        "rating_token": rating_token(dossier.tracking_code),
     }
 
 
@@ -59,7 +59,7 @@ class PublicController(Controller):
     def track(self, viewer: Viewer, session: Session, data: Form) -> Template:
         code, phone = data.get("code", ""), data.get("phone", "")
         try:
-            dossier = dossiers.track(session, code, phone)
+            dossier = queries.track(session, code, phone)
         except NotFound as exc:
             return page(
                 "public/track.html",
@@ -83,13 +83,12 @@ class PublicController(Controller):
     def submit_rating(self, session: Session, code: FromPath[str], data: Form) -> Template:
         token = data.get("token", "")
         try:
-            ratings.rate(session, code, token, data.get("stars", ""), data.get("comment", ""))
-            done, errors, status, message = True, {}, 201, None
+            with attempt(session):
+                ratings.rate(session, code, token, data.get("stars", ""), data.get("comment", ""))
+                done, errors, status, message = True, {}, 201, None
         except ValidationFailed as exc:
-            discard(session)
             done, errors, status, message = False, exc.field_errors, 422, exc.message
         except Conflict as exc:
-            discard(session)
             done, errors, status, message = False, {}, 409, exc.message
         dossier = ratings.dossier_for_rating(session, code, token)
         return page(

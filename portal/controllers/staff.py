@@ -10,14 +10,14 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from agents.locations import service as locations
-from agents.locations.models import AgentPointStatus
+from agents.points import service as points
+from agents.points.models import AgentPointStatus
 from agents.policy import Permission
 from agents.staff import lifecycle
 from agents.staff.models import Role
 from portal.auth.guards import requires, signed_in
 from portal.auth.session import client_ip
-from portal.core.db import discard, unit_of_work
+from portal.core.db import attempt, unit_of_work
 from portal.core.errors import DomainError, ValidationFailed
 from portal.core.i18n import N_
 from portal.core.tenancy import Scope
@@ -55,7 +55,7 @@ def _staff_page(
         status_code=status_code,
         actor=actor,
         people=lifecycle.people_of_partner(session, actor, partner_id),
-        points=locations.list_points(session, AgentPointStatus.approved),
+        points=points.list_points(session, AgentPointStatus.approved),
         roles=PARTNER_ROLES,
         message=message,
         errors=errors or {},
@@ -94,17 +94,17 @@ class StaffController(Controller):
                 values=data,
             )
         try:
-            _, token = lifecycle.invite(
-                session,
-                actor,
-                email=data.get("email", ""),
-                full_name=data.get("full_name", ""),
-                role=role,
-                partner_id=active_partner_id,
-                agent_point_id=point,
-            )
+            with attempt(session):
+                _, token = lifecycle.invite(
+                    session,
+                    actor,
+                    email=data.get("email", ""),
+                    full_name=data.get("full_name", ""),
+                    role=role,
+                    partner_id=active_partner_id,
+                    agent_point_id=point,
+                )
         except DomainError as exc:
-            discard(session)
             return _staff_page(
                 session,
                 actor,
@@ -175,9 +175,9 @@ class StaffController(Controller):
         except (ValueError, KeyError):
             return _staff_page(session, actor, active_partner_id, status_code=422, message=N_("Giá trị không hợp lệ"))
         try:
-            lifecycle.change_role(session, actor, assignment_id, role, point)
+            with attempt(session):
+                lifecycle.change_role(session, actor, assignment_id, role, point)
         except ValidationFailed as exc:
-            discard(session)
             return _staff_page(session, actor, active_partner_id, status_code=422, message=exc.message)
         return _staff_page(session, actor, active_partner_id)
 
@@ -209,14 +209,14 @@ class StaffController(Controller):
             errors["password_again"] = N_("Hai mật khẩu không khớp")
         if not errors:
             try:
-                lifecycle.accept_invitation(
-                    session,
-                    invitation,
-                    password=None if existing else data.get("password", ""),
-                    as_account_id=viewer.account_id if viewer else None,
-                )
+                with attempt(session):
+                    lifecycle.accept_invitation(
+                        session,
+                        invitation,
+                        password=None if existing else data.get("password", ""),
+                        as_account_id=viewer.account_id if viewer else None,
+                    )
             except DomainError as exc:
-                discard(session)
                 errors, message, status = exc.field_errors, exc.message, exc.status_code
         if errors or message:
             return page(

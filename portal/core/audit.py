@@ -2,7 +2,10 @@
 
 Each entry stores the hash of the one before it (`prev_hash`) and its own
 hash over its content and that link, so changing, removing or inserting an
-entry breaks the chain from that point on; `verify_chain` finds where.
+entry breaks the chain from that point on; `verify_chain` finds where. An
+entry made in a cross-partner scope carries that scope's stated reason
+(`scope_reason`), inside the hash too: nobody can read across partners
+without saying why, on the record.
 Entries are written in the same transaction as the change they describe, so
 a change and its record commit or roll back together. The database refuses
 UPDATE and DELETE on the table (triggers, migration 0001).
@@ -44,6 +47,8 @@ class AuditEvent(Base):
     actor_id: Mapped[uuid.UUID | None]
     actor_label: Mapped[str] = mapped_column(String(200))
     origin: Mapped[str] = mapped_column(String(100), default="")
+    # Why a cross-partner (network) scope was opened; None for a partner's own scope.
+    scope_reason: Mapped[str | None] = mapped_column(String(200))
     partner_id: Mapped[uuid.UUID | None]
     action: Mapped[str] = mapped_column(String(60), index=True)
     object_type: Mapped[str] = mapped_column(String(60))
@@ -67,6 +72,9 @@ def _canonical(event: AuditEvent) -> bytes:
         "detail": event.detail,
         "prev_hash": event.prev_hash,
     }
+    if event.scope_reason is not None:
+        # Only when there is one: entries written before the field existed keep their hash.
+        body["scope_reason"] = event.scope_reason
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -98,6 +106,7 @@ def record(
         actor_id=actor_id if actor_id is not None else scope.actor_id,
         actor_label=actor_label if actor_label is not None else (scope.actor_label or "anonymous"),
         origin=scope.origin,
+        scope_reason=scope.reason[:200] if scope.all_partners else None,
         partner_id=partner_id if partner_id is not None else scope.partner_id,
         action=action,
         object_type=object_type,

@@ -17,14 +17,30 @@ channel holding a message unacknowledged longer than its consumer_timeout
 the worker, so the longest countdown plus the longest run stays below both.
 CELERY_QUEUE_PREFIX is put before every queue and exchange name (and, on
 Redis, every key), so several deployments or test runs can share one broker.
+
+Tasks run in the scope they were enqueued with: `enqueue(name, args, scope=...)`
+(used by the services' on_commit hooks) puts the scope in the message's
+headers, and `ScopedTask`, the base of every task, re-enters it in the worker
+(`self.work_scope(...)`), so a dossier forwarded for a member of staff is on
+the record as their work, done by the worker, and a cross-partner task keeps
+the reason it was opened with.
 """
 
 from __future__ import annotations
 
-from celery import Celery
+import logging
+import uuid
+from typing import Any
+
+from celery import Celery, Task
 
 from portal.core import fs_broker, observability
+from portal.core.errors import TenancyError
 from portal.core.settings import Settings, get_settings
+from portal.core.tenancy import Scope
+
+log = logging.getLogger(__name__)
+SCOPE_HEADER = "portal_scope"
 
 
 class QueueNames:
@@ -68,12 +84,46 @@ def _broker_options(settings: Settings) -> tuple[str, dict[str, object]]:
     }
 
 
+class ScopedTask(Task):  # type: ignore[misc]
+    """The base of every task: it knows the scope it was enqueued with."""
+
+    def enqueued_scope(self) -> Scope | None:
+        """The scope carried by this task's message, re-entered for the worker; None if it carries none."""
+        request = self.request
+        header = (getattr(request, "headers", None) or {}).get(SCOPE_HEADER) or getattr(request, SCOPE_HEADER, None)
+        if header is None:
+            return None
+        return Scope.from_header(header, origin=f"worker:{self.name}")
+
+    def work_scope(self, partner_id: uuid.UUID | None = None, *, label: str) -> Scope:
+        """The scope to do this task's work in.
+
+        The one it was enqueued with when it has one (its partner must be
+        `partner_id` when the task names a partner in its arguments);
+        otherwise (beat, a message from before scopes travelled) `partner_id`'s
+        own scope, labelled `label`.
+        """
+        scope = self.enqueued_scope()
+        if scope is not None:
+            if partner_id is not None and (scope.all_partners or scope.partner_id != partner_id):
+                raise TenancyError(f"task {self.name} for partner {partner_id} carries another scope")
+            return scope
+        if partner_id is None:
+            raise TenancyError(f"task {self.name} carries no scope and names no partner")
+        return Scope.partner(partner_id, actor_label=label, origin=f"worker:{self.name}")
+
+
+def enqueue(task_name: str, args: list[Any], *, scope: Scope) -> None:
+    """Send a task by name, carrying `scope` in its headers (ScopedTask re-enters it in the worker)."""
+    celery_app.send_task(task_name, args=args, headers={SCOPE_HEADER: scope.as_header()})
+
+
 def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     prefix = settings.broker_queue_prefix
     broker_url, transport_options = _broker_options(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule there, whatever the broker
-    app = Celery("portal", broker=broker_url, include=TASK_MODULES)
+    app = Celery("portal", broker=broker_url, include=TASK_MODULES, task_cls=ScopedTask)
     observability.install()  # request ids in task headers, task metrics, JSON logs (docs/operations.md)
     app.conf.update(
         broker_transport_options=transport_options,

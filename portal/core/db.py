@@ -11,6 +11,8 @@ queries, see portal.core.tenancy):
   transaction ends when it closes), and any attempt to write in it raises
   `ReadOnlyViolation`.
   On SQLite it also takes no write lock, so readers never queue behind writers.
+- `attempt(session)` wraps a call that may be refused inside a unit that goes
+  on (a form shown again with its errors): a savepoint, rolled back if it raises.
 - `on_commit(session, fn)` registers a side effect that must follow the
   commit (enqueue a Celery task, send a message): it runs only after the
   unit of work has committed, and is dropped if the transaction (or the
@@ -27,9 +29,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, create_engine, event
+from sqlalchemy import CursorResult, DateTime, Executable, MetaData, TypeDecorator, Uuid, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -228,13 +230,23 @@ def read_only(scope: Scope) -> Iterator[Session]:
         end_unit(session, commit=False)
 
 
-def discard(session: Session) -> None:
-    """Undo what this unit has written so far (and its pending on_commit callbacks); it stays open.
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session's unit of work; how many rows it changed."""
+    result = session.execute(statement)
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
+
+
+@contextmanager
+def attempt(session: Session) -> Iterator[None]:
+    """Run a call that may be refused: if it raises, what it wrote is undone and the unit goes on.
 
     For a handler that catches a refusal and still answers with a page: the
-    failed call's writes must not be committed with the page's reads.
+    failed call's writes (and its on_commit callbacks) must not be committed
+    with the page's reads. A savepoint: objects the call did not touch stay
+    loaded, so the page renders without going back to the database.
     """
-    session.rollback()
+    with session.begin_nested():
+        yield
 
 
 def on_commit(session: Session, callback: Callable[[], object]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, event, text
+from sqlalchemy import ForeignKey, Uuid, event, text
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
 
 from portal.core.errors import TenancyError
@@ -57,13 +57,39 @@ class Scope:
             origin=origin,
         )
 
+    def as_header(self) -> dict[str, str]:
+        """The scope as a task message carries it (portal.core.celery_app.enqueue)."""
+        return {
+            "partner_id": str(self.partner_id) if self.partner_id else "",
+            "all_partners": "1" if self.all_partners else "",
+            "actor_id": str(self.actor_id) if self.actor_id else "",
+            "actor_label": self.actor_label,
+            "reason": self.reason,
+            "origin": self.origin,
+        }
+
+    @classmethod
+    def from_header(cls, header: object, *, origin: str) -> Scope:
+        """Re-enter a scope carried by a task message; `origin` says where the work now runs."""
+        if not isinstance(header, dict):
+            raise TenancyError("a task's scope header must be a mapping")
+        actor_id = uuid.UUID(header["actor_id"]) if header.get("actor_id") else None
+        label = str(header.get("actor_label") or "")
+        if header.get("all_partners"):
+            return cls.network(str(header.get("reason") or ""), actor_id=actor_id, actor_label=label, origin=origin)
+        if not header.get("partner_id"):
+            raise TenancyError("a task's scope header names neither a partner nor the network")
+        return cls.partner(uuid.UUID(header["partner_id"]), actor_id=actor_id, actor_label=label, origin=origin)
+
 
 class TenantScoped:
     """Mixin for partner-owned tables: adds `partner_id` and puts the table under scoping."""
 
     @declared_attr
     def partner_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
-        return mapped_column(ForeignKey("partners.id"), index=True)
+        # The type is explicit: a process that never imports the Partner model (a worker
+        # forwarding dossiers) must still read UUIDs, not what the foreign key would lend.
+        return mapped_column(Uuid(), ForeignKey("partners.id"), index=True)
 
 
 def current_scope(session: Session) -> Scope:

@@ -11,6 +11,11 @@ described by a small JSON document, read from the environment:
     Path to a JSON file describing the tenants.
 ``IDP_TENANTS``
     The same JSON, inline. ``IDP_TENANTS_FILE`` wins when both are set.
+    Without either, the two demo tenants below (``vnpost``, ``viettelpost``).
+``IDP_CLIENTS``
+    Optional JSON ``{"<tenant>": [<client>, ...]}``: replaces the registered
+    clients of those tenants and keeps everything else (their users). The
+    portal's demo uses it to register its own redirect URIs.
 ``IDP_KEYS_DIR``
     Optional directory where the per-tenant RSA signing keys are persisted, so
     that restarting the simulator keeps the same ``kid`` and key material.
@@ -18,6 +23,7 @@ described by a small JSON document, read from the environment:
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -126,21 +132,38 @@ class IdpConfig:
                 document = json.loads(Path(tenants_file).read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as exc:
                 raise ConfigError(f"cannot read IDP_TENANTS_FILE {tenants_file!r}: {exc}") from exc
-            tenants = parse_tenants(document)
         elif tenants_inline:
             try:
                 document = json.loads(tenants_inline)
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"IDP_TENANTS is not valid JSON: {exc}") from exc
-            tenants = parse_tenants(document)
         else:
-            tenants = default_tenants()
+            document = copy.deepcopy(DEFAULT_TENANTS_DOCUMENT)
+        if env.get("IDP_CLIENTS"):
+            document = with_clients(document, env["IDP_CLIENTS"])
+        tenants = parse_tenants(document)
         keys_dir = env.get("IDP_KEYS_DIR")
         return cls(
             public_url=public_url,
             tenants=tenants,
             keys_dir=Path(keys_dir) if keys_dir else None,
         )
+
+
+def with_clients(document: Any, clients_json: str) -> Any:
+    """The tenants document with the clients of some tenants replaced (``IDP_CLIENTS``)."""
+    try:
+        clients = json.loads(clients_json)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"IDP_CLIENTS is not valid JSON: {exc}") from exc
+    if not isinstance(clients, Mapping) or not isinstance(document, Mapping):
+        raise ConfigError('IDP_CLIENTS must be a JSON object {"<tenant>": [<client>, ...]}')
+    merged = dict(document)
+    for name, tenant_clients in clients.items():
+        if name not in merged:
+            raise ConfigError(f"IDP_CLIENTS names tenant {name!r}, which is not configured")
+        merged[name] = {**merged[name], "clients": tenant_clients}
+    return merged
 
 
 def _check_tenant_name(name: str) -> None:

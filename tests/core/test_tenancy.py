@@ -1,10 +1,13 @@
 """Tenant scoping is a property of the data layer: it fails closed and holds without the ORM."""
 
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import select, text
 
 from agents.dossiers.models import Dossier
-from agents.locations.models import AgentPoint
+from agents.points.models import AgentPoint
 from agents.procedures.models import Procedure
 from portal.core.db import get_engine, unit_of_work
 from portal.core.errors import TenancyError
@@ -93,3 +96,15 @@ def test_the_application_role_is_not_a_superuser_and_cannot_bypass_rls(is_postgr
     with get_engine().connect() as conn:
         row = conn.execute(text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
     assert row == (False, False)
+
+
+def test_the_tenant_key_is_a_uuid_even_where_the_partner_model_is_never_imported():
+    """A worker that imports only what it needs must read partner ids as UUIDs: its writes are
+    checked against its scope, and a string would never match (the forwarding task failed so)."""
+    probe = (
+        "import sys, agents.dossiers.models as m; "
+        "assert 'agents.partners.models' not in sys.modules; "
+        "print(type(m.Dossier.__table__.c.partner_id.type).__name__)"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "Uuid"

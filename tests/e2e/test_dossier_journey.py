@@ -4,9 +4,12 @@ import re
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from agents.dossiers.models import DossierState
 from agents.staff.models import Role
+from portal.core.audit import AuditEvent
+from portal.core.db import read_only
 from tests.e2e.conftest import file_at_the_counter
 from tests.factories import (
     PASSWORD,
@@ -17,6 +20,7 @@ from tests.factories import (
     ensure_procedures,
     file_birth_registration,
     reload_dossier,
+    setup_scope,
 )
 
 pytestmark = pytest.mark.stack
@@ -43,6 +47,12 @@ def test_a_filing_reaches_the_city_and_its_result_comes_back_to_every_page(stack
     city_statuses = [e.city_status for e in dossier.timeline if e.city_status]
     assert dossier.timeline[0].state == "queued"  # filed at the counter first, then the city
     assert city_statuses == [1, 2, 4, 9, 10]
+    # The worker forwarded it in the scope the filing enqueued it with: the filer's, on the record.
+    with read_only(setup_scope()) as session:
+        forwarded = session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "dossier.forwarded", AuditEvent.object_id == dossier_id)
+        )
+    assert (forwarded.actor_id, forwarded.origin) == (staff.account_id, "worker:dossiers.forward")
     page = client.get(f"/dossiers/{dossier_id}").text
     assert "Đã trả kết quả" in page and dossier.city_dossier_code in page
 

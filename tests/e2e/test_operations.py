@@ -73,7 +73,7 @@ def test_a_filings_request_id_follows_the_dossier_through_the_worker_to_the_city
     assert at_the_city["request_id"] == request_id
 
     web = [line for line in _log_lines(stack.logs / "web.log") if line.get("request_id") == request_id]
-    filed = [line for line in web if line["logger"] == "agents.dossiers.service"]
+    filed = [line for line in web if line["logger"] == "agents.dossiers.filing"]
     assert filed and filed[0]["dossier_id"] == str(dossier_id) and filed[0]["partner_id"] == str(partner.id)
     assert filed[0]["tracking_code"] == dossier.tracking_code and filed[0]["service"] == "web"
     assert any(line["logger"] == "portal.access" and line["route"] == "/dossiers/new/{code}" for line in web)

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from agents.dossiers.service import rating_token
+from agents.ratings.links import rating_token
 from tests.e2e.conftest import SHOTS
 from tests.factories import create_counter, file_birth_registration
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from agents.locations.models import AgentPointStatus
+from agents.points.models import AgentPointStatus
 from agents.staff.models import Role, RoleAssignment
 from portal.core.audit import AuditEvent
 from portal.core.db import unit_of_work

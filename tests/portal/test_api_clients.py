@@ -15,9 +15,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from agents.api_clients import service as api_clients
+from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
 from agents.dossiers.models import Dossier
-from agents.partners import api_access
-from agents.partners.api_clients import ApiClient, ApiClientStatus, ApiToken
 from agents.staff.models import Role
 from portal.core.audit import AuditEvent
 from portal.core.db import unit_of_work, utcnow
@@ -63,7 +63,7 @@ def bank():
 def _register(bank, *, scopes=("dossiers:write", "dossiers:read"), name="Phần mềm chi nhánh Hoàn Kiếm"):
     manager = bank["manager"]
     with unit_of_work(manager.partner_scope(bank["a"].id)) as session:
-        return api_access.register_client(
+        return api_clients.register_client(
             session, manager, name=name, scopes=list(scopes), agent_point_id=bank["branch"].id
         )
 
@@ -148,6 +148,50 @@ def test_a_bank_files_at_its_branch_with_a_bearer_token_and_reads_it_back(portal
 
     read = http.get(f"/api/v1/dossiers/{dossier_id}", headers=_bearer(token))
     assert read.status_code == 200 and read.json()["tracking_code"] == stored.tracking_code
+
+
+def test_a_client_files_at_the_point_it_is_bound_to_without_naming_it(portal, bank):
+    client, secret = _register(bank)
+    http = portal().http
+    token = _token(http, client.client_id, secret).json()["access_token"]
+    body = _filing(bank["branch"].id)
+    del body["agent_point_id"]  # the id appears nowhere in the portal's pages: the client's binding says it
+    filed = http.post("/api/v1/dossiers", json=body, headers=_bearer(token))
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["agent_point_id"] == str(bank["branch"].id)
+    assert reload_dossier(uuid.UUID(filed.json()["id"])).agent_point_id == bank["branch"].id
+    foreign = http.post("/api/v1/dossiers", json=_filing(bank["other_branch"].id), headers=_bearer(token))
+    assert foreign.status_code == 403  # naming another point of its partner is still refused
+
+
+def test_a_person_working_at_several_points_must_name_one(portal, bank):
+    person = create_person(
+        (Role.agent_staff, bank["a"], bank["branch"]), (Role.point_lead, bank["a"], bank["other_branch"])
+    )
+    client = portal()
+    client.sign_in(person.email)
+    body = _filing(bank["branch"].id)
+    del body["agent_point_id"]
+    ambiguous = client.post_json("/api/v1/dossiers", body)
+    assert ambiguous.status_code == 422
+    assert ambiguous.json()["field_errors"] == {
+        "agent_point_id": "Bắt buộc chọn một điểm (bạn được phân công tại nhiều điểm)"
+    }
+    named = client.post_json("/api/v1/dossiers", {**body, "agent_point_id": str(bank["other_branch"].id)})
+    assert named.status_code == 201 and named.json()["agent_point_id"] == str(bank["other_branch"].id)
+
+
+def test_a_person_at_one_point_files_there_and_a_manager_without_one_is_refused(portal, bank):
+    staff = create_staff(bank["branch"], bank["a"])
+    client = portal()
+    client.sign_in(staff.email)
+    body = _filing(bank["branch"].id)
+    del body["agent_point_id"]
+    assert client.post_json("/api/v1/dossiers", body).json()["agent_point_id"] == str(bank["branch"].id)
+    boss = portal()
+    boss.sign_in(bank["manager"].email)
+    refused = boss.post_json("/api/v1/dossiers", {**body, "idempotency_key": uuid.uuid4().hex})
+    assert refused.status_code == 403
 
 
 def test_client_secret_post_and_a_narrower_scope_are_honoured(portal, bank):
@@ -304,7 +348,7 @@ def test_a_revoked_client_gets_no_token_and_its_tokens_stop_working(portal, bank
 
     manager = bank["manager"]
     with unit_of_work(manager.partner_scope(bank["a"].id)) as session:
-        api_access.revoke_client(session, manager, client.client_id, "Khóa bí mật bị lộ")
+        api_clients.revoke_client(session, manager, client.client_id, "Khóa bí mật bị lộ")
     [revoked] = _audit("api_client.revoked", client_id=client.client_id)
     assert revoked.detail["reason"] == "Khóa bí mật bị lộ" and manager.email in revoked.actor_label
     after_revocation = _client_row(client.client_id)

@@ -26,7 +26,7 @@ from litestar.params import JSONBody
 from litestar.testing import TestClient
 
 from agents.city.callbacks import sign
-from agents.dossiers import service as dossiers
+from agents.ratings.links import rating_token
 from agents.reporting.export import safe_cell
 from agents.staff.models import Role
 from portal.exceptions import EXCEPTION_HANDLERS
@@ -401,7 +401,7 @@ def test_a_rating_link_never_tells_a_real_tracking_code_from_an_unknown_one(port
         "real code, non-ASCII token": client.get(f"/rate/{real}?token=%C3%A9"),
         "real code, wrong token": client.get(f"/rate/{real}?token=abc"),
         "unknown code, non-ASCII token": client.get(f"/rate/{unknown}?token=%C3%A9"),
-        "unknown code, its would-be token": client.get(f"/rate/{unknown}?token={dossiers.rating_token(unknown)}"),
+        "unknown code, its would-be token": client.get(f"/rate/{unknown}?token={rating_token(unknown)}"),
         "POST real code, non-ASCII token": client.post_form(f"/rate/{real}", {"token": "é", "stars": "3"}),
         "POST real code, wrong token": client.post_form(f"/rate/{real}", {"token": "abc", "stars": "3"}),
         "POST unknown code, non-ASCII token": client.post_form(f"/rate/{unknown}", {"token": "é", "stars": "3"}),
@@ -409,7 +409,7 @@ def test_a_rating_link_never_tells_a_real_tracking_code_from_an_unknown_one(port
     assert {name: r.status_code for name, r in answers.items()} == dict.fromkeys(answers, 404)
     assert len({r.text for r in answers.values()}) == 1, "the pages differ"
     assert "Liên kết đánh giá không hợp lệ" in answers["real code, wrong token"].text
-    genuine = client.get(f"/rate/{real}?token={dossiers.rating_token(real)}")
+    genuine = client.get(f"/rate/{real}?token={rating_token(real)}")
     assert genuine.status_code == 200
 
 

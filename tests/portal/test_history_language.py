@@ -10,17 +10,24 @@ import uuid
 
 import pytest
 
+from agents.api_clients.models import ApiClient
+from agents.api_clients.service import actor_for_client
 from agents.city.client import CityClient
-from agents.dossiers import service as dossiers
+from agents.dossiers import filing
 from agents.dossiers import tasks as forwarding
-from agents.partners.api_access import actor_for_client
-from agents.partners.api_clients import ApiClient
 from agents.procedures.models import Procedure
 from agents.staff.models import Account
 from portal.core.db import unit_of_work
 from portal.history import _PART, MESSAGES, recorded
 from portal.i18n import catalogue
-from tests.factories import citizen, create_counter, file_birth_registration, reload_dossier, setup_scope
+from tests.factories import (
+    citizen,
+    create_counter,
+    file_birth_registration,
+    reload_dossier,
+    setup_scope,
+    worker_scope,
+)
 
 TIME = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$")
 # Words of the old English machine labels and error texts, which a Vietnamese page must not show.
@@ -83,7 +90,7 @@ def test_a_forwarded_dossiers_history_reads_in_each_language(portal, counter, ci
     partner, point, staff = counter
     dossier = file_birth_registration(staff, point)
     city_simulator.configure(down=True)
-    assert forwarding.forward_dossier(dossier.id, partner.id, city).kind == "retry"
+    assert forwarding.forward_dossier(dossier.id, worker_scope(partner), city).kind == "retry"
 
     waiting = _pages(portal, staff, dossier)
     assert _fact(waiting["vi", "staff"], "last-error") == (
@@ -94,10 +101,10 @@ def test_a_forwarded_dossiers_history_reads_in_each_language(portal, counter, ci
     )
 
     city_simulator.configure(down=False)
-    assert forwarding.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
+    assert forwarding.forward_dossier(dossier.id, worker_scope(partner), city).kind == "forwarded"
     code = reload_dossier(dossier.id).city_dossier_code
     city_simulator.advance(code)
-    assert forwarding.sync_status_from_city(dossier.id, partner.id, city) == 2  # statuses 1 and 2
+    assert forwarding.sync_status_from_city(dossier.id, worker_scope(partner), city) == 2  # statuses 1 and 2
     city_notes = [e.note for e in reload_dossier(dossier.id).timeline if e.source == "city"]
     assert len(city_notes) == 2 and all(city_notes)
 
@@ -165,10 +172,10 @@ def test_a_refusal_shows_staff_the_citys_words_and_citizens_what_to_do(portal, c
                 )
             )
     with unit_of_work(staff.partner_scope(partner.id)) as session:
-        dossier = dossiers.file_dossier(
-            session, staff, dossiers.FilingRequest("9.000002", point.id, uuid.uuid4().hex, citizen(), {})
+        dossier = filing.file_dossier(
+            session, staff, filing.FilingRequest("9.000002", point.id, uuid.uuid4().hex, citizen(), {})
         ).dossier
-    assert forwarding.forward_dossier(dossier.id, partner.id, city).kind == "rejected"
+    assert forwarding.forward_dossier(dossier.id, worker_scope(partner), city).kind == "rejected"
 
     seen = _pages(portal, staff, dossier)
     refused_vi = _rows(seen["vi", "staff"])[1][3]

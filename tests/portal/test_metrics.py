@@ -12,7 +12,7 @@ from agents.city.callbacks import sign
 from agents.city.client import CityClient
 from agents.dossiers import tasks as forwarding
 from portal.core.settings import get_settings
-from tests.factories import create_counter, file_birth_registration
+from tests.factories import create_counter, file_birth_registration, worker_scope
 
 TOKEN = "metrics-token-for-tests-0123"
 
@@ -117,8 +117,10 @@ def test_forwarding_lag_is_observed_when_the_city_accepts_a_dossier(portal, coun
     dossier = file_birth_registration(staff, point)
     city = CityClient()
     try:
-        assert forwarding.forward_dossier(dossier.id, partner.id, city).kind == "forwarded"
-        assert forwarding.forward_dossier(dossier.id, partner.id, city).kind == "already_done"  # counted once
+        assert forwarding.forward_dossier(dossier.id, worker_scope(partner), city).kind == "forwarded"
+        assert (
+            forwarding.forward_dossier(dossier.id, worker_scope(partner), city).kind == "already_done"
+        )  # counted once
     finally:
         city.close()
     samples = _samples(client)

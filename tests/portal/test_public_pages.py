@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from agents.city.callbacks import sign
-from agents.dossiers import service as dossiers
+from agents.city.wire import CityUpdate
+from agents.dossiers import city_status
 from agents.dossiers.models import CityStatus
+from agents.ratings.links import rating_token
 from agents.staff.models import Role
 from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
@@ -35,9 +37,9 @@ def filed():
 
 def _report_status(dossier, status: int, seq: int) -> None:
     with unit_of_work(Scope.network("test: city reports", actor_label="city system")) as session:
-        dossiers.apply_city_update(
+        city_status.apply_city_update(
             session,
-            dossiers.CityUpdate(uuid.uuid4().hex, seq, status, datetime.now(UTC), tracking_code=dossier.tracking_code),
+            CityUpdate(uuid.uuid4().hex, seq, status, datetime.now(UTC), tracking_code=dossier.tracking_code),
         )
 
 
@@ -57,11 +59,11 @@ def test_tracking_needs_the_code_and_the_owners_phone(portal, filed):
 def test_a_citizen_rates_once_after_the_city_has_finished(portal, filed):
     partner, _point, _, dossier = filed
     client = portal()
-    link = f"/rate/{dossier.tracking_code}?token={dossiers.rating_token(dossier.tracking_code)}"
+    link = f"/rate/{dossier.tracking_code}?token={rating_token(dossier.tracking_code)}"
     assert "Chỉ đánh giá được sau khi hồ sơ đã xử lý xong" in client.get(link).text
     assert client.get(f"/rate/{dossier.tracking_code}?token=forged").status_code == 404
     _report_status(dossier, CityStatus.processed, 5)
-    token = dossiers.rating_token(dossier.tracking_code)
+    token = rating_token(dossier.tracking_code)
     bad = client.post_form(f"/rate/{dossier.tracking_code}", {"token": token, "stars": "7"})
     assert bad.status_code == 422 and "Chọn từ 1 đến 5 sao" in bad.text
     done = client.post_form(f"/rate/{dossier.tracking_code}", {"token": token, "stars": "4", "comment": "Nhanh"})
@@ -168,3 +170,26 @@ def test_english_is_one_click_away(portal):
     client.get("/lang/en", follow_redirects=False)
     page = client.get("/track")
     assert "Track a dossier" in page.text and "Look up" in page.text
+
+
+def test_a_report_that_moves_a_finished_dossier_back_is_answered_refused_and_shown_as_such(portal, filed, settings):
+    _partner, point, staff, _ = filed
+    dossier = file_birth_registration(staff, point, owner_phone="0912000222")
+    for seq, status in enumerate([1, 2, 4, 9, 10], start=1):
+        _report_status(dossier, status, seq)
+    client = portal()
+    backwards = {
+        "event_id": uuid.uuid4().hex,
+        "seq": 6,
+        "MaHoSo": None,
+        "MaHoSoDoiTac": dossier.tracking_code,
+        "TrangThaiHoSo": 3,
+        "ThoiGian": "2026-11-23T11:00:00+07:00",
+        "GhiChu": "Không được tiếp nhận",
+    }
+    answered = _signed_post(client, backwards, settings.city_webhook_secret)
+    assert answered.status_code == 200 and answered.json() == {"result": "refused"}
+    assert reload_dossier(dossier.id).city_status == 10
+    page = client.post_form("/track", {"code": dossier.tracking_code, "phone": "0912000222"}).text
+    refused = page.split('data-testid="refused">')[1].split("</div>")[0]
+    assert refused == "Không áp dụng: trạng thái này không thể đến sau 10 · Đã trả kết quả"

@@ -912,6 +912,32 @@ def test_tenants_come_from_inline_json_or_a_file(tmp_path: Path) -> None:
         assert len(tenant.users) == 2
 
 
+def test_clients_can_be_registered_on_the_default_tenants_keeping_their_users() -> None:
+    """What `portal demo` does: register its own redirect URIs, keep the simulator's demo users."""
+    clients = {
+        "viettelpost": [
+            {
+                "client_id": "portal-viettelpost",
+                "client_secret": "s",
+                "redirect_uris": ["http://127.0.0.1:9999/auth/sso/vtpost/callback"],
+            }
+        ]
+    }
+    config = IdpConfig.from_env({"IDP_CLIENTS": json.dumps(clients)})
+    (client,) = config.tenants["viettelpost"].clients
+    assert client.redirect_uris == ("http://127.0.0.1:9999/auth/sso/vtpost/callback",)
+    assert [u.email for u in config.tenants["viettelpost"].users] == [
+        "hoa.le@viettelpost.com.vn",
+        "duc.pham@viettelpost.com.vn",
+    ]
+    (untouched,) = config.tenants["vnpost"].clients
+    assert untouched.redirect_uris == ("http://127.0.0.1:8000/auth/sso/vnpost/callback",)
+    with pytest.raises(ConfigError, match="not configured"):
+        IdpConfig.from_env({"IDP_CLIENTS": json.dumps({"acme": clients["viettelpost"]})})
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        IdpConfig.from_env({"IDP_CLIENTS": "{"})
+
+
 @pytest.mark.parametrize(
     "document",
     [

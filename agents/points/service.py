@@ -8,16 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import policy
-from agents.locations.models import AgentPoint, AgentPointStatus
 from agents.partners.models import Partner, PartnerStatus
+from agents.points import rules
+from agents.points.models import AgentPoint, AgentPointStatus
 from agents.policy import Permission
 from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
 from portal.core.tenancy import current_scope
-
-HANOI_BOUNDS = (20.5, 21.4, 105.3, 106.1)  # lat min, lat max, lon min, lon max
 
 
 def list_points(session: Session, status: AgentPointStatus | None = None) -> list[AgentPoint]:
@@ -50,26 +49,7 @@ def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> Ag
     if partner_id is None:
         raise PermissionDenied(policy.MESSAGES[Permission.register_points])
     policy.require(actor, Permission.register_points, partner_id=partner_id)
-    values = {
-        k: (fields.get(k) or "").strip()
-        for k in ("code", "name", "address", "ward", "latitude", "longitude", "opening_hours")
-    }
-    errors: dict[str, str] = {}
-    for name in ("code", "name", "address", "ward", "latitude", "longitude"):
-        if not values[name]:
-            errors[name] = N_("Bắt buộc nhập")
-    coords: dict[str, float] = {}
-    for name, low, high in (
-        ("latitude", HANOI_BOUNDS[0], HANOI_BOUNDS[1]),
-        ("longitude", HANOI_BOUNDS[2], HANOI_BOUNDS[3]),
-    ):
-        if values[name]:
-            try:
-                coords[name] = float(values[name].replace(",", "."))
-                if not low <= coords[name] <= high:
-                    errors[name] = N_("Tọa độ nằm ngoài Hà Nội")
-            except ValueError:
-                errors[name] = N_("Phải là số")
+    values, coords, errors = rules.check_point(fields)
     if values["code"] and session.scalar(select(AgentPoint.id).where(AgentPoint.code == values["code"])):
         errors["code"] = N_("Mã điểm đã tồn tại")
     if errors:

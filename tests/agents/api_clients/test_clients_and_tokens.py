@@ -1,12 +1,13 @@
-"""The rules of API clients and tokens, at the service level (agents.partners.api_access)."""
+"""The rules of API clients and tokens, at the service level (agents.api_clients)."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
-from agents.partners import api_access
-from agents.partners.api_clients import ApiClient, ApiClientStatus, ApiToken
+from agents.api_clients import service as api_clients
+from agents.api_clients import tokens
+from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
 from agents.partners.models import Partner, PartnerStatus
 from agents.staff.models import Account, AccountStatus, Role
 from portal.core.audit import AuditEvent
@@ -61,7 +62,7 @@ def _register(world, actor=None, **overrides):
     }
     actor = actor or world["manager"]
     with _in_a(world, actor) as session:
-        return api_access.register_client(session, actor, **kwargs)
+        return api_clients.register_client(session, actor, **kwargs)
 
 
 def _lookup():
@@ -71,9 +72,9 @@ def _lookup():
 def _token(client_id, secret, scopes=()):
     """Both halves of the client credentials grant, each in its own unit of work (as the endpoint does)."""
     with _lookup() as session:
-        grant = api_access.authenticate_client(session, client_id, secret, list(scopes))
+        grant = tokens.authenticate_client(session, client_id, secret, list(scopes))
     with unit_of_work(grant.scope) as session:
-        return api_access.issue_token(session, grant)
+        return tokens.issue_token(session, grant)
 
 
 def _count(model) -> int:
@@ -114,7 +115,7 @@ def test_staff_may_not_register_and_nothing_is_saved(world):
 
 def test_clients_are_managed_in_one_partners_scope(world):
     with unit_of_work(setup_scope()) as session, pytest.raises(TenancyError):
-        api_access.register_client(session, world["admin"], name="x", scopes=["procedures:read"], agent_point_id=None)
+        api_clients.register_client(session, world["admin"], name="x", scopes=["procedures:read"], agent_point_id=None)
 
 
 @pytest.mark.parametrize(
@@ -156,43 +157,43 @@ def test_a_token_stands_for_staff_at_the_clients_point_labelled_with_the_owner(w
     token, expires_in, scopes = _token(client.client_id, secret)
     assert expires_in > 0 and set(scopes) == {"dossiers:write", "dossiers:read"}
     with _lookup() as session:
-        actor, found, token_scopes = api_access.actor_for_token(session, token)
+        actor, found, token_scopes = tokens.actor_for_token(session, token)
     assert found.id == client.id and token_scopes == frozenset(scopes)
     assert actor.account_id == world["manager"].account_id
     assert actor.point_ids(world["a"].id) == {world["point_a"].id}
     assert actor.roles_in(world["a"].id) == {Role.agent_staff}  # not the owner's manager role
     assert actor.label.startswith(f"API client Core banking ({client.client_id}) for ")
     assert world["manager"].email in actor.label
-    api_access.require_scope(token_scopes, "dossiers:write")
+    tokens.require_scope(token_scopes, "dossiers:write")
     with pytest.raises(PermissionDenied):
-        api_access.require_scope(token_scopes, "procedures:read")
+        tokens.require_scope(token_scopes, "procedures:read")
 
 
 def test_look_ups_need_an_explicit_network_scope(world):
     client, secret = _register(world)
     with _in_a(world) as session, pytest.raises(TenancyError):
-        api_access.authenticate_client(session, client.client_id, secret, [])
+        tokens.authenticate_client(session, client.client_id, secret, [])
     with _in_a(world) as session, pytest.raises(TenancyError):
-        api_access.actor_for_token(session, "anything")
+        tokens.actor_for_token(session, "anything")
 
 
 def test_revoking_needs_a_reason_and_ends_the_tokens(world):
     client, secret = _register(world)
     token = _token(client.client_id, secret).access_token
     with _in_a(world) as session, pytest.raises(ValidationFailed):
-        api_access.revoke_client(session, world["manager"], client.client_id, "  ")
+        api_clients.revoke_client(session, world["manager"], client.client_id, "  ")
     with _in_a(world) as session:
         assert session.get(ApiClient, client.id).status is ApiClientStatus.active
-        api_access.revoke_client(session, world["manager"], client.client_id, "Ngừng hợp tác")
+        api_clients.revoke_client(session, world["manager"], client.client_id, "Ngừng hợp tác")
     with unit_of_work(setup_scope()) as session:
         assert all(
             t.expires_at <= utcnow()
             for t in session.scalars(select(ApiToken).where(ApiToken.api_client_id == client.id))
         )
     with _lookup() as session, pytest.raises(AuthenticationFailed):
-        api_access.actor_for_token(session, token)
+        tokens.actor_for_token(session, token)
     with _in_a(world) as session, pytest.raises(Conflict):
-        api_access.revoke_client(session, world["manager"], client.client_id, "lần nữa")
+        api_clients.revoke_client(session, world["manager"], client.client_id, "lần nữa")
     [entry] = _audit("api_client.revoked", client.id)
     assert entry.detail["reason"] == "Ngừng hợp tác" and entry.detail["tokens_expired"] == 1
 
@@ -200,7 +201,7 @@ def test_revoking_needs_a_reason_and_ends_the_tokens(world):
 def test_another_partners_client_cannot_be_revoked(world):
     client, _ = _register(world)
     with unit_of_work(world["manager_b"].partner_scope(world["b"].id)) as session, pytest.raises(NotFound):
-        api_access.revoke_client(session, world["manager_b"], client.client_id, "không phải của tôi")
+        api_clients.revoke_client(session, world["manager_b"], client.client_id, "không phải của tôi")
 
 
 def test_a_suspended_partner_or_a_deactivated_owner_stops_the_client(world):
@@ -210,10 +211,10 @@ def test_a_suspended_partner_or_a_deactivated_owner_stops_the_client(world):
     with unit_of_work(setup_scope()) as session:
         session.get(Partner, world["a"].id).status = PartnerStatus.suspended
         session.flush()
-    with _lookup() as session, pytest.raises(api_access.InvalidClient):
-        api_access.authenticate_client(session, client.client_id, secret, [])
+    with _lookup() as session, pytest.raises(tokens.InvalidClient):
+        tokens.authenticate_client(session, client.client_id, secret, [])
     with _lookup() as session, pytest.raises(AuthenticationFailed):
-        api_access.actor_for_token(session, token)
+        tokens.actor_for_token(session, token)
     assert [e.detail["reason"] for e in _audit("api_client.token_rejected", client.id)] == ["partner_suspended"]
 
     with unit_of_work(setup_scope()) as session:
@@ -221,5 +222,5 @@ def test_a_suspended_partner_or_a_deactivated_owner_stops_the_client(world):
         session.get(Account, world["manager"].account_id).status = AccountStatus.deactivated
         session.flush()
     with _lookup() as session, pytest.raises(AuthenticationFailed):
-        api_access.actor_for_token(session, token)
+        tokens.actor_for_token(session, token)
     assert _audit("api_client.token_rejected", client.id)[-1].detail["reason"] == "owner_inactive"

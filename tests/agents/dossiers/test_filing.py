@@ -5,9 +5,9 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
-from agents.dossiers import service as dossiers
+from agents.dossiers import filing, queries
 from agents.dossiers.models import Dossier, DossierState
-from agents.locations.models import AgentPointStatus
+from agents.points.models import AgentPointStatus
 from agents.staff.models import Role
 from portal.core.audit import AuditEvent
 from portal.core.db import get_engine, unit_of_work
@@ -34,10 +34,10 @@ def counter():
 
 def _file(actor, point, *, key=None, procedure="1.001193", form=None, **citizen_fields):
     with unit_of_work(actor.partner_scope(actor.partner_ids[0])) as session:
-        return dossiers.file_dossier(
+        return filing.file_dossier(
             session,
             actor,
-            dossiers.FilingRequest(
+            filing.FilingRequest(
                 procedure_code=procedure,
                 agent_point_id=point.id,
                 idempotency_key=key or uuid.uuid4().hex,
@@ -81,7 +81,7 @@ def test_citizen_identifiers_are_encrypted_at_rest_and_found_by_blind_index(coun
     assert "079203004567" not in raw[0] and raw[0].startswith("v1:")
     assert "0987654321" not in raw[1]
     with unit_of_work(Scope.network("t", actor_label="t")) as session:
-        found = dossiers.track(session, dossier.tracking_code, "0987.654.321")
+        found = queries.track(session, dossier.tracking_code, "0987.654.321")
     assert found.id == dossier.id
 
 
@@ -169,11 +169,11 @@ def test_staff_see_their_points_dossiers_and_the_manager_sees_the_partners(count
     theirs = file_birth_registration(colleague, second_point)
     manager = create_person((Role.partner_manager, partner, None))
     with unit_of_work(staff.partner_scope(partner.id)) as session:
-        assert theirs.id not in {d.id for d in dossiers.list_for_actor(session, staff)}
+        assert theirs.id not in {d.id for d in queries.list_for_actor(session, staff)}
         with pytest.raises(NotFound):
-            dossiers.get_for_actor(session, staff, theirs.id)
+            queries.get_for_actor(session, staff, theirs.id)
     with unit_of_work(manager.partner_scope(partner.id)) as session:
-        assert theirs.id in {d.id for d in dossiers.list_for_actor(session, manager)}
+        assert theirs.id in {d.id for d in queries.list_for_actor(session, manager)}
 
 
 def test_a_repeated_key_from_another_point_does_not_reveal_that_points_dossier(counter):
@@ -192,18 +192,18 @@ def test_two_requests_racing_with_one_key_file_one_dossier(counter):
     partner, point, staff = counter
     key = uuid.uuid4().hex
 
-    def filing():
-        return dossiers.FilingRequest("1.001193", point.id, key, citizen(), dict(BIRTH_FORM))
+    def same_key():
+        return filing.FilingRequest("1.001193", point.id, key, citizen(), dict(BIRTH_FORM))
 
     def first(hold):
         with unit_of_work(staff.partner_scope(partner.id)) as session:
-            filed = dossiers.file_dossier(session, staff, filing())
+            filed = filing.file_dossier(session, staff, same_key())
             hold()
             return filed
 
     def second():
         with unit_of_work(staff.partner_scope(partner.id)) as session:
-            return dossiers.file_dossier(session, staff, filing())
+            return filing.file_dossier(session, staff, same_key())
 
     won, lost = race(first, second)
     assert won.created and not lost.created

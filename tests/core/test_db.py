@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from agents.partners.models import Partner, PartnerKind
 from portal.core import audit
 from portal.core.audit import AuditEvent
-from portal.core.db import ReadOnlyViolation, on_commit, read_only, unit_of_work
+from portal.core.db import ReadOnlyViolation, attempt, on_commit, read_only, unit_of_work
 from portal.core.tenancy import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +77,21 @@ def test_a_hook_registered_in_a_savepoint_that_rolls_back_is_dropped_and_the_oth
             pass
     assert ran == [kept]
     assert _exists(kept) and not _exists(dropped)
+
+
+def test_a_refused_attempt_is_undone_and_the_unit_goes_on():
+    kept, refused = _code(), _code()
+    ran: list[str] = []
+    with unit_of_work(_scope()) as session:
+        session.add(_partner(kept))
+        session.flush()
+        with pytest.raises(LookupError), attempt(session):
+            session.add(_partner(refused))
+            on_commit(session, lambda: ran.append(refused))
+            raise LookupError("the service refused halfway")
+        kept_row = session.scalar(select(Partner).where(Partner.code == kept))
+        assert kept_row is not None  # still there, still loaded
+    assert _exists(kept) and not _exists(refused) and ran == []
 
 
 def test_a_failing_hook_is_logged_and_the_commit_stands(caplog):

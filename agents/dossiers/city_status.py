@@ -1,0 +1,142 @@
+"""Following the city's answers: each status report (a callback or a poll) recorded once.
+
+Duplicates (same event id) are dropped; late reports (a lower sequence number
+than the one we hold) go into the history without moving the status back; a
+newer report whose status cannot follow the dossier's (the transition table in
+agents/dossiers/rules.py: a finished dossier moved back to 3, say) is kept in
+the history as refused, with the status it could not follow, and changes
+nothing else. Every report is audited with what became of it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agents.city.wire import CityUpdate
+from agents.dossiers import rules
+from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.core.errors import NotFound, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+class ReportOutcome(str, enum.Enum):
+    """What became of one status report (the callback answers it as {"result": <value>})."""
+
+    applied = "applied"  # the newest word on the dossier: its status moved
+    late = "late"  # older than what we hold (lower sequence number): in the history, status unchanged
+    duplicate = "duplicate"  # the same event again: nothing recorded
+    refused = "refused"  # newer, but its status cannot follow the dossier's: in the history as refused, nothing moved
+
+
+def apply_city_update(session: Session, update_: CityUpdate) -> ReportOutcome:
+    """Record one status change reported by the city (callback or poll).
+
+    Duplicates (same event id) are ignored; late arrivals (lower sequence
+    number than the one we hold) go into the history but do not move the
+    current status back.
+    """
+    if update_.status not in {s.value for s in CityStatus}:
+        raise ValidationFailed(
+            "Unknown DVCQG status %(status)s",
+            params={"status": update_.status},
+            field_errors={"TrangThaiHoSo": "unknown"},
+        )
+    dossier = None
+    if update_.city_dossier_code:
+        dossier = session.scalar(select(Dossier).where(Dossier.city_dossier_code == update_.city_dossier_code))
+    if dossier is None and update_.tracking_code:
+        dossier = session.scalar(select(Dossier).where(Dossier.tracking_code == update_.tracking_code))
+    if dossier is None:
+        raise NotFound("no such dossier")
+    if session.scalar(select(DossierEvent.id).where(DossierEvent.city_event_id == update_.event_id)):
+        return ReportOutcome.duplicate
+
+    status = CityStatus(update_.status)
+    try:
+        with session.begin_nested():
+            outcome = _record_city_event(session, dossier, status, update_)
+    except IntegrityError:
+        return ReportOutcome.duplicate  # the same event arrived concurrently and the other request stored it
+    return outcome
+
+
+def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, update_: CityUpdate) -> ReportOutcome:
+    event = DossierEvent(
+        partner_id=dossier.partner_id,
+        dossier_id=dossier.id,
+        occurred_at=update_.occurred_at,
+        source="city",
+        city_status=status.value,
+        city_event_id=update_.event_id,
+        city_seq=update_.seq,
+        actor="Hệ thống một cửa",
+        note=update_.note,
+    )
+    session.add(event)
+    current = CityStatus(dossier.city_status) if dossier.city_status else None
+    detail: dict[str, object] = {"status": status.value, "seq": update_.seq, "event_id": update_.event_id}
+    if update_.seq <= dossier.city_status_seq:
+        outcome = ReportOutcome.late
+    elif rules.may_follow(current, dossier.city_status_seq, status, update_.seq):
+        outcome = ReportOutcome.applied
+        dossier.city_status = status.value
+        dossier.city_status_seq = update_.seq
+        if dossier.city_dossier_code is None and update_.city_dossier_code:
+            dossier.city_dossier_code = update_.city_dossier_code
+    else:
+        outcome = ReportOutcome.refused
+        event.refused_after = current.value if current else 0
+        detail["refused_after"] = event.refused_after
+        log.warning(
+            "dossier %s: the city reported status %s (seq %s) after %s; refused",
+            dossier.tracking_code,
+            status.value,
+            update_.seq,
+            event.refused_after,
+        )
+    if outcome is not ReportOutcome.refused:
+        if status.is_done and (dossier.finished_at is None or update_.occurred_at < dossier.finished_at):
+            dossier.finished_at = update_.occurred_at
+        if status is CityStatus.returned and dossier.returned_at is None:
+            dossier.returned_at = update_.occurred_at
+    audit.record(
+        session,
+        "dossier.city_status",
+        "dossier",
+        dossier.id,
+        partner_id=dossier.partner_id,
+        detail={**detail, "outcome": outcome.value},
+    )
+    return outcome
+
+
+def city_code_of(session: Session, dossier_id: uuid.UUID) -> str | None:
+    """The city's code of a forwarded dossier (None when it has none yet)."""
+    dossier = session.get(Dossier, dossier_id)
+    return dossier.city_dossier_code if dossier is not None else None
+
+
+def silent_dossiers(session: Session, older_than: timedelta, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Forwarded dossiers with no word from the city for a while and not finished. Needs a network scope."""
+    cutoff = utcnow() - older_than
+    final = [s.value for s in CityStatus if s.is_final]
+    rows = session.execute(
+        select(Dossier.id, Dossier.partner_id)
+        .where(
+            Dossier.state == DossierState.forwarded,
+            (Dossier.city_status.is_(None)) | (Dossier.city_status.not_in(final)),
+            Dossier.updated_at < cutoff,
+        )
+        .limit(limit)
+    ).all()
+    return [(row.id, row.partner_id) for row in rows]

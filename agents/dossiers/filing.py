@@ -1,0 +1,193 @@
+"""Filing at the counter: a dossier checked whole, saved whole, never twice.
+
+Services flush, they never commit: the caller's unit of work does
+(portal.core.db). The dossier row is the outbox: its forwarding task is
+enqueued by id with `on_commit`, so only once the row is committed as
+`queued`; the task is idempotent and a sweeper re-enqueues rows left queued.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agents import policy
+from agents.dossiers import rules
+from agents.dossiers.forwarding import enqueue_forward
+from agents.dossiers.models import Dossier, DossierEvent, DossierState
+from agents.dossiers.queries import get_for_actor
+from agents.points.models import AgentPoint, AgentPointStatus
+from agents.policy import Permission
+from agents.procedures import service as procedures
+from agents.procedures.models import Procedure
+from agents.staff.actor import Actor
+from portal.core import audit
+from portal.core.crypto import blind_index
+from portal.core.db import on_commit, utcnow
+from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from portal.core.i18n import N_
+from portal.core.tenancy import current_scope
+
+log = logging.getLogger(__name__)
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass
+class FilingRequest:
+    """What the counter sends: the procedure, the citizen, the procedure's own fields.
+
+    `agent_point_id` None: at the filer's own point (a partner system's client
+    has exactly one; see _own_point).
+    """
+
+    procedure_code: str
+    agent_point_id: uuid.UUID | None
+    idempotency_key: str
+    citizen: dict[str, str]
+    form: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Filed:
+    dossier: Dossier
+    created: bool  # False when the same idempotency key had already filed it
+
+
+def points_for_filing(session: Session, actor: Actor) -> list[AgentPoint]:
+    """The approved points where this actor may file, in the session's partner."""
+    scope = current_scope(session)
+    if scope.partner_id is None:
+        return []
+    ids = policy.points_for(actor, Permission.file_dossiers, scope.partner_id)
+    query = select(AgentPoint).where(AgentPoint.status == AgentPointStatus.approved).order_by(AgentPoint.name)
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(AgentPoint.id.in_(ids))
+    return list(session.scalars(query))
+
+
+def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> Filed:
+    """Check and save a dossier filed at the counter, then enqueue its forwarding.
+
+    All input errors are reported together (ValidationFailed.field_errors);
+    nothing is saved unless everything is valid. The same idempotency key
+    returns the dossier it filed before instead of filing twice.
+    """
+    scope = current_scope(session)
+    key = (request.idempotency_key or "").strip()
+    if not key or len(key) > 64:
+        raise ValidationFailed("Thiếu mã chống gửi trùng", field_errors={"idempotency_key": N_("Không hợp lệ")})
+    existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
+    if existing is not None:
+        return Filed(_same_filer(session, actor, existing), created=False)
+
+    point = session.get(AgentPoint, request.agent_point_id or _own_point(actor, scope.partner_id))
+    if point is None:
+        raise NotFound("Không tìm thấy điểm đại lý")
+    policy.require(actor, Permission.file_dossiers, partner_id=point.partner_id, point_id=point.id)
+    if point.status is not AgentPointStatus.approved:
+        raise PermissionDenied("Điểm đại lý chưa được Trung tâm phê duyệt")
+
+    errors: dict[str, str] = {}
+    try:
+        procedure: Procedure | None = procedures.get_published(session, request.procedure_code)
+    except NotFound:
+        procedure = None
+        errors["procedure_code"] = N_("Thủ tục không có trong danh mục")
+    citizen, citizen_errors = rules.check_citizen(request.citizen, utcnow().astimezone(VN_TZ).date())
+    errors.update(citizen_errors)
+    form_data: dict[str, Any] = {}
+    if procedure is not None:
+        form_data, form_errors = procedures.check_form(procedure, request.form)
+        errors.update({f"form.{name}": message for name, message in form_errors.items()})
+    if errors:
+        raise ValidationFailed("Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu", field_errors=errors)
+    assert procedure is not None
+
+    dossier = Dossier(
+        id=uuid.uuid4(),
+        partner_id=point.partner_id,
+        agent_point_id=point.id,
+        procedure_id=procedure.id,
+        staff_account_id=actor.account_id,
+        tracking_code=rules.new_tracking_code(),
+        idempotency_key=key,
+        owner_id_number_index=blind_index(str(citizen["owner_id_number"])),
+        owner_phone_index=blind_index(str(citizen["owner_phone"])),
+        form_data=form_data,
+        state=DossierState.queued,
+        **citizen,
+    )
+    try:
+        with session.begin_nested():
+            session.add(dossier)
+            session.add(
+                DossierEvent(
+                    partner_id=dossier.partner_id,
+                    dossier_id=dossier.id,
+                    source="portal",
+                    state=DossierState.queued.value,
+                    actor=actor.label,
+                    note=f"Tiếp nhận tại {point.name}",
+                )
+            )
+            audit.record(
+                session,
+                "dossier.filed",
+                "dossier",
+                dossier.id,
+                partner_id=dossier.partner_id,
+                detail={"tracking_code": dossier.tracking_code, "procedure": procedure.code, "agent_point": point.code},
+            )
+    except IntegrityError:
+        # A concurrent request with the same key won the race (its row was committed
+        # after our look-up): the savepoint is gone, answer with that request's dossier.
+        existing = session.scalar(select(Dossier).where(Dossier.idempotency_key == key))
+        if existing is None:
+            raise
+        return Filed(_same_filer(session, actor, existing), created=False)
+    dossier_id, partner_id = dossier.id, dossier.partner_id
+    on_commit(session, lambda: enqueue_forward(dossier_id, partner_id, scope))
+    log.info(
+        "dossier %s filed by %s (scope %s)",
+        dossier.tracking_code,
+        actor.email,
+        scope.partner_id,
+        extra={"dossier_id": str(dossier.id), "tracking_code": dossier.tracking_code},
+    )
+    return Filed(dossier, created=True)
+
+
+def _own_point(actor: Actor, partner_id: uuid.UUID | None) -> uuid.UUID:
+    """Where to file when the request names no point: the one point the filer works at.
+
+    A partner system's client is bound to one point; a person assigned to
+    several must say which (422), one assigned to none may not file (403).
+    """
+    points = policy.points_for(actor, Permission.file_dossiers, partner_id) if partner_id else set()
+    if not points:
+        raise PermissionDenied("Bạn chưa được phân công tại điểm đại lý nào")
+    if len(points) > 1:
+        raise ValidationFailed(
+            "Bạn được phân công tại nhiều điểm: hãy chọn điểm tiếp nhận hồ sơ",
+            field_errors={"agent_point_id": "Bắt buộc chọn một điểm (bạn được phân công tại nhiều điểm)"},
+        )
+    return next(iter(points))
+
+
+def _same_filer(session: Session, actor: Actor, existing: Dossier) -> Dossier:
+    """A repeated key answers with its dossier only to someone allowed to see that dossier."""
+    try:
+        return get_for_actor(session, actor, existing.id)
+    except NotFound as exc:
+        raise Conflict(
+            "Mã chống gửi trùng đã được dùng cho hồ sơ khác", field_errors={"idempotency_key": N_("Đã được dùng")}
+        ) from exc

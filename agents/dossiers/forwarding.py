@@ -1,0 +1,178 @@
+"""Forwarding to the city: what to send for a queued dossier, and recording what the city answered.
+
+The city is called between two units of work (agents/dossiers/tasks.py), so no
+transaction is held open while it answers. Recording is a compare-and-set from
+`queued`: a redelivered message or a concurrent run changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from agents.city.client import CityReceipt
+from agents.city.wire import city_payload
+from agents.dossiers.models import Dossier, DossierEvent, DossierState
+from agents.points.models import AgentPoint
+from agents.procedures.models import Procedure
+from portal.core import audit, metrics
+from portal.core.celery_app import enqueue
+from portal.core.db import on_commit, rows_changed, utcnow
+from portal.core.errors import ExternalServiceError
+from portal.core.tenancy import Scope
+
+log = logging.getLogger(__name__)
+FORWARDER = "Cổng đại lý (tự động gửi hồ sơ)"
+
+
+class ForwardResult(str, enum.Enum):
+    forwarded = "forwarded"  # the city took it: queued -> forwarded, with its code and due date
+    already_done = "already_done"  # not queued any more (forwarded or rejected before): nothing to do
+    retry = "retry"  # the city could not take it now (down, 5xx, 429): try again later
+    rejected = "rejected"  # the city refused it for good (4xx): queued -> rejected, reason kept
+    missing = "missing"  # no such dossier
+
+
+@dataclass(frozen=True)
+class ForwardOutcome:
+    kind: ForwardResult
+    retry_after: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ForwardRequest:
+    """What to send to the city for one queued dossier (read in a unit of work that has ended)."""
+
+    dossier_id: uuid.UUID
+    payload: dict[str, Any]
+
+
+def prepare_forward(session: Session, dossier_id: uuid.UUID) -> ForwardRequest | ForwardOutcome:
+    """The payload of a queued dossier, or the outcome that says there is nothing to send."""
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None:
+        return ForwardOutcome(ForwardResult.missing)
+    if dossier.state is not DossierState.queued:
+        return ForwardOutcome(ForwardResult.already_done)
+    procedure = session.get(Procedure, dossier.procedure_id)
+    point = session.get(AgentPoint, dossier.agent_point_id)
+    assert procedure is not None and point is not None
+    return ForwardRequest(dossier.id, city_payload(dossier, procedure, point))
+
+
+def record_forward_failure(session: Session, dossier_id: uuid.UUID, error: ExternalServiceError) -> ForwardOutcome:
+    """The city did not take the dossier: count the attempt; a final refusal rejects it for good.
+
+    Compare-and-set from `queued`: a concurrent run that already forwarded it wins.
+    """
+    if error.retryable:
+        session.execute(
+            update(Dossier)
+            .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
+            .values(forward_attempts=Dossier.forward_attempts + 1, last_error=error.message[:1000])
+        )
+        return ForwardOutcome(ForwardResult.retry, retry_after=error.retry_after, detail=error.message)
+    changed = rows_changed(
+        session,
+        update(Dossier)
+        .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
+        .values(
+            state=DossierState.rejected,
+            forward_attempts=Dossier.forward_attempts + 1,
+            last_error=error.message[:1000],
+        ),
+    )
+    if changed:
+        dossier = session.get(Dossier, dossier_id)
+        assert dossier is not None
+        _portal_event(session, dossier, DossierState.rejected, f"Hệ thống một cửa từ chối: {error.message}")
+        audit.record(
+            session,
+            "dossier.rejected_by_city",
+            "dossier",
+            dossier.id,
+            partner_id=dossier.partner_id,
+            detail={"reason": error.message},
+        )
+    return ForwardOutcome(ForwardResult.rejected, detail=error.message)
+
+
+def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityReceipt) -> ForwardOutcome:
+    """The city took the dossier: `queued → forwarded` with its code and due date, once."""
+    changed = rows_changed(
+        session,
+        update(Dossier)
+        .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
+        .values(
+            state=DossierState.forwarded,
+            city_dossier_code=receipt.city_dossier_code,
+            forwarded_at=utcnow(),
+            due_at=receipt.due_at,
+            forward_attempts=Dossier.forward_attempts + 1,
+            last_error=None,
+        ),
+    )
+    if not changed:
+        return ForwardOutcome(ForwardResult.already_done)
+    dossier = session.get(Dossier, dossier_id)
+    assert dossier is not None
+    _portal_event(
+        session,
+        dossier,
+        DossierState.forwarded,
+        f"Hệ thống một cửa đã nhận hồ sơ, mã hồ sơ {receipt.city_dossier_code}",
+    )
+    audit.record(
+        session,
+        "dossier.forwarded",
+        "dossier",
+        dossier.id,
+        partner_id=dossier.partner_id,
+        detail={"city_dossier_code": receipt.city_dossier_code},
+    )
+    submitted_at = dossier.submitted_at
+    on_commit(session, lambda: metrics.observe_forwarding_lag(submitted_at))
+    return ForwardOutcome(ForwardResult.forwarded, detail=receipt.city_dossier_code)
+
+
+def _portal_event(session: Session, dossier: Dossier, state: DossierState, note: str) -> None:
+    session.add(
+        DossierEvent(
+            partner_id=dossier.partner_id,
+            dossier_id=dossier.id,
+            source="portal",
+            state=state.value,
+            actor=FORWARDER,  # the history says the system did it; the audit entry says for whom
+            note=note,
+        )
+    )
+
+
+def unforwarded_dossiers(
+    session: Session, older_than: timedelta, limit: int = 500
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Queued dossiers nobody has moved for a while (lost message, city outage). Needs a network scope."""
+    cutoff = utcnow() - older_than
+    rows = session.execute(
+        select(Dossier.id, Dossier.partner_id)
+        .where(Dossier.state == DossierState.queued, Dossier.updated_at < cutoff)
+        .order_by(Dossier.submitted_at)
+        .limit(limit)
+    ).all()
+    return [(row.id, row.partner_id) for row in rows]
+
+
+def enqueue_forward(dossier_id: uuid.UUID, partner_id: uuid.UUID, scope: Scope) -> None:
+    """Ask a worker to forward the dossier, in `scope` (who asked). If the broker is down the sweeper will."""
+    try:
+        enqueue("dossiers.forward", [str(dossier_id), str(partner_id)], scope=scope)
+    except Exception:
+        log.exception("could not enqueue dossier %s; the sweeper will pick it up", dossier_id)

@@ -1,0 +1,84 @@
+"""The JSON API's shapes for dossiers (in and out), as msgspec structs (OpenAPI at /schema)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from agents.dossiers.models import Dossier
+
+
+class DossierIn(msgspec.Struct):
+    procedure_code: str
+    idempotency_key: str
+    citizen: dict[str, str]
+    form: dict[str, Any] = {}
+    # Optional: a partner system's client files at the point it is bound to; a person
+    # assigned to several points names one (422 otherwise).
+    agent_point_id: uuid.UUID | None = None
+
+
+class TrackIn(msgspec.Struct):
+    tracking_code: str
+    phone: str
+
+
+class StatusEventOut(msgspec.Struct):
+    occurred_at: datetime
+    source: str
+    state: str | None
+    city_status: int | None
+    note: str
+
+
+class DossierOut(msgspec.Struct):
+    id: uuid.UUID
+    tracking_code: str
+    state: str
+    city_status: int | None
+    city_dossier_code: str | None
+    submitted_at: datetime
+    due_at: datetime | None
+    events: list[StatusEventOut]
+    agent_point_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> DossierOut:
+        return cls(
+            id=dossier.id,
+            tracking_code=dossier.tracking_code,
+            state=dossier.state.value,
+            city_status=dossier.city_status,
+            city_dossier_code=dossier.city_dossier_code,
+            submitted_at=dossier.submitted_at,
+            due_at=dossier.due_at,
+            events=[StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note) for e in dossier.timeline],
+            agent_point_id=dossier.agent_point_id,
+        )
+
+
+class DossierSummaryOut(msgspec.Struct):
+    id: uuid.UUID
+    tracking_code: str
+    agent_point_id: uuid.UUID
+    state: str
+    city_status: int | None
+    city_dossier_code: str | None
+    submitted_at: datetime
+    due_at: datetime | None
+
+    @classmethod
+    def of(cls, d: Dossier) -> DossierSummaryOut:
+        return cls(
+            d.id,
+            d.tracking_code,
+            d.agent_point_id,
+            d.state.value,
+            d.city_status,
+            d.city_dossier_code,
+            d.submitted_at,
+            d.due_at,
+        )
