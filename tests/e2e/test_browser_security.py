@@ -14,7 +14,7 @@ import pytest
 from litestar import Litestar, MediaType, get
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
-from tests.e2e.test_browser import CHROMIUM, FLAGS, SHOTS
+from tests.e2e.conftest import CHROMIUM, FLAGS, SHOTS
 from tests.factories import PASSWORD, create_partner, create_point, create_staff, ensure_procedures
 from tests.servers import serve_in_thread
 
