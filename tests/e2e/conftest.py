@@ -167,6 +167,26 @@ class RunningStack:
         celery_app.set_current()  # this process keeps publishing through its own app
         return app
 
+    def wait_until_idle(self) -> None:
+        """Wait until no message waits in the stack's queues (so a new one is taken at once)."""
+        app = self.control()
+        queues = consumed_queues(self.env["CELERY_QUEUE_PREFIX"])
+
+        def waiting(conn, queue: str) -> int:  # type: ignore[no-untyped-def]
+            channel = conn.channel()
+            try:
+                return int(channel.queue_declare(queue=queue, passive=True).message_count)
+            except conn.channel_errors:
+                return 0  # Redis drops the key of an empty queue
+            finally:
+                channel.close()
+
+        try:
+            with app.connection_for_write() as conn:
+                self.wait_for(lambda: all(waiting(conn, q) == 0 for q in queues), what="the worker to empty its queues")
+        finally:
+            app.close()
+
     def kill_worker(self) -> None:
         """SIGKILL the worker and every process it started: nothing gets to clean up."""
         kill_group(self.stack.processes["worker"])
@@ -196,6 +216,10 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             "CELERY_QUEUE_PREFIX": prefix,
             "CITY_API_URL": f"http://127.0.0.1:{city_port}",
             "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
+            "CITY_TIMEOUT_SECONDS": "15",  # longer than the slow city of the worker-loss tests
+            # The stack's worker also sweeps and polls the dossiers other tests left in the shared
+            # database; every 5 s is often enough for the tests of the sweeper, and little noise.
+            "FORWARD_SWEEP_INTERVAL_SECONDS": "5",
             "CITYSIM_STEP_SECONDS": "0.4",
             "CITYSIM_SUPPLEMENT_RATE": "0",
             "CITYSIM_REFUSE_RATE": "0",
@@ -228,10 +252,16 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             _delete_broker_state(url, prefix)
 
 
+def _found(pattern: str, text: str, flags: int = 0) -> str:
+    match = re.search(pattern, text, flags)
+    assert match, f"{pattern!r} not on the page"
+    return match.group(1)
+
+
 def form_defaults(page: str) -> dict[str, str]:
     return {
-        "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1),
-        "agent_point_id": re.search(r'name="agent_point_id".*?value="([^"]+)"', page, re.S).group(1),
+        "idempotency_key": _found(r'name="idempotency_key" value="([^"]+)"', page),
+        "agent_point_id": _found(r'name="agent_point_id".*?value="([^"]+)"', page, re.S),
     }
 
 
@@ -253,7 +283,7 @@ def file_at_the_counter(stack: RunningStack, staff, **overrides: str) -> tuple[h
     assert response.status_code == 303, response.text
     dossier_id = response.headers["location"].split("/")[2]
     receipt = client.get(response.headers["location"]).text
-    code = re.search(r'data-testid="tracking-code">([^<]+)<', receipt).group(1)
+    code = _found(r'data-testid="tracking-code">([^<]+)<', receipt)
     return client, dossier_id, code
 
 
