@@ -190,8 +190,11 @@ def _timeout_options(broker_url: str, timeout: float) -> dict[str, float]:
 def broker_queue_depths(app: Celery, timeout: float = 1.5) -> dict[str, int]:
     """Messages waiting per queue, by a passive declare (Redis: LLEN; RabbitMQ: message_count; folder: files).
 
-    A queue the broker does not know (Redis drops empty lists) counts 0.
+    A queue the broker does not know (Redis drops empty lists) counts 0. Queues are
+    labelled by their name in the code (`city`, `periodic`), without the deployment's
+    CELERY_QUEUE_PREFIX, so dashboards read the same for every deployment.
     """
+    prefix = get_settings().broker_queue_prefix
     depths: dict[str, int] = {}
     options = _timeout_options(str(app.conf.broker_url or ""), timeout)
     with app.connection_for_read(connect_timeout=timeout, transport_options=options) as conn:
@@ -199,9 +202,9 @@ def broker_queue_depths(app: Celery, timeout: float = 1.5) -> dict[str, int]:
         for queue in worker_queues(app):
             channel = conn.channel()
             try:
-                depths[queue] = int(channel.queue_declare(queue=queue, passive=True).message_count)
+                depths[queue.removeprefix(prefix)] = int(channel.queue_declare(queue=queue, passive=True).message_count)
             except (ChannelError, *conn.channel_errors):
-                depths[queue] = 0
+                depths[queue.removeprefix(prefix)] = 0
             finally:
                 with contextlib.suppress(Exception):  # a channel the broker already closed
                     channel.close()
