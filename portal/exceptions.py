@@ -65,16 +65,16 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     # Litestar's own headers stay (a 405 says which methods the path has, in `Allow`).
     headers = dict(exc.headers or {})
     if _wants_json(request):
-        message = translate(exc.detail, request_language(request))
+        said = translate(exc.detail, request_language(request))
         if request.url.path == OAUTH_TOKEN_PATH and exc.status_code == 400:  # RFC 6749 §5.2's shape
             return Response(
-                {"error": "invalid_request", "error_description": message},
+                {"error": "invalid_request", "error_description": said},
                 status_code=400,
                 media_type=MediaType.JSON,
                 headers={**headers, "Cache-Control": "no-store"},
             )
         return Response(
-            {"error": "http_error", "message": message, **({"extra": exc.extra} if exc.extra else {})},
+            {"error": "http_error", "message": said, **({"extra": exc.extra} if exc.extra else {})},
             status_code=exc.status_code,
             media_type=MediaType.JSON,
             headers=headers,

@@ -158,7 +158,7 @@ def _routes(app: Litestar) -> list[_Route]:
     return found
 
 
-def _error(status: int, *, json: bool, headers: dict[str, OpenAPIHeader] | None = None) -> OpenAPIResponse:
+def _error(status: int, *, json: bool, headers: dict[str, OpenAPIHeader | Reference] | None = None) -> OpenAPIResponse:
     media = (
         {JSON: OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{ERROR_SCHEMA}"))}
         if json
@@ -232,7 +232,7 @@ def _derived(
         security = [{SESSION: []}]
     answers = {}
     for status in sorted(statuses):
-        headers = None
+        headers: dict[str, OpenAPIHeader | Reference] | None = None
         if status == 401:
             headers = {"WWW-Authenticate": _header('`Bearer error="invalid_token"` when a bearer token was refused')}
         elif status == 429:
@@ -249,9 +249,9 @@ def _describe(route: _Route, operation: Operation, csrf: CSRFConfig | None) -> N
     success = str(handler.status_code)
     responses: dict[str, OpenAPIResponse | Reference] = dict(operation.responses or {})
     # Litestar's own error descriptions (its default error shape) are not what the portal answers.
-    for status in list(responses):
-        if status != success and status not in declared:
-            del responses[status]
+    for code in list(responses):
+        if code != success and code not in declared:
+            del responses[code]
     derived, security = _derived(route, csrf)
     for status, answer in derived.items():
         responses.setdefault(str(status), answer)
@@ -338,14 +338,14 @@ def _say_no_control_characters(
                 schema.properties[name] = anything  # type: ignore[index]
     if isinstance(schema.additional_properties, Schema | Reference) and schema.property_names is None:
         schema.property_names = Schema(type=OpenAPIType.STRING, pattern=pattern)  # keys are checked too
-    children: list[Schema | Reference | None] = [schema.items, schema.property_names]
+    children: list[Schema | Reference | bool | None] = [schema.items, schema.property_names]
     if isinstance(schema.additional_properties, Schema | Reference):
         children.append(schema.additional_properties)
     children += list((schema.properties or {}).values())
     children += [*(schema.any_of or []), *(schema.one_of or []), *(schema.all_of or []), *(schema.prefix_items or [])]
-    for child in children:
-        if isinstance(child, Schema | Reference):
-            _say_no_control_characters(child, pattern, components, seen)
+    for nested in children:
+        if isinstance(nested, Schema | Reference):
+            _say_no_control_characters(nested, pattern, components, seen)
 
 
 def _describe_inputs(operation: Operation, components: dict[str, Schema]) -> None:
