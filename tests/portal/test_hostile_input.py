@@ -224,7 +224,10 @@ def probes(endpoint: Endpoint, csrf: str) -> Iterator[Probe]:
             yield probe(f"path {name}: {kind}", path=endpoint.path(**{name: _in_url(value)}))
         for kind, raw in RAW_URL_BYTES.items():
             yield probe(f"path {name}: {kind}", path=endpoint.path(**{name: raw}))
-    for name in (*endpoint.query, "unknown"):
+    for kind in ("NUL", "lone surrogate", "1 MB"):  # a parameter no handler reads: the edge alone answers
+        yield probe(f"query unknown: {kind}", query=f"unknown={_in_url(HOSTILE_TEXT[kind])}")
+    yield probe("query unknown: invalid UTF-8", query="unknown=%FF%FE")
+    for name in endpoint.query:
         for kind, value in HOSTILE_TEXT.items():
             yield probe(f"query {name}: {kind}", query=f"{name}={_in_url(value)}")
         for kind, raw in RAW_URL_BYTES.items():
@@ -233,7 +236,8 @@ def probes(endpoint: Endpoint, csrf: str) -> Iterator[Probe]:
         yield probe(f"query {name}: negative huge", query=f"{name}=-{'9' * 400}")
     if endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):
         for kind, value in HOSTILE_TEXT.items():
-            form = _form(dict.fromkeys(FIELDS, value), csrf)
+            # A megabyte in one field (the body limit is a quarter of it); the other values in every field.
+            form = _form({"email": value} if value is MEGABYTE else dict.fromkeys(FIELDS, value), csrf)
             yield probe(f"form: {kind}", content=form, content_type="application/x-www-form-urlencoded")
         yield probe(
             "form: invalid UTF-8",
