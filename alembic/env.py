@@ -13,7 +13,7 @@ from portal.core.settings import get_settings
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=get_settings().database_migration_url,
+        url=get_settings().database.migration_url,
         target_metadata=metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -27,7 +27,7 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(get_settings().database_migration_url)
+    engine = make_engine(get_settings().database.migration_url)
     try:
         with engine.connect() as connection:
             _run(connection)

@@ -76,7 +76,7 @@ def main() -> None:
     from portal.core.settings import get_settings
 
     kind = "PostgreSQL" if scratch else "SQLite"
-    print(f"database: {kind} ({get_settings().database_url.split('@')[-1]})")
+    print(f"database: {kind} ({get_settings().database.url.split('@')[-1]})")
     print(
         f"filings: {args.count} with {args.threads} threads in {elapsed:.2f}s "
         f"= {args.count / elapsed:.1f}/s ({args.count / elapsed * 60:.0f}/min)"

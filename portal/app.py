@@ -33,7 +33,7 @@ def create_app() -> Litestar:
     load_catalogues()  # a broken .po stops the start, not a page later
     secure_cookies = settings.is_production
     session_config = AuditedCookieBackendConfig(
-        secret=hashlib.sha256(("session:" + settings.secret_key).encode()).digest(),
+        secret=hashlib.sha256(("session:" + settings.keys.secret_key).encode()).digest(),
         key="portal_session",
         max_age=8 * 3600,
         httponly=True,
@@ -41,7 +41,7 @@ def create_app() -> Litestar:
         samesite="lax",
     )
     csrf_config = CSRFConfig(
-        secret=hashlib.sha256(("csrf:" + settings.secret_key).encode()).hexdigest(),
+        secret=hashlib.sha256(("csrf:" + settings.keys.secret_key).encode()).hexdigest(),
         cookie_secure=secure_cookies,
         cookie_samesite="lax",
         exclude=["/api/city/callbacks"],
@@ -51,7 +51,7 @@ def create_app() -> Litestar:
         template_config=template_config,
         # The input guard first (outermost): nothing reads a request before it is checked.
         middleware=[
-            DefineMiddleware(InputGuardMiddleware, limits=InputLimits.from_env()),
+            DefineMiddleware(InputGuardMiddleware, limits=InputLimits.from_settings(settings.web)),
             session_config.middleware,
         ],
         before_send=[security_headers(production=settings.is_production)],

@@ -103,13 +103,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
         wait_for_http,
     )
 
-    if not settings.is_sqlite and settings.database_url == settings.database_migration_url:
+    if not settings.database.is_sqlite and settings.database.url == settings.database.migration_url:
         # Only the owner's URL was given: migrate as the owner, run as a role RLS applies to.
         from portal.core.migrations import provision_app_role
         from portal.core.settings import get_settings
 
-        os.environ["DATABASE_MIGRATION_URL"] = settings.database_url
-        os.environ["DATABASE_URL"] = provision_app_role(settings.database_url)
+        os.environ["DATABASE_MIGRATION_URL"] = settings.database.url
+        os.environ["DATABASE_URL"] = provision_app_role(settings.database.url)
         get_settings.cache_clear()
         settings = get_settings()
     upgrade_database(settings)
@@ -118,14 +118,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
     os.environ.setdefault("IDP_PUBLIC_URL", f"http://127.0.0.1:{idp_port}")
     logins = seed_demo()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    city_port = urlparse(settings.city_api_url).port or 8100
+    city_port = urlparse(settings.city.api_url).port or 8100
     env = child_env(
         {
             "CITYSIM_STEP_SECONDS": os.environ.get("CITYSIM_STEP_SECONDS", "5"),
             "CITYSIM_SUPPLEMENT_RATE": os.environ.get("CITYSIM_SUPPLEMENT_RATE", "0.1"),
             "CITYSIM_REFUSE_RATE": os.environ.get("CITYSIM_REFUSE_RATE", "0.05"),
-            "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
-            "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+            "CITYSIM_CLIENTS": f"{settings.city.client_id}:{settings.city.client_secret}",
+            "CITYSIM_WEBHOOK_SECRET": settings.city.webhook_secret,
             "WORKER_METRICS_PORT": os.environ.get("WORKER_METRICS_PORT", "8300"),
         }
     )

@@ -109,7 +109,7 @@ def worker_command(env: MutableMapping[str, str], concurrency: int = 2, beat: bo
         "worker",
         *(["--beat"] if beat else []),  # the periodic sweepers: in exactly one worker (docs/operations.md)
         "--queues",
-        ",".join(consumed_queues(load_settings(dict(env)).broker_queue_prefix)),
+        ",".join(consumed_queues(load_settings(dict(env)).broker.queue_prefix)),
         "--concurrency",
         str(concurrency),
         "--loglevel",

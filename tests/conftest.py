@@ -97,7 +97,7 @@ def is_postgres() -> bool:
 
 @pytest.fixture(scope="session")
 def migration_url() -> str:
-    return get_settings().database_migration_url
+    return get_settings().database.migration_url
 
 
 @pytest.fixture(scope="session")
@@ -105,12 +105,12 @@ def city_simulator(settings):  # type: ignore[no-untyped-def]
     """The city one-stop system simulator as its own process, driven through /_sim (no automatic steps)."""
     from portal.launcher import Stack, child_env, start_city_simulator, wait_for_http
 
-    port = urlparse(settings.city_api_url).port
+    port = urlparse(settings.city.api_url).port
     env = child_env(
         {
             "CITYSIM_STEP_SECONDS": "0",
-            "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
-            "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+            "CITYSIM_CLIENTS": f"{settings.city.client_id}:{settings.city.client_secret}",
+            "CITYSIM_WEBHOOK_SECRET": settings.city.webhook_secret,
             "CITYSIM_CALLBACK_RETRY_BASE": "0.2",
             "CITYSIM_SEED": "7",
         }
@@ -118,8 +118,8 @@ def city_simulator(settings):  # type: ignore[no-untyped-def]
     running = Stack()
     try:
         proc = running.processes["city"] = start_city_simulator(port, env, _VAR / "city-simulator.log")
-        wait_for_http(f"{settings.city_api_url}/healthz", process=proc)
-        yield CitySim(settings.city_api_url)
+        wait_for_http(f"{settings.city.api_url}/healthz", process=proc)
+        yield CitySim(settings.city.api_url)
     finally:
         running.stop()
 

@@ -210,7 +210,7 @@ def authenticate_client(
 
 def issue_token(session: Session, grant: ClientGrant) -> IssuedToken:
     """Client credentials grant, second half: write the token, in the client's partner scope."""
-    ttl = get_settings().api_token_ttl_seconds
+    ttl = get_settings().api_clients.token_ttl_seconds
     token = secrets.token_urlsafe(32)
     live = session.get(ApiClient, grant.client_id)
     if live is None or live.status is not ApiClientStatus.active:  # revoked in between

@@ -54,7 +54,7 @@ class CityClient:
     def __init__(self, settings: Settings | None = None, http: httpx.Client | None = None) -> None:
         self.settings = settings or get_settings()
         self.http = http or make_http_client(
-            self.settings.city_api_url, timeout_seconds=self.settings.city_timeout_seconds
+            self.settings.city.api_url, timeout_seconds=self.settings.city.timeout_seconds
         )
         self._token: str | None = None
         self._token_expires = 0.0
@@ -69,7 +69,7 @@ class CityClient:
             "POST",
             "/oauth/token",
             data={"grant_type": "client_credentials"},
-            auth=(self.settings.city_client_id, self.settings.city_client_secret),
+            auth=(self.settings.city.client_id, self.settings.city.client_secret),
         )
         body = response.json()
         self._token = body["access_token"]

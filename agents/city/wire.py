@@ -53,7 +53,7 @@ def city_payload(dossier: Dossier, procedure: Procedure, point: AgentPoint) -> d
         "DuLieuBieuMau": dossier.form_data,
         "TaiLieuNop": [{"TenTaiLieu": name} for name in procedure.required_documents],
         "DonViTiepNhan": point.name,
-        "callback_url": settings.city_callback_url,
+        "callback_url": settings.city.callback_url,
     }
     if dossier.proxy_full_name:
         payload["NguoiNop"] = {

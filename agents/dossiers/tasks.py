@@ -29,7 +29,7 @@ POLLER = "Cổng đại lý (tự động hỏi trạng thái)"
 
 
 def backoff_seconds(retries: int, retry_after: float | None) -> float:
-    base = get_settings().forward_retry_base_seconds
+    base = get_settings().forwarding.retry_base_seconds
     # Capped, Retry-After included: a longer countdown would outlast the broker's redelivery timeouts.
     return min(max(retry_after or 0.0, base * (2**retries)), MAX_RETRY_COUNTDOWN_SECONDS)
 
@@ -73,7 +73,7 @@ def forward(self: ScopedTask, dossier_id: str, partner_id: str) -> str:
     scope = self.work_scope(uuid.UUID(partner_id), label=FORWARDER)
     outcome = forward_dossier(uuid.UUID(dossier_id), scope, city_client())
     if outcome.kind is ForwardResult.retry:
-        if self.request.retries >= get_settings().forward_max_retries:
+        if self.request.retries >= get_settings().forwarding.max_retries:
             # Not lost: the row stays queued and the sweeper tries again later.
             log.error(
                 "ALERT dossier %s still not accepted by the city after %s tries: %s",
@@ -95,7 +95,9 @@ def sync_status(self: ScopedTask, dossier_id: str, partner_id: str) -> int:
 @celery_app.task(name="dossiers.sweep_unforwarded")
 def sweep_unforwarded() -> int:
     with read_only(Scope.network(SWEEPER, origin="worker:dossiers.sweep_unforwarded")) as session:
-        stuck = forwarding.unforwarded_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds))
+        stuck = forwarding.unforwarded_dossiers(
+            session, timedelta(seconds=get_settings().forwarding.stuck_after_seconds)
+        )
     for dossier_id, partner_id in stuck:
         again = Scope.partner(partner_id, actor_label=SWEEPER, origin="worker:dossiers.sweep_unforwarded")
         enqueue("dossiers.forward", [str(dossier_id), str(partner_id)], scope=again)
@@ -108,7 +110,9 @@ def sweep_unforwarded() -> int:
 def poll_silent() -> int:
     scope = Scope.network("poller: dossiers the city has not reported on", origin="worker:dossiers.poll_silent")
     with read_only(scope) as session:
-        silent = city_status.silent_dossiers(session, timedelta(seconds=get_settings().stuck_after_seconds * 2))
+        silent = city_status.silent_dossiers(
+            session, timedelta(seconds=get_settings().forwarding.stuck_after_seconds * 2)
+        )
     for dossier_id, partner_id in silent:
         poll = Scope.partner(partner_id, actor_label=POLLER, origin="worker:dossiers.poll_silent")
         enqueue("dossiers.sync_status", [str(dossier_id), str(partner_id)], scope=poll)

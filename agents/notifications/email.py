@@ -25,6 +25,7 @@ from email.utils import format_datetime, getaddresses, localtime
 from ipaddress import ip_address
 
 from agents.notifications.rules import Accepted, InvalidRecipient, Outcome, Refused, RetryLater, normalise_email
+from portal.core.settings import MailSettings
 
 
 def _is_loopback(host: str) -> bool:
@@ -84,6 +85,18 @@ class EmailSender:
         self.timeout_seconds = timeout_seconds
         self.tls_context = tls_context
         self.local_hostname = local_hostname
+
+    @classmethod
+    def from_settings(cls, mail: MailSettings) -> EmailSender:
+        return cls(
+            mail.host,
+            mail.port,
+            mail.sender,
+            username=mail.username,
+            password=mail.password,
+            starttls=mail.starttls,
+            timeout_seconds=mail.timeout_seconds,
+        )
 
     @property
     def domain(self) -> str:

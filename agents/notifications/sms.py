@@ -33,6 +33,7 @@ import httpx
 from agents.notifications.rules import Accepted, InvalidRecipient, Outcome, Refused, RetryLater, normalise_mobile
 from portal.core.errors import AuthenticationFailed, ExternalServiceError, ValidationFailed
 from portal.core.http import make_http_client
+from portal.core.settings import SmsSettings
 
 MAX_REQUEST_ID = 100
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -100,6 +101,10 @@ class SmsGatewayClient:
         self.brand = brand
         self.callback_url = callback_url
         self.http = http or make_http_client(api_url, timeout_seconds=timeout_seconds)
+
+    @classmethod
+    def from_settings(cls, sms: SmsSettings, *, callback_url: str | None = None) -> SmsGatewayClient:
+        return cls(sms.api_url, sms.api_key, sms.brand, callback_url=callback_url, timeout_seconds=sms.timeout_seconds)
 
     def close(self) -> None:
         self.http.close()

@@ -47,7 +47,7 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
     account_id = account.id if account else None
     now = utcnow()
 
-    lockout_minutes = math.ceil(settings.login_lockout_seconds / 60)
+    lockout_minutes = math.ceil(settings.sign_in.lockout_seconds / 60)
     locked_out = PluralMessage(
         "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau %(num)d phút",
         "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau %(num)d phút",
@@ -60,7 +60,7 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
             if row is None:
                 return
             if failure == "lock":
-                row.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+                row.locked_until = now + timedelta(seconds=settings.sign_in.lockout_seconds)
                 row.failed_logins = 0
             else:
                 row.failed_logins = Account.failed_logins + 1
@@ -91,7 +91,7 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
     try:
         _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
-        if account.failed_logins + 1 >= settings.login_max_failures:
+        if account.failed_logins + 1 >= settings.sign_in.max_failures:
             raise refuse("wrong_password_locked", locked_out, failure="lock") from None
         raise refuse("wrong_password", "Email hoặc mật khẩu không đúng", failure="count") from None
     actor = load_actor(session, account.id)

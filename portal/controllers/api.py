@@ -98,7 +98,7 @@ class ApiController(Controller):
     def city_callback(self, request: Request[Any, Any, Any], session: Session, body: RawBody) -> dict[str, str]:
         """Status change pushed by the city system; signed with the shared webhook secret."""
         verify_signature(
-            get_settings().city_webhook_secret,
+            get_settings().city.webhook_secret,
             request.headers.get("x-city-timestamp"),
             request.headers.get("x-city-signature"),
             body,

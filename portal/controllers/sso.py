@@ -43,7 +43,7 @@ def _scope(request: Request[Any, Any, Any], reason: str) -> Scope:
 
 def redirect_uri(code: str) -> str:
     """Our callback for one partner, as registered at its identity provider."""
-    return f"{get_settings().public_url.rstrip('/')}/auth/sso/{code}/callback"
+    return f"{get_settings().web.public_url.rstrip('/')}/auth/sso/{code}/callback"
 
 
 def _refused(request: Request[Any, Any, Any], exc: DomainError) -> Template:

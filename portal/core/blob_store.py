@@ -30,6 +30,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 
 from portal.core.crypto import decrypt_bytes, encrypt_bytes
+from portal.core.settings import StorageSettings
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -70,6 +71,10 @@ class FilesystemBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+
+    @classmethod
+    def from_settings(cls, storage: StorageSettings) -> FilesystemBlobStore:
+        return cls(storage.blob_root)
 
     def _path(self, content_hash: str) -> Path:
         name = _checked(content_hash)

@@ -62,16 +62,16 @@ def consumed_queues(prefix: str) -> list[str]:
 
 
 def _broker_options(settings: Settings) -> tuple[str, dict[str, object]]:
-    if settings.broker_url.startswith(("redis", "rediss", "sentinel")):
-        return settings.broker_url, {
+    if settings.broker.url.startswith(("redis", "rediss", "sentinel")):
+        return settings.broker.url, {
             "visibility_timeout": REDIS_VISIBILITY_TIMEOUT_SECONDS,
-            "global_keyprefix": settings.broker_queue_prefix,
+            "global_keyprefix": settings.broker.queue_prefix,
             "socket_connect_timeout": 5,
             "socket_timeout": 10,  # a publish never hangs on a half-open connection
         }
-    if not settings.broker_url.startswith("filesystem"):
-        return settings.broker_url, {"confirm_publish": True}  # RabbitMQ: a publish returns once the broker has it
-    folder = settings.broker_folder
+    if not settings.broker.url.startswith("filesystem"):
+        return settings.broker.url, {"confirm_publish": True}  # RabbitMQ: a publish returns once the broker has it
+    folder = settings.broker.folder
     for sub in ("queue", "processed", "staging", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return f"{fs_broker.ALIAS}://", {
@@ -120,7 +120,7 @@ def enqueue(task_name: str, args: list[Any], *, scope: Scope) -> None:
 
 def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
     settings = settings or get_settings()
-    prefix = settings.broker_queue_prefix
+    prefix = settings.broker.queue_prefix
     broker_url, transport_options = _broker_options(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule there, whatever the broker
     app = Celery("portal", broker=broker_url, include=TASK_MODULES, task_cls=ScopedTask)
@@ -147,11 +147,11 @@ def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
         beat_schedule={
             "sweep-unforwarded-dossiers": {
                 "task": "dossiers.sweep_unforwarded",
-                "schedule": settings.sweep_interval_seconds,
+                "schedule": settings.forwarding.sweep_interval_seconds,
             },
             "poll-silent-dossiers": {
                 "task": "dossiers.poll_silent",
-                "schedule": settings.sweep_interval_seconds * 2,
+                "schedule": settings.forwarding.sweep_interval_seconds * 2,
             },
         },
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),

@@ -26,7 +26,7 @@ _PREFIX = "v1:"
 
 
 def _derive(purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(get_settings().data_key)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(get_settings().keys.data_key)
 
 
 @lru_cache(maxsize=1)

@@ -140,9 +140,9 @@ def make_engine(url: str) -> Engine:
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     settings = get_settings()
-    if settings.is_sqlite:
+    if settings.database.is_sqlite:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.database_url)
+    return make_engine(settings.database.url)
 
 
 @lru_cache(maxsize=1)

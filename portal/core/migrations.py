@@ -23,7 +23,7 @@ def alembic_config() -> Config:
 
 def upgrade_database(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    if settings.is_sqlite:
+    if settings.database.is_sqlite:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(), "head")
     grant_app_role(settings)
@@ -35,13 +35,13 @@ def grant_app_role(settings: Settings) -> None:
     The role itself is created by operations (or the test harness); here it
     gets data rights on the tables, and no right to rewrite the audit log.
     """
-    if settings.is_sqlite:
+    if settings.database.is_sqlite:
         return
-    app_user = make_url(settings.database_url).username
-    owner = make_url(settings.database_migration_url).username
+    app_user = make_url(settings.database.url).username
+    owner = make_url(settings.database.migration_url).username
     if not app_user or app_user == owner:
         return
-    engine = make_engine(settings.database_migration_url)
+    engine = make_engine(settings.database.migration_url)
     try:
         with engine.begin() as conn:
             role = conn.dialect.identifier_preparer.quote(app_user)
@@ -79,9 +79,9 @@ def check_app_role(settings: Settings) -> None:
     Superusers always bypass RLS, and so do roles with BYPASSRLS; the owner of
     the tables does too unless RLS is forced. Raises SettingsError naming DATABASE_URL.
     """
-    if settings.is_sqlite:
+    if settings.database.is_sqlite:
         return
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database.url)
     try:
         with engine.connect() as conn:
             row = conn.execute(

@@ -196,7 +196,7 @@ def broker_queue_depths(app: Celery[Any], timeout: float = 1.5) -> dict[str, int
     labelled by their name in the code (`city`, `periodic`), without the deployment's
     CELERY_QUEUE_PREFIX, so dashboards read the same for every deployment.
     """
-    prefix = get_settings().broker_queue_prefix
+    prefix = get_settings().broker.queue_prefix
     depths: dict[str, int] = {}
     options = _timeout_options(str(app.conf.broker_url or ""), timeout)
     with app.connection_for_read(connect_timeout=timeout, transport_options=options) as conn:

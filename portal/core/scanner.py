@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal.core.errors import ExternalServiceError
+from portal.core.settings import ScannerSettings
 
 _CHUNK = 64 * 1024
 _LIMITS_PREFIX = "Heuristics.Limits.Exceeded"
@@ -80,6 +81,15 @@ class ClamdScanner:
     def __post_init__(self) -> None:
         if (self.socket_path is None) == (self.host is None or self.port is None):
             raise ValueError("give clamd either socket_path, or host and port (not both, not neither)")
+
+    @classmethod
+    def from_settings(cls, scanner: ScannerSettings) -> ClamdScanner:
+        return cls(
+            socket_path=scanner.socket_path,
+            host=scanner.host,
+            port=scanner.port,
+            timeout_seconds=scanner.timeout_seconds,
+        )
 
     @property
     def address(self) -> str:

@@ -1,9 +1,13 @@
-"""Settings, read once from the environment.
+"""Settings, read once from the environment, in one section per concern.
 
 The defaults make `portal demo` work on a fresh machine (SQLite file, Celery on
 kombu's filesystem transport, the simulators on loopback). In production mode
 (`PORTAL_ENV=production`) every secret and outside-system address must be set
 explicitly; start-up stops with a message naming each missing or invalid one.
+
+Each section is a frozen dataclass built by one `_section(reader)` function; the
+environment variable names are the contract with operators (docs/operations.md)
+and do not change when a field moves.
 """
 
 from __future__ import annotations
@@ -21,13 +25,147 @@ ENVIRONMENTS = ("demo", "test", "production")
 _DEMO_SECRET_KEY = "demo-only-secret-key-change-me-in-production-0000"
 _DEMO_DATA_KEY = base64.urlsafe_b64encode(b"demo-only-data-key-32-bytes-long").decode()
 
+# The demo's simulators, one port each (docs/*-simulator.md).
+DEMO_CITY_PORT = 8100
+DEMO_IDP_PORT = 8200
+DEMO_WORKER_METRICS_PORT = 8300
+DEMO_SMS_PORT = 8310
+DEMO_VNPAY_PORT = 8320
+DEMO_SMTP_PORT = 8025
+
+DEMO_MAIL_FROM = "Cổng Dịch vụ công Hà Nội <thongbao@dichvucong.demo.vn>"
+
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 
 class SettingsError(RuntimeError):
     """A setting is missing or invalid; the message names it."""
 
 
-LOG_FORMATS = ("json", "text")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    # The schema owner's URL (migrations); the app role's URL is `url` (row-level security applies to it).
+    migration_url: str
+    app_role: str | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    url: str
+    # Prepended to every queue and exchange name, so deployments (or test runs) can share one broker.
+    queue_prefix: str = ""
+    # kombu's filesystem transport keeps its messages here (the demo broker).
+    folder: Path = Path("var/broker")
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    # Signs cookies, CSRF tokens and rating links.
+    secret_key: str
+    # 32 bytes; seals citizens' identity numbers and stored files (portal.core.crypto).
+    data_key: bytes
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    # Every absolute link (invitations, rating links, receipts, QR codes, emails) starts with this.
+    public_url: str
+    # Refused at the edge before parsing (portal/security/input_guard.py).
+    max_body_bytes: int = 256 * 1024  # any body but multipart (JSON, forms, raw callbacks)
+    max_multipart_bytes: int = 10 * 1024 * 1024  # multipart bodies, files included
+    max_json_depth: int = 32  # arrays and objects nested in one another
+
+
+@dataclass(frozen=True)
+class CitySettings:
+    """The city's one-stop system (docs/city-api.md)."""
+
+    api_url: str
+    client_id: str
+    client_secret: str
+    webhook_secret: str
+    # Where the city sends status reports: our public URL's callback route.
+    callback_url: str
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class ForwardingSettings:
+    """How filed dossiers reach the city (agents/dossiers/tasks.py)."""
+
+    max_retries: int = 8
+    retry_base_seconds: float = 2.0
+    # A dossier still unforwarded after this long is re-enqueued by the sweep.
+    stuck_after_seconds: int = 120
+    sweep_interval_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class SignInSettings:
+    max_failures: int = 5
+    lockout_seconds: int = 900
+
+
+@dataclass(frozen=True)
+class ApiClientSettings:
+    # Lifetime of the bearer tokens partner systems get from /api/oauth/token.
+    token_ttl_seconds: int = 900
+
+
+@dataclass(frozen=True)
+class ScannerSettings:
+    """clamd, which checks every upload (docs/documents.md). A Unix socket, or host and port."""
+
+    socket_path: Path | None = None
+    host: str | None = None
+    port: int | None = None
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    # Uploaded files, sealed with the data key, named by content hash (portal/core/blob_store.py).
+    blob_root: Path = Path("var/blobs")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """The brand-name SMS gateway (docs/sms-simulator.md)."""
+
+    api_url: str
+    api_key: str
+    brand: str
+    # Verifies the gateway's delivery reports.
+    webhook_secret: str
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class VnpaySettings:
+    """This deployment's VNPay merchant terminal (docs/vnpay-simulator.md). The secret never leaves the server."""
+
+    tmn_code: str
+    hash_secret: str
+    payment_url: str
+    api_url: str
+    timeout_seconds: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -48,175 +186,290 @@ class ObservabilitySettings:
 class Settings:
     env: str
     var_dir: Path
-    database_url: str
-    database_migration_url: str
-    database_app_role: str | None
-    broker_url: str
-    secret_key: str
-    data_key: bytes
-    public_url: str
-    city_api_url: str
-    city_client_id: str
-    city_client_secret: str
-    city_webhook_secret: str
-    city_timeout_seconds: float
-    forward_max_retries: int
-    forward_retry_base_seconds: float
-    stuck_after_seconds: int
-    sweep_interval_seconds: float
-    login_max_failures: int
-    login_lockout_seconds: int
-    default_language: str = "vi"
-    # Lifetime of the bearer tokens partner systems get from /api/oauth/token.
-    api_token_ttl_seconds: int = 900
-    # Prepended to every queue and exchange name, so deployments (or test runs) can share one broker.
-    broker_queue_prefix: str = ""
+    database: DatabaseSettings
+    broker: BrokerSettings
+    keys: KeySettings
+    web: WebSettings
+    city: CitySettings
+    forwarding: ForwardingSettings = field(default_factory=ForwardingSettings)
+    sign_in: SignInSettings = field(default_factory=SignInSettings)
+    api_clients: ApiClientSettings = field(default_factory=ApiClientSettings)
+    scanner: ScannerSettings = field(default_factory=ScannerSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    mail: MailSettings = field(default_factory=lambda: MailSettings("127.0.0.1", DEMO_SMTP_PORT, DEMO_MAIL_FROM))
+    sms: SmsSettings = field(
+        default_factory=lambda: SmsSettings(
+            f"http://127.0.0.1:{DEMO_SMS_PORT}", "portal-demo-key", "DVC-HANOI", "sms-webhook-demo-secret"
+        )
+    )
+    vnpay: VnpaySettings = field(
+        default_factory=lambda: VnpaySettings(
+            "PORTALHN",
+            "DEMOSECRETPORTALHN0123456789ABCD",
+            f"http://127.0.0.1:{DEMO_VNPAY_PORT}/paymentv2/vpcpay.html",
+            f"http://127.0.0.1:{DEMO_VNPAY_PORT}/merchant_webapi/api/transaction",
+        )
+    )
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
-    @property
-    def broker_folder(self) -> Path:
-        return self.var_dir / "broker"
+class _Reader:
+    """Reads one environment, collecting every problem so start-up names them all at once."""
 
-    @property
-    def city_callback_url(self) -> str:
-        return f"{self.public_url.rstrip('/')}/api/city/callbacks"
+    def __init__(self, env: dict[str, str], production: bool) -> None:
+        self.env = env
+        self.production = production
+        self.errors: list[str] = []
 
+    def text(self, name: str, default: str = "") -> str:
+        return self.env.get(name) or default
 
-def _int(env: dict[str, str], name: str, default: int, errors: list[str]) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
+    def required(self, name: str, demo_default: str) -> str:
+        value = self.env.get(name, "")
+        if value:
+            return value
+        if self.production:
+            self.errors.append(f"{name} is required in production")
+        return demo_default
+
+    def whole(self, name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
+        raw = self.env.get(name)
+        value = default
+        if raw is not None and raw != "":
+            try:
+                value = int(raw)
+            except ValueError:
+                self.errors.append(f"{name} must be a whole number, got {raw!r}")
+                return default
+        self._bounded(name, value, low, high)
+        return value
+
+    def number(self, name: str, default: float, *, low: float | None = None) -> float:
+        raw = self.env.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            self.errors.append(f"{name} must be a number, got {raw!r}")
+            return default
+        self._bounded(name, value, low, None)
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = (self.env.get(name) or "").strip().lower()
+        if raw == "":
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        self.errors.append(f"{name} must be true or false, got {raw!r}")
         return default
+
+    def url(self, name: str, demo_default: str) -> str:
+        value = self.required(name, demo_default)
+        if not re.match(r"^https?://[^/\s]+", value):
+            self.errors.append(f"{name} must be an absolute http(s) URL, got {value!r}")
+        elif self.production and value.startswith("http://") and name != "SMTP_HOST":
+            self.errors.append(f"{name} must be an https:// URL in production")
+        return value.rstrip("/")
+
+    def _bounded(self, name: str, value: float, low: float | None, high: float | None) -> None:
+        if (low is not None and value < low) or (high is not None and value > high):
+            span = f"between {low} and {high}" if high is not None else f"at least {low}"
+            self.errors.append(f"{name} must be {span}, got {value}")
+
+
+def _postgres_driver(url: str) -> str:
+    # One driver everywhere: psycopg 3.
+    return "postgresql+psycopg://" + url[len("postgresql://") :] if url.startswith("postgresql://") else url
+
+
+def _database(r: _Reader, var_dir: Path) -> DatabaseSettings:
+    url = _postgres_driver(r.required("DATABASE_URL", f"sqlite:///{var_dir / 'portal.db'}"))
+    if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg")):
+        r.errors.append("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+    migration_url = _postgres_driver(r.text("DATABASE_MIGRATION_URL", url))
+    return DatabaseSettings(url=url, migration_url=migration_url, app_role=r.text("DATABASE_APP_ROLE") or None)
+
+
+def _broker(r: _Reader, var_dir: Path) -> BrokerSettings:
+    url = r.required("CELERY_BROKER_URL", "filesystem://")
+    if r.production and url.startswith("filesystem"):
+        r.errors.append(
+            "CELERY_BROKER_URL must name Redis or RabbitMQ in production (filesystem:// is the demo broker)"
+        )
+    prefix = r.text("CELERY_QUEUE_PREFIX")
+    if not re.fullmatch(r"[A-Za-z0-9._-]*", prefix):
+        r.errors.append(f"CELERY_QUEUE_PREFIX may hold only letters, digits, '.', '_' and '-', got {prefix!r}")
+    return BrokerSettings(url=url, queue_prefix=prefix, folder=var_dir / "broker")
+
+
+def _keys(r: _Reader) -> KeySettings:
+    secret_key = r.required("PORTAL_SECRET_KEY", _DEMO_SECRET_KEY)
+    if r.production and (secret_key == _DEMO_SECRET_KEY or len(secret_key) < 32):
+        r.errors.append("PORTAL_SECRET_KEY must be at least 32 characters and not the demo key")
+    raw = r.required("PORTAL_DATA_KEY", _DEMO_DATA_KEY)
+    data_key = b""
     try:
-        return int(raw)
-    except ValueError:
-        errors.append(f"{name} must be a whole number, got {raw!r}")
-        return default
+        data_key = base64.urlsafe_b64decode(raw.encode())
+        if len(data_key) != 32:
+            raise ValueError
+    except (ValueError, TypeError):
+        r.errors.append("PORTAL_DATA_KEY must be 32 bytes, url-safe base64 encoded")
+    if r.production and raw == _DEMO_DATA_KEY:
+        r.errors.append("PORTAL_DATA_KEY must not be the demo key in production")
+    return KeySettings(secret_key=secret_key, data_key=data_key)
 
 
-def _float(env: dict[str, str], name: str, default: float, errors: list[str]) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        errors.append(f"{name} must be a number, got {raw!r}")
-        return default
+def _web(r: _Reader) -> WebSettings:
+    return WebSettings(
+        public_url=r.url("PORTAL_PUBLIC_URL", "http://127.0.0.1:8000"),
+        max_body_bytes=r.whole("PORTAL_MAX_BODY_BYTES", WebSettings.max_body_bytes, low=1),
+        max_multipart_bytes=r.whole("PORTAL_MAX_MULTIPART_BYTES", WebSettings.max_multipart_bytes, low=1),
+        max_json_depth=r.whole("PORTAL_MAX_JSON_DEPTH", WebSettings.max_json_depth, low=1),
+    )
 
 
-def _observability(env: dict[str, str], production: bool, errors: list[str]) -> ObservabilitySettings:
-    log_format = (env.get("LOG_FORMAT") or ("json" if production else "text")).lower()
+def _city(r: _Reader, public_url: str) -> CitySettings:
+    return CitySettings(
+        api_url=r.url("CITY_API_URL", f"http://127.0.0.1:{DEMO_CITY_PORT}"),
+        client_id=r.required("CITY_CLIENT_ID", "portal-demo"),
+        client_secret=r.required("CITY_CLIENT_SECRET", "portal-demo-secret"),
+        webhook_secret=r.required("CITY_WEBHOOK_SECRET", "city-webhook-demo-secret"),
+        callback_url=f"{public_url}/api/city/callbacks",
+        timeout_seconds=r.number("CITY_TIMEOUT_SECONDS", 10.0, low=0.1),
+    )
+
+
+def _forwarding(r: _Reader) -> ForwardingSettings:
+    return ForwardingSettings(
+        max_retries=r.whole("FORWARD_MAX_RETRIES", 8, low=0),
+        retry_base_seconds=r.number("FORWARD_RETRY_BASE_SECONDS", 2.0, low=0),
+        stuck_after_seconds=r.whole("FORWARD_STUCK_AFTER_SECONDS", 120, low=1),
+        sweep_interval_seconds=r.number("FORWARD_SWEEP_INTERVAL_SECONDS", 30.0, low=0.1),
+    )
+
+
+def _sign_in(r: _Reader) -> SignInSettings:
+    return SignInSettings(
+        max_failures=r.whole("LOGIN_MAX_FAILURES", 5, low=1),
+        lockout_seconds=r.whole("LOGIN_LOCKOUT_SECONDS", 900, low=1),
+    )
+
+
+def _api_clients(r: _Reader) -> ApiClientSettings:
+    return ApiClientSettings(token_ttl_seconds=r.whole("API_TOKEN_TTL_SECONDS", 900, low=1, high=86400))
+
+
+def _scanner(r: _Reader, var_dir: Path) -> ScannerSettings:
+    host = r.text("CLAMD_HOST") or None
+    timeout = r.number("CLAMD_TIMEOUT_SECONDS", 30.0, low=0.1)
+    if host is not None:
+        return ScannerSettings(host=host, port=r.whole("CLAMD_PORT", 3310, low=1, high=65535), timeout_seconds=timeout)
+    # Without a host: the clamd that portal/scanner_daemon.py runs in the var folder, or CLAMD_SOCKET.
+    socket = Path(r.text("CLAMD_SOCKET") or var_dir / "clamd.sock")
+    return ScannerSettings(socket_path=socket, timeout_seconds=timeout)
+
+
+def _storage(r: _Reader, var_dir: Path) -> StorageSettings:
+    return StorageSettings(blob_root=Path(r.text("PORTAL_BLOB_DIR") or var_dir / "blobs").resolve())
+
+
+def _mail(r: _Reader) -> MailSettings:
+    username, password = r.text("SMTP_USERNAME") or None, r.text("SMTP_PASSWORD") or None
+    if bool(username) != bool(password):
+        r.errors.append("SMTP_USERNAME and SMTP_PASSWORD go together")
+    return MailSettings(
+        host=r.required("SMTP_HOST", "127.0.0.1"),
+        port=r.whole("SMTP_PORT", DEMO_SMTP_PORT, low=1, high=65535),
+        sender=r.required("SMTP_FROM", DEMO_MAIL_FROM),
+        username=username,
+        password=password,
+        starttls=r.flag("SMTP_STARTTLS", r.production),
+        timeout_seconds=r.number("SMTP_TIMEOUT_SECONDS", 10.0, low=0.1),
+    )
+
+
+def _sms(r: _Reader) -> SmsSettings:
+    return SmsSettings(
+        api_url=r.url("SMS_API_URL", f"http://127.0.0.1:{DEMO_SMS_PORT}"),
+        api_key=r.required("SMS_API_KEY", "portal-demo-key"),
+        brand=r.required("SMS_BRAND", "DVC-HANOI"),
+        webhook_secret=r.required("SMS_WEBHOOK_SECRET", "sms-webhook-demo-secret"),
+        timeout_seconds=r.number("SMS_TIMEOUT_SECONDS", 10.0, low=0.1),
+    )
+
+
+def _vnpay(r: _Reader) -> VnpaySettings:
+    tmn_code = r.required("VNPAY_TMN_CODE", "PORTALHN")
+    if not re.fullmatch(r"[A-Za-z0-9]{8}", tmn_code):
+        r.errors.append("VNPAY_TMN_CODE must be 8 letters or digits")
+    return VnpaySettings(
+        tmn_code=tmn_code,
+        hash_secret=r.required("VNPAY_HASH_SECRET", "DEMOSECRETPORTALHN0123456789ABCD"),
+        payment_url=r.url("VNPAY_PAYMENT_URL", f"http://127.0.0.1:{DEMO_VNPAY_PORT}/paymentv2/vpcpay.html"),
+        api_url=r.url("VNPAY_API_URL", f"http://127.0.0.1:{DEMO_VNPAY_PORT}/merchant_webapi/api/transaction"),
+        timeout_seconds=r.number("VNPAY_TIMEOUT_SECONDS", 15.0, low=0.1),
+    )
+
+
+def _observability(r: _Reader) -> ObservabilitySettings:
+    log_format = r.text("LOG_FORMAT", "json" if r.production else "text").lower()
     if log_format not in LOG_FORMATS:
-        errors.append(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
-    log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+        r.errors.append(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
+    log_level = r.text("LOG_LEVEL", "INFO").upper()
     if log_level not in LOG_LEVELS:
-        errors.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
-    token = env.get("METRICS_TOKEN") or None
+        r.errors.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+    token = r.text("METRICS_TOKEN") or None
     if token is not None and len(token) < 16:
-        errors.append("METRICS_TOKEN must be at least 16 characters")
-    port = _int(env, "WORKER_METRICS_PORT", 0, errors)
+        r.errors.append("METRICS_TOKEN must be at least 16 characters")
+    port = r.whole("WORKER_METRICS_PORT", 0)
     if not 0 <= port <= 65535:
-        errors.append("WORKER_METRICS_PORT must be a TCP port (1-65535), or 0/empty for none")
+        r.errors.append("WORKER_METRICS_PORT must be a TCP port (1-65535), or 0/empty for none")
     return ObservabilitySettings(
         log_format=log_format,
         log_level=log_level,
         metrics_token=token,
         worker_metrics_port=port or None,
-        worker_metrics_host=env.get("WORKER_METRICS_HOST") or "127.0.0.1",
+        worker_metrics_host=r.text("WORKER_METRICS_HOST", "127.0.0.1"),
     )
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Build settings from an environment mapping; raise SettingsError on problems."""
+    """Build settings from an environment mapping; raise SettingsError naming every problem."""
     env = dict(os.environ if environ is None else environ)
-    errors: list[str] = []
-
     mode = env.get("PORTAL_ENV", "demo")
     if mode not in ENVIRONMENTS:
         raise SettingsError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, got {mode!r}")
-    production = mode == "production"
-
-    def required(name: str, demo_default: str) -> str:
-        value = env.get(name, "")
-        if value:
-            return value
-        if production:
-            errors.append(f"{name} is required in production")
-        return demo_default
-
+    r = _Reader(env, production=mode == "production")
     var_dir = Path(env.get("PORTAL_VAR_DIR") or Path.cwd() / "var").resolve()
-    database_url = required("DATABASE_URL", f"sqlite:///{var_dir / 'portal.db'}")
-    if database_url.startswith("postgresql://"):
-        # One driver everywhere: psycopg 3.
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
-    if not (database_url.startswith("sqlite") or database_url.startswith("postgresql+psycopg")):
-        errors.append("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
-    migration_url = env.get("DATABASE_MIGRATION_URL") or database_url
-    if migration_url.startswith("postgresql://"):
-        migration_url = "postgresql+psycopg://" + migration_url[len("postgresql://") :]
-
-    broker_url = required("CELERY_BROKER_URL", "filesystem://")
-    if production and broker_url.startswith("filesystem"):
-        errors.append("CELERY_BROKER_URL must name Redis or RabbitMQ in production (filesystem:// is the demo broker)")
-    queue_prefix = env.get("CELERY_QUEUE_PREFIX", "")
-    if not re.fullmatch(r"[A-Za-z0-9._-]*", queue_prefix):
-        errors.append(f"CELERY_QUEUE_PREFIX may hold only letters, digits, '.', '_' and '-', got {queue_prefix!r}")
-
-    secret_key = required("PORTAL_SECRET_KEY", _DEMO_SECRET_KEY)
-    if production and (secret_key == _DEMO_SECRET_KEY or len(secret_key) < 32):
-        errors.append("PORTAL_SECRET_KEY must be at least 32 characters and not the demo key")
-
-    data_key_raw = required("PORTAL_DATA_KEY", _DEMO_DATA_KEY)
-    data_key = b""
-    try:
-        data_key = base64.urlsafe_b64decode(data_key_raw.encode())
-        if len(data_key) != 32:
-            raise ValueError
-    except (ValueError, TypeError):
-        errors.append("PORTAL_DATA_KEY must be 32 bytes, url-safe base64 encoded")
-    if production and data_key_raw == _DEMO_DATA_KEY:
-        errors.append("PORTAL_DATA_KEY must not be the demo key in production")
-
-    observability = _observability(env, production, errors)
+    web = _web(r)
     settings = Settings(
         env=mode,
         var_dir=var_dir,
-        database_url=database_url,
-        database_migration_url=migration_url,
-        database_app_role=env.get("DATABASE_APP_ROLE") or None,
-        broker_url=broker_url,
-        secret_key=secret_key,
-        data_key=data_key,
-        public_url=required("PORTAL_PUBLIC_URL", "http://127.0.0.1:8000"),
-        city_api_url=required("CITY_API_URL", "http://127.0.0.1:8100"),
-        city_client_id=required("CITY_CLIENT_ID", "portal-demo"),
-        city_client_secret=required("CITY_CLIENT_SECRET", "portal-demo-secret"),
-        city_webhook_secret=required("CITY_WEBHOOK_SECRET", "city-webhook-demo-secret"),
-        city_timeout_seconds=_float(env, "CITY_TIMEOUT_SECONDS", 10.0, errors),
-        forward_max_retries=_int(env, "FORWARD_MAX_RETRIES", 8, errors),
-        forward_retry_base_seconds=_float(env, "FORWARD_RETRY_BASE_SECONDS", 2.0, errors),
-        stuck_after_seconds=_int(env, "FORWARD_STUCK_AFTER_SECONDS", 120, errors),
-        sweep_interval_seconds=_float(env, "FORWARD_SWEEP_INTERVAL_SECONDS", 30.0, errors),
-        login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5, errors),
-        login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900, errors),
-        default_language=env.get("PORTAL_LANGUAGE", "vi"),
-        api_token_ttl_seconds=_int(env, "API_TOKEN_TTL_SECONDS", 900, errors),
-        broker_queue_prefix=queue_prefix,
-        observability=observability,
+        database=_database(r, var_dir),
+        broker=_broker(r, var_dir),
+        keys=_keys(r),
+        web=web,
+        city=_city(r, web.public_url),
+        forwarding=_forwarding(r),
+        sign_in=_sign_in(r),
+        api_clients=_api_clients(r),
+        scanner=_scanner(r, var_dir),
+        storage=_storage(r, var_dir),
+        mail=_mail(r),
+        sms=_sms(r),
+        vnpay=_vnpay(r),
+        observability=_observability(r),
     )
-    if settings.api_token_ttl_seconds <= 0 or settings.api_token_ttl_seconds > 86400:
-        errors.append("API_TOKEN_TTL_SECONDS must be between 1 and 86400")
-    if errors:
-        raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(errors))
+    if r.errors:
+        raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))
     return settings
 
 

@@ -34,15 +34,15 @@ import base64
 import binascii
 import json
 import logging
-import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
 from portal.core.errors import DomainError
 from portal.core.i18n import N_
+from portal.core.settings import WebSettings, get_settings
 from portal.i18n import LANGUAGE_COOKIE, resolve_language, translate
 
 if TYPE_CHECKING:
@@ -55,9 +55,10 @@ MSG_TOO_LARGE = N_("Yêu cầu quá lớn")
 MSG_TOO_DEEP = N_("Dữ liệu JSON lồng nhau quá sâu")
 
 # The defaults of the limits; each can be set from the environment (read when the app is built).
-MAX_BODY_BYTES = 256 * 1024  # PORTAL_MAX_BODY_BYTES: any body but multipart (JSON, forms, raw callbacks)
-MAX_MULTIPART_BYTES = 10 * 1024 * 1024  # PORTAL_MAX_MULTIPART_BYTES: multipart bodies (files included)
-MAX_JSON_DEPTH = 32  # PORTAL_MAX_JSON_DEPTH: arrays and objects nested in one another
+# The defaults of PORTAL_MAX_BODY_BYTES, PORTAL_MAX_MULTIPART_BYTES and PORTAL_MAX_JSON_DEPTH.
+MAX_BODY_BYTES = WebSettings.max_body_bytes
+MAX_MULTIPART_BYTES = WebSettings.max_multipart_bytes
+MAX_JSON_DEPTH = WebSettings.max_json_depth
 
 # Headers the portal reads (others pass untouched: browsers send what they like).
 CHECKED_HEADERS = frozenset(
@@ -104,19 +105,11 @@ class InputLimits:
     max_json_depth: int = MAX_JSON_DEPTH
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> InputLimits:
-        def read(name: str, default: int) -> int:
-            raw = environ.get(name, "").strip()
-            if not raw:
-                return default
-            if not raw.isdigit() or int(raw) < 1:
-                raise ValueError(f"{name} must be a positive whole number, not {raw!r}")
-            return int(raw)
-
+    def from_settings(cls, web: WebSettings) -> InputLimits:
         return cls(
-            max_body_bytes=read("PORTAL_MAX_BODY_BYTES", MAX_BODY_BYTES),
-            max_multipart_bytes=read("PORTAL_MAX_MULTIPART_BYTES", MAX_MULTIPART_BYTES),
-            max_json_depth=read("PORTAL_MAX_JSON_DEPTH", MAX_JSON_DEPTH),
+            max_body_bytes=web.max_body_bytes,
+            max_multipart_bytes=web.max_multipart_bytes,
+            max_json_depth=web.max_json_depth,
         )
 
 
@@ -391,7 +384,7 @@ class InputGuardMiddleware:
 
     def __init__(self, app: ASGIApp, limits: InputLimits | None = None) -> None:
         self.app = app
-        self.limits = limits or InputLimits.from_env()
+        self.limits = limits or InputLimits.from_settings(get_settings().web)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
         "Behaviour knobs come from SMSSIM_* environment variables.",
     )
     parser.add_argument("--host", default=os.environ.get("SMSSIM_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SMSSIM_PORT", "8300")))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SMSSIM_PORT", "8310")))
     parser.add_argument("--log-level", default=os.environ.get("SMSSIM_LOG_LEVEL", "info"))
     args = parser.parse_args(argv)
 

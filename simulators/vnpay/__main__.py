@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
         "Merchants and knobs come from VNPAYSIM_* environment variables.",
     )
     parser.add_argument("--host", default=os.environ.get("VNPAYSIM_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("VNPAYSIM_PORT", "8300")))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("VNPAYSIM_PORT", "8320")))
     parser.add_argument("--log-level", default=os.environ.get("VNPAYSIM_LOG_LEVEL", "info"))
     args = parser.parse_args(argv)
 

@@ -47,7 +47,7 @@ def test_the_application_cannot_rewrite_or_delete_entries():
 
 
 def _owner_engine(settings):
-    return create_engine(settings.database_migration_url)
+    return create_engine(settings.database.migration_url)
 
 
 def _trigger_off(is_postgres: bool) -> str:

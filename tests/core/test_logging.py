@@ -20,6 +20,7 @@ from portal.core.logging import (
     new_request_id,
     open_context,
 )
+from tests.production_env import PRODUCTION_ENV
 
 
 @pytest.fixture
@@ -163,17 +164,6 @@ def test_production_logs_json_and_the_demo_logs_text_unless_told_otherwise():
     with pytest.raises(SettingsError) as error:
         load_settings({"LOG_FORMAT": "xml", "LOG_LEVEL": "chatty"})
     assert "LOG_FORMAT" in str(error.value) and "LOG_LEVEL" in str(error.value)
-    production = {
-        "PORTAL_ENV": "production",
-        "DATABASE_URL": "postgresql://app@db/portal",
-        "CELERY_BROKER_URL": "redis://cache:6379/0",
-        "PORTAL_SECRET_KEY": "s" * 40,
-        "PORTAL_DATA_KEY": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=",
-        "PORTAL_PUBLIC_URL": "https://portal",
-        "CITY_API_URL": "https://city",
-        "CITY_CLIENT_ID": "x",
-        "CITY_CLIENT_SECRET": "y",
-        "CITY_WEBHOOK_SECRET": "z",
-    }
+    production = PRODUCTION_ENV
     assert load_settings(production).observability.log_format == "json"
     assert load_settings({**production, "LOG_FORMAT": "text"}).observability.log_format == "text"

@@ -27,7 +27,7 @@ def test_migration_files_are_numbered_in_order_and_the_head_file_is_current():
 
 
 def test_the_migrated_database_matches_the_models(settings):
-    engine = make_engine(settings.database_migration_url)
+    engine = make_engine(settings.database.migration_url)
     try:
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
@@ -43,7 +43,7 @@ def scratch_database(settings, monkeypatch, tmp_path, is_postgres):
         url = f"sqlite:///{tmp_path / 'scratch.db'}"
         yield url
         return
-    admin = make_url(settings.database_migration_url)
+    admin = make_url(settings.database.migration_url)
     name = f"portal_scratch_{uuid.uuid4().hex[:8]}"
     engine = create_engine(admin.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -85,7 +85,7 @@ def test_the_portal_refuses_to_run_as_a_role_that_bypasses_row_level_security(se
     if not is_postgres:
         pytest.skip("row-level security is PostgreSQL's; the PostgreSQL run covers it")
     check_app_role(settings)  # the suite's own app role is fine
-    as_owner = replace(settings, database_url=settings.database_migration_url)
+    as_owner = replace(settings, database=replace(settings.database, url=settings.database.migration_url))
     with pytest.raises(SettingsError, match="DATABASE_URL"):
         check_app_role(as_owner)
 
@@ -127,7 +127,7 @@ def test_every_partner_owned_table_has_row_level_security_with_the_tenant_policy
         if issubclass(mapper.class_, TenantScoped)
     }
     assert tenant_tables, "no partner-owned tables found"
-    engine = make_engine(settings.database_migration_url)
+    engine = make_engine(settings.database.migration_url)
     try:
         with engine.connect() as conn:
             enabled = set(conn.execute(text("SELECT relname FROM pg_class WHERE relrowsecurity")).scalars())

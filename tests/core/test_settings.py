@@ -1,75 +1,129 @@
-"""Settings: safe demo defaults; production refuses to start without its secrets."""
+"""Settings: one section per concern, safe demo defaults, and production refuses to start without its secrets."""
+
+from pathlib import Path
 
 import pytest
 
 from portal.core.settings import SettingsError, load_settings
+from tests.production_env import PRODUCTION_ENV
 
 
 def test_demo_starts_with_no_environment_at_all():
     settings = load_settings({})
     assert settings.env == "demo"
-    assert settings.database_url.startswith("sqlite:///")
-    assert settings.broker_url == "filesystem://"
+    assert settings.database.url.startswith("sqlite:///")
+    assert settings.database.is_sqlite
+    assert settings.broker.url == "filesystem://"
+    assert settings.broker.folder == settings.var_dir / "broker"
+
+
+def test_the_demo_points_every_outside_system_at_its_own_simulator_port():
+    settings = load_settings({})
+    ports = {
+        "city": settings.city.api_url,
+        "sms": settings.sms.api_url,
+        "vnpay": settings.vnpay.payment_url,
+        "smtp": f"smtp://{settings.mail.host}:{settings.mail.port}",
+        "worker metrics": "http://127.0.0.1:8300",
+    }
+    numbers = [url.split(":")[2].split("/")[0] for url in ports.values()]
+    assert len(set(numbers)) == len(numbers), ports
+
+
+def test_each_section_reads_its_own_variables():
+    settings = load_settings(
+        {
+            "PORTAL_PUBLIC_URL": "https://portal.example.vn/",
+            "CITY_TIMEOUT_SECONDS": "3.5",
+            "FORWARD_MAX_RETRIES": "2",
+            "LOGIN_LOCKOUT_SECONDS": "600",
+            "API_TOKEN_TTL_SECONDS": "300",
+            "CLAMD_HOST": "scanner",
+            "CLAMD_PORT": "3311",
+            "PORTAL_BLOB_DIR": "/srv/blobs",
+            "SMTP_PORT": "2525",
+            "SMTP_STARTTLS": "yes",
+            "SMS_BRAND": "DVC-HN",
+            "VNPAY_TMN_CODE": "XYZ98765",
+            "PORTAL_MAX_JSON_DEPTH": "10",
+        }
+    )
+    assert settings.web.public_url == "https://portal.example.vn"
+    assert settings.city.callback_url == "https://portal.example.vn/api/city/callbacks"
+    assert settings.city.timeout_seconds == 3.5
+    assert settings.forwarding.max_retries == 2
+    assert settings.sign_in.lockout_seconds == 600
+    assert settings.api_clients.token_ttl_seconds == 300
+    assert (settings.scanner.host, settings.scanner.port, settings.scanner.socket_path) == ("scanner", 3311, None)
+    assert settings.storage.blob_root == Path("/srv/blobs")
+    assert (settings.mail.port, settings.mail.starttls) == (2525, True)
+    assert settings.sms.brand == "DVC-HN"
+    assert settings.vnpay.tmn_code == "XYZ98765"
+    assert settings.web.max_json_depth == 10
+
+
+def test_without_a_clamd_host_the_scanner_is_the_one_in_the_var_folder(tmp_path):
+    settings = load_settings({"PORTAL_VAR_DIR": str(tmp_path)})
+    assert settings.scanner.socket_path == tmp_path / "clamd.sock"
+    assert settings.storage.blob_root == tmp_path / "blobs"
 
 
 def test_production_names_every_missing_setting():
     with pytest.raises(SettingsError) as error:
         load_settings({"PORTAL_ENV": "production"})
     message = str(error.value)
-    for name in (
-        "DATABASE_URL",
-        "CELERY_BROKER_URL",
-        "PORTAL_SECRET_KEY",
-        "PORTAL_DATA_KEY",
-        "CITY_API_URL",
-        "CITY_CLIENT_SECRET",
-        "CITY_WEBHOOK_SECRET",
-    ):
+    for name in PRODUCTION_ENV.keys() - {"PORTAL_ENV", "CITY_CLIENT_ID"}:
         assert name in message
 
 
-def test_production_refuses_the_demo_broker_and_a_short_secret():
+def test_production_refuses_the_demo_broker_a_short_secret_and_plain_http():
     env = {
-        "PORTAL_ENV": "production",
-        "DATABASE_URL": "postgresql://app@db/portal",
+        **PRODUCTION_ENV,
         "CELERY_BROKER_URL": "filesystem://",
         "PORTAL_SECRET_KEY": "short",
-        "PORTAL_DATA_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "PORTAL_PUBLIC_URL": "https://portal",
-        "CITY_API_URL": "https://city",
-        "CITY_CLIENT_ID": "x",
-        "CITY_CLIENT_SECRET": "y",
-        "CITY_WEBHOOK_SECRET": "z",
+        "VNPAY_API_URL": "http://pay.example.vn/merchant_webapi/api/transaction",
     }
     with pytest.raises(SettingsError) as error:
         load_settings(env)
-    assert "CELERY_BROKER_URL" in str(error.value)
-    assert "PORTAL_SECRET_KEY" in str(error.value)
+    for name in ("CELERY_BROKER_URL", "PORTAL_SECRET_KEY", "VNPAY_API_URL"):
+        assert name in str(error.value)
 
 
 def test_a_complete_production_environment_loads():
-    env = {
-        "PORTAL_ENV": "production",
-        "DATABASE_URL": "postgresql://app@db/portal",
-        "CELERY_BROKER_URL": "redis://cache:6379/0",
-        "PORTAL_SECRET_KEY": "s" * 40,
-        "PORTAL_DATA_KEY": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=",
-        "PORTAL_PUBLIC_URL": "https://portal",
-        "CITY_API_URL": "https://city",
-        "CITY_CLIENT_ID": "x",
-        "CITY_CLIENT_SECRET": "y",
-        "CITY_WEBHOOK_SECRET": "z",
-    }
-    settings = load_settings(env)
+    settings = load_settings(PRODUCTION_ENV)
     assert settings.is_production
-    assert settings.database_url == "postgresql+psycopg://app@db/portal"
+    assert settings.database.url == "postgresql+psycopg://app@db/portal"
+    assert settings.mail.starttls, "production mail goes over STARTTLS unless told otherwise"
+    assert settings.vnpay.hash_secret == "vnpay-secret"
 
 
-def test_a_malformed_number_is_named():
-    with pytest.raises(SettingsError, match="FORWARD_MAX_RETRIES"):
-        load_settings({"FORWARD_MAX_RETRIES": "many"})
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FORWARD_MAX_RETRIES", "many"),
+        ("API_TOKEN_TTL_SECONDS", "0"),
+        ("API_TOKEN_TTL_SECONDS", "86401"),
+        ("CITY_TIMEOUT_SECONDS", "soon"),
+        ("SMTP_STARTTLS", "perhaps"),
+        ("CLAMD_PORT", "70000"),
+        ("VNPAY_TMN_CODE", "short"),
+        ("PORTAL_PUBLIC_URL", "portal.example.vn"),
+        ("PORTAL_MAX_BODY_BYTES", "0"),
+    ],
+)
+def test_a_malformed_value_is_named(name, value):
+    env = {name: value, "CLAMD_HOST": "scanner"} if name == "CLAMD_PORT" else {name: value}
+    with pytest.raises(SettingsError, match=name):
+        load_settings(env)
 
 
-def test_an_api_token_lifetime_must_be_positive():
-    with pytest.raises(SettingsError, match="API_TOKEN_TTL_SECONDS"):
-        load_settings({"API_TOKEN_TTL_SECONDS": "0"})
+def test_smtp_credentials_go_together():
+    with pytest.raises(SettingsError, match="SMTP_USERNAME"):
+        load_settings({"SMTP_USERNAME": "portal"})
+
+
+def test_every_problem_is_named_at_once():
+    with pytest.raises(SettingsError) as error:
+        load_settings({"FORWARD_MAX_RETRIES": "x", "SMS_TIMEOUT_SECONDS": "y", "LOG_LEVEL": "chatty"})
+    for name in ("FORWARD_MAX_RETRIES", "SMS_TIMEOUT_SECONDS", "LOG_LEVEL"):
+        assert name in str(error.value)

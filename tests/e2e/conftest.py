@@ -210,8 +210,8 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
     env = child_env(
         {
             "PORTAL_VAR_DIR": str(var),
-            "DATABASE_URL": settings.database_url,
-            "DATABASE_MIGRATION_URL": settings.database_migration_url,
+            "DATABASE_URL": settings.database.url,
+            "DATABASE_MIGRATION_URL": settings.database.migration_url,
             "CELERY_BROKER_URL": url,
             "CELERY_QUEUE_PREFIX": prefix,
             "CITY_API_URL": f"http://127.0.0.1:{city_port}",
@@ -224,8 +224,8 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             "CITYSIM_SUPPLEMENT_RATE": "0",
             "CITYSIM_REFUSE_RATE": "0",
             "CITYSIM_CALLBACK_RETRY_BASE": "0.3",
-            "CITYSIM_CLIENTS": f"{settings.city_client_id}:{settings.city_client_secret}",
-            "CITYSIM_WEBHOOK_SECRET": settings.city_webhook_secret,
+            "CITYSIM_CLIENTS": f"{settings.city.client_id}:{settings.city.client_secret}",
+            "CITYSIM_WEBHOOK_SECRET": settings.city.webhook_secret,
             "LOG_FORMAT": "json",
             "WORKER_METRICS_PORT": str(worker_metrics_port),
         }

@@ -502,3 +502,14 @@ def test_the_hash_secret_appears_in_no_url_body_repr_log_line_or_error(caplog: p
         assert SECRET.lower() not in text.lower()
     with pytest.raises(TypeError):
         pickle.dumps(client._secret)
+
+
+def test_the_demo_merchant_settings_are_the_simulators_demo_terminal():
+    from portal.core.settings import load_settings
+    from simulators.vnpay.config import DEMO_HASH_SECRET, DEMO_TMN_CODE
+
+    vnpay = load_settings({}).vnpay
+    assert (vnpay.tmn_code, vnpay.hash_secret) == (DEMO_TMN_CODE, DEMO_HASH_SECRET)
+    client = VNPayClient.from_settings(vnpay)
+    assert vnpay.hash_secret not in repr(client)
+    client.close()

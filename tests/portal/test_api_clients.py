@@ -336,7 +336,7 @@ def test_tokens_expire_after_the_configured_lifetime(portal, bank, settings):
     token = _token(portal().http, client.client_id, secret).json()["access_token"]
     with unit_of_work(Scope.network("test reads a token", actor_label="test")) as session:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest()))
-    lifetime = timedelta(seconds=settings.api_token_ttl_seconds)
+    lifetime = timedelta(seconds=settings.api_clients.token_ttl_seconds)
     assert before + lifetime - timedelta(seconds=5) <= row.expires_at <= utcnow() + lifetime
 
 

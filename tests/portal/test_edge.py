@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from litestar import Litestar, get, post
+from litestar.middleware import DefineMiddleware
 from litestar.params import JSONBody
 from litestar.testing import TestClient
 
@@ -29,6 +30,7 @@ from agents.city.callbacks import sign
 from agents.ratings.links import rating_token
 from agents.reporting.export import safe_cell
 from agents.staff.models import Role
+from portal.core.settings import SettingsError, load_settings
 from portal.exceptions import EXCEPTION_HANDLERS
 from portal.security import headers as security_headers
 from portal.security.input_guard import (
@@ -445,7 +447,7 @@ def test_deeply_nested_json_is_refused_before_any_parser_sees_it(portal, people,
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/x-www-form-urlencoded"])
 def test_a_deep_callback_with_a_valid_signature_is_refused_cleanly(portal, settings, content_type):
     """The route parses its raw body itself, whatever the declared type: the scan does not trust the header."""
-    response = _callback(portal(), DEEP_ARRAY, secret=settings.city_webhook_secret, **{"content-type": content_type})
+    response = _callback(portal(), DEEP_ARRAY, secret=settings.city.webhook_secret, **{"content-type": content_type})
     _assert_too_deep(response)
 
 
@@ -475,18 +477,23 @@ def test_bodies_over_the_size_limit_answer_413(portal):
     assert page.status_code == 413 and MSG_TOO_LARGE in page.text
 
 
-def test_the_limits_are_settings(monkeypatch):
-    assert InputLimits.from_env({}) == InputLimits(MAX_BODY_BYTES, MAX_MULTIPART_BYTES, MAX_JSON_DEPTH)
-    with pytest.raises(ValueError, match="PORTAL_MAX_JSON_DEPTH"):
-        InputLimits.from_env({"PORTAL_MAX_JSON_DEPTH": "deep"})
-    monkeypatch.setenv("PORTAL_MAX_BODY_BYTES", "64")
-    monkeypatch.setenv("PORTAL_MAX_JSON_DEPTH", "2")
+def test_the_limits_are_settings():
+    assert InputLimits.from_settings(load_settings({}).web) == InputLimits(
+        MAX_BODY_BYTES, MAX_MULTIPART_BYTES, MAX_JSON_DEPTH
+    )
+    with pytest.raises(SettingsError, match="PORTAL_MAX_JSON_DEPTH"):
+        load_settings({"PORTAL_MAX_JSON_DEPTH": "deep"})
+    limits = InputLimits.from_settings(load_settings({"PORTAL_MAX_BODY_BYTES": "64", "PORTAL_MAX_JSON_DEPTH": "2"}).web)
 
     @post("/api/echo", sync_to_thread=False)
     def echo(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
         return data
 
-    app = Litestar([echo], middleware=[InputGuardMiddleware], exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+    app = Litestar(
+        [echo],
+        middleware=[DefineMiddleware(InputGuardMiddleware, limits=limits)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )  # type: ignore[arg-type]
     with TestClient(app) as client:
         assert client.post("/api/echo", json={"a": [1]}).json() == {"a": [1]}
         assert client.post("/api/echo", json={"a": [[1]]}).status_code == 400

@@ -290,11 +290,11 @@ def test_field_errors_from_the_json_api_are_translated_too(portal):
 
 
 def test_the_lockout_message_shows_the_configured_minutes_in_either_language(portal):
-    minutes = math.ceil(get_settings().login_lockout_seconds / 60)
+    minutes = math.ceil(get_settings().sign_in.lockout_seconds / 60)
     partner = create_partner()
     victim = create_staff(create_point(partner), partner)
     client = portal()
-    for _ in range(get_settings().login_max_failures):
+    for _ in range(get_settings().sign_in.max_failures):
         client.sign_in(victim.email, "guess")
     vietnamese = client.sign_in(victim.email, "guess")
     client.http.cookies.set("lang", "en")

@@ -70,7 +70,7 @@ def test_request_latency_is_measured_by_route_template_not_by_each_dossiers_addr
 
 def _callback(client, body: bytes, *, secret: str | None = None):  # type: ignore[no-untyped-def]
     timestamp = str(int(time.time()))
-    signature = sign(secret or get_settings().city_webhook_secret, timestamp, body)
+    signature = sign(secret or get_settings().city.webhook_secret, timestamp, body)
     return client.post(
         "/api/city/callbacks",
         content=body,

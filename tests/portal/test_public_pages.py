@@ -110,11 +110,11 @@ def test_city_callbacks_must_be_signed_and_are_applied_once(portal, filed, setti
     }
     assert _signed_post(client, event, "not the secret").status_code == 401
     assert (
-        _signed_post(client, event, settings.city_webhook_secret, timestamp=int(time.time()) - 3600).status_code == 401
+        _signed_post(client, event, settings.city.webhook_secret, timestamp=int(time.time()) - 3600).status_code == 401
     )
-    applied = _signed_post(client, event, settings.city_webhook_secret)
+    applied = _signed_post(client, event, settings.city.webhook_secret)
     assert applied.status_code == 200 and applied.json() == {"result": "applied"}
-    assert _signed_post(client, event, settings.city_webhook_secret).json() == {"result": "duplicate"}
+    assert _signed_post(client, event, settings.city.webhook_secret).json() == {"result": "duplicate"}
     assert reload_dossier(dossier.id).city_status == 10
     for broken in (
         {"seq": "x"},
@@ -123,7 +123,7 @@ def test_city_callbacks_must_be_signed_and_are_applied_once(portal, filed, setti
         {**event, "event_id": uuid.uuid4().hex, "MaHoSoDoiTac": ["x"]},
         {**event, "event_id": "e" * 200},
     ):
-        assert _signed_post(client, broken, settings.city_webhook_secret).status_code == 400, broken
+        assert _signed_post(client, broken, settings.city.webhook_secret).status_code == 400, broken
 
 
 def test_the_json_api_files_and_reads_dossiers_for_a_signed_in_counter(portal, filed):
@@ -187,7 +187,7 @@ def test_a_report_that_moves_a_finished_dossier_back_is_answered_refused_and_sho
         "ThoiGian": "2026-11-23T11:00:00+07:00",
         "GhiChu": "Không được tiếp nhận",
     }
-    answered = _signed_post(client, backwards, settings.city_webhook_secret)
+    answered = _signed_post(client, backwards, settings.city.webhook_secret)
     assert answered.status_code == 200 and answered.json() == {"result": "refused"}
     assert reload_dossier(dossier.id).city_status == 10
     page = client.post_form("/track", {"code": dossier.tracking_code, "phone": "0912000222"}).text

@@ -55,7 +55,7 @@ def test_the_forwarding_task_of_a_filed_dossier_is_sent_with_the_filings_request
     dossier_id = response.headers["location"].split("/")[2]
 
     # Nothing consumes this test process's broker folder: the message is there to read.
-    messages = [json.loads(p.read_bytes()) for p in (settings.broker_folder / "queue").glob("*.city.msg")]
+    messages = [json.loads(p.read_bytes()) for p in (settings.broker.folder / "queue").glob("*.city.msg")]
     (sent,) = [m for m in messages if m["headers"].get("request_id") == request_id]
     assert sent["headers"]["task"] == "dossiers.forward"
     assert dossier_id in sent["headers"]["argsrepr"]

@@ -81,7 +81,7 @@ class SsoWorld:
 def redirect_uri_for(partner: Partner) -> str:
     from portal.core.settings import get_settings
 
-    return f"{get_settings().public_url.rstrip('/')}/auth/sso/{partner.code.lower()}/callback"
+    return f"{get_settings().web.public_url.rstrip('/')}/auth/sso/{partner.code.lower()}/callback"
 
 
 @pytest.fixture(scope="module")

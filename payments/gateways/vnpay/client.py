@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from portal.core.http import make_http_client
+from portal.core.settings import VnpaySettings
 
 from .codes import (
     Locale,
@@ -275,6 +276,17 @@ class VNPayClient:
         self._owns_http = http is None
         self._http = http if http is not None else make_http_client(timeout_seconds=timeout_seconds)
         self._clock = clock or (lambda: datetime.now(VN_TIME))
+
+    @classmethod
+    def from_settings(cls, vnpay: VnpaySettings, *, http: httpx.Client | None = None) -> VNPayClient:
+        return cls(
+            tmn_code=vnpay.tmn_code,
+            hash_secret=vnpay.hash_secret,
+            payment_url=vnpay.payment_url,
+            api_url=vnpay.api_url,
+            http=http,
+            timeout_seconds=vnpay.timeout_seconds,
+        )
 
     def __repr__(self) -> str:
         return f"VNPayClient(tmn_code={self.tmn_code!r}, payment_url={self.payment_url!r}, api_url={self.api_url!r})"

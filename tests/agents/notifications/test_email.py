@@ -278,3 +278,11 @@ def test_a_password_is_never_sent_in_clear_to_a_remote_relay() -> None:
 def test_a_bad_sender_address_is_refused_at_construction(sender: str) -> None:
     with pytest.raises(ValueError, match="SMTP_FROM"):
         EmailSender("127.0.0.1", 25, sender)
+
+
+def test_the_sender_is_built_from_the_mail_section():
+    from portal.core.settings import load_settings
+
+    sender = EmailSender.from_settings(load_settings({"SMTP_PORT": "2525", "SMTP_STARTTLS": "false"}).mail)
+    assert (sender.host, sender.port, sender.starttls) == ("127.0.0.1", 2525, False)
+    assert sender.sender.addr_spec == "thongbao@dichvucong.demo.vn"

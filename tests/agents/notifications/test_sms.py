@@ -331,3 +331,14 @@ def test_a_signed_body_that_is_not_a_report_is_invalid_not_unauthenticated() -> 
     for body in (b"not json", b"{}", json.dumps({**json.loads(REPORT), "Status": "lost"}).encode()):
         with pytest.raises(ValidationFailed):
             verify_delivery_report(WEBHOOK_SECRET, *signed(body), body)
+
+
+def test_the_demo_sms_settings_are_an_account_the_simulator_knows():
+    from portal.core.settings import load_settings
+    from simulators.sms.config import DEFAULT_ACCOUNTS
+
+    sms = load_settings({}).sms
+    client = SmsGatewayClient.from_settings(sms)
+    account = next(a for a in DEFAULT_ACCOUNTS if a.api_key == client.api_key)
+    assert client.brand in account.brands
+    assert sms.webhook_secret == account.webhook_secret
