@@ -71,7 +71,8 @@ def start_mail_server(
     port: int, maildir: Path, env: dict[str, str], log: Path | None = None
 ) -> subprocess.Popen[bytes]:
     """A local SMTP server (aiosmtpd) that keeps every message in a Maildir, to read what citizens were sent."""
-    maildir.mkdir(parents=True, exist_ok=True)
+    for part in ("tmp", "new", "cur"):  # a Maildir, made whole: aiosmtpd creates none of it in a folder that exists
+        (maildir / part).mkdir(parents=True, exist_ok=True)
     command = [
         PYTHON,
         "-m",

@@ -128,10 +128,16 @@ def queue_notices(
         except IntegrityError:
             continue  # a concurrent report of the same status wrote it first
         written.append(row)
-    scope = current_scope(session)
     for row in written:
-        _send_after_commit(session, row.id, row.partner_id, scope)
+        _send_after_commit(session, row.id, row.partner_id, _sending_scope(current_scope(session), row.partner_id))
     return written
+
+
+def _sending_scope(scope: Scope, partner_id: uuid.UUID) -> Scope:
+    """The task works in the dossier's partner, on behalf of whoever caused the news (the city, a poll)."""
+    if not scope.all_partners and scope.partner_id == partner_id:
+        return scope
+    return Scope.partner(partner_id, actor_id=scope.actor_id, actor_label=scope.actor_label, origin=scope.origin)
 
 
 def _send_after_commit(session: Session, notification_id: uuid.UUID, partner_id: uuid.UUID, scope: Scope) -> None:
