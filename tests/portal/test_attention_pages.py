@@ -35,7 +35,7 @@ def test_staff_see_their_overdue_dossier_highlighted_in_the_list_and_on_the_atte
     assert 'class="overdue"' in listing and "Quá hạn" in listing
     page = client.get("/dossiers/attention")
     assert page.status_code == 200
-    overdue = page.text.split('data-testid="overdue"', 1)[1].split("</table>", 1)[0]
+    overdue = page.text.split('data-testid="list-overdue"', 1)[1].split("</table>", 1)[0]
     assert dossier.tracking_code in overdue
 
 
@@ -47,7 +47,7 @@ def test_the_center_sends_again_a_dossier_the_city_never_took_and_staff_cannot(p
     client = portal()
     client.sign_in(admin.email)
     page = client.get("/center/attention").text
-    failed = page.split('data-testid="forward_failed"', 1)[1].split("</table>", 1)[0]
+    failed = page.split('data-testid="list-forward_failed"', 1)[1].split("</table>", 1)[0]
     assert dossier.tracking_code in failed
     action = f"/center/dossiers/{dossier.id}/send-again"
     assert action in failed
