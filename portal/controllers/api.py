@@ -154,6 +154,7 @@ class ApiController(Controller):
         sync_to_thread=True,
         status_code=200,
         exclude_from_csrf=True,
+        raises=raises(AuthenticationFailed),  # a missing, stale or wrong signature
         opt=public_work("delivery report from the SMS gateway", "SMS gateway"),
     )
     def sms_delivery_report(self, request: Request[Any, Any, Any], session: Session, body: RawBody) -> dict[str, str]:
