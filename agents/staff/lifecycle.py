@@ -19,16 +19,16 @@ from sqlalchemy.orm import Session
 from agents import policy
 from agents.points.models import AgentPoint
 from agents.policy import Permission
+from agents.staff import sessions
 from agents.staff.actor import Actor
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment
-from agents.staff.service import hash_password
+from agents.staff.service import check_new_password, hash_password
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from portal.core.i18n import N_, PluralMessage
+from portal.core.i18n import N_
 
 INVITATION_LIFETIME = timedelta(days=7)
-MIN_PASSWORD_LENGTH = 10
 
 
 def _token_hash(token: str) -> str:
@@ -167,13 +167,8 @@ def accept_invitation(
         if account.status is AccountStatus.deactivated:
             raise PermissionDenied("Tài khoản đã bị khóa: %(reason)s", params={"reason": account.status_reason or ""})
     else:
-        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed(
-                "Mật khẩu quá ngắn",
-                field_errors={
-                    "password": PluralMessage("Tối thiểu %(num)d ký tự", "Tối thiểu %(num)d ký tự", MIN_PASSWORD_LENGTH)
-                },
-            )
+        if password is not None:
+            check_new_password(password)
         if password is None and not (sso_issuer and sso_subject):
             raise ValidationFailed("Cần đặt mật khẩu", field_errors={"password": N_("Bắt buộc nhập")})
         account = Account(
@@ -241,7 +236,14 @@ def deactivate(session: Session, actor: Actor, account_id: uuid.UUID, reason: st
     account = _account_in_reach(session, actor, account_id)
     account.status = AccountStatus.deactivated
     account.status_reason = reason[:500]
-    audit.record(session, "account.deactivated", "account", account.id, detail={"reason": account.status_reason})
+    ended = sessions.revoke_all(session, account.id, "deactivated")
+    audit.record(
+        session,
+        "account.deactivated",
+        "account",
+        account.id,
+        detail={"reason": account.status_reason, "sessions_ended": ended},
+    )
     return account
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import uuid
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -17,12 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.partners.models import Partner, PartnerStatus
+from agents.staff import sessions
 from agents.staff.actor import Actor, load_actor
 from agents.staff.models import Account, AccountStatus, RoleAssignment
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.core.errors import AuthenticationFailed
-from portal.core.i18n import Message, PluralMessage
+from portal.core.errors import AuthenticationFailed, ValidationFailed
+from portal.core.i18n import N_, Message, PluralMessage
 from portal.core.settings import get_settings
 
 _hasher = PasswordHasher()
@@ -30,8 +32,46 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "Mật khẩu quá ngắn",
+            field_errors={
+                "password": PluralMessage("Tối thiểu %(num)d ký tự", "Tối thiểu %(num)d ký tự", MIN_PASSWORD_LENGTH)
+            },
+        )
+
+
+def has_password(session: Session, actor: Actor) -> bool:
+    account = session.get(Account, actor.account_id)
+    return account is not None and account.password_hash is not None
+
+
+def change_password(
+    session: Session, actor: Actor, current: str, new: str, *, keep_session: uuid.UUID | None = None
+) -> int:
+    """Set a new password (the current one proves it is the person); every other session ends. How many ended."""
+    account = session.get(Account, actor.account_id)
+    if account is None or account.password_hash is None:
+        raise ValidationFailed("Tài khoản này đăng nhập qua SSO, không có mật khẩu trên cổng")
+    try:
+        _hasher.verify(account.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise ValidationFailed(
+            "Mật khẩu hiện tại không đúng", field_errors={"current_password": N_("Không đúng")}
+        ) from None
+    check_new_password(new)
+    account.password_hash = _hasher.hash(new)
+    ended = sessions.revoke_all(session, account.id, "password_changed", keep=keep_session)
+    audit.record(session, "account.password_changed", "account", account.id, detail={"sessions_ended": ended})
+    return ended
 
 
 def authenticate(session: Session, email: str, password: str) -> Actor:
