@@ -22,6 +22,7 @@ from portal.i18n import load_catalogues
 from portal.observability import count_refused_callbacks, observe_requests
 from portal.routes import ROUTES
 from portal.security.headers import security_headers
+from portal.security.hosts import HostGuardMiddleware
 from portal.security.input_guard import InputGuardMiddleware, InputLimits
 from portal.templating import TEMPLATE_DIR, template_config
 
@@ -52,8 +53,9 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[TEMPLATE_DIR / "static"])],
         template_config=template_config,
-        # The input guard first (outermost): nothing reads a request before it is checked.
+        # The host guard, then the input guard (outermost): nothing reads a request before it is checked.
         middleware=[
+            DefineMiddleware(HostGuardMiddleware, public_url=settings.web.public_url, enforce=settings.is_production),
             DefineMiddleware(InputGuardMiddleware, limits=InputLimits.from_settings(settings.web)),
             sso_flow_config.middleware,
         ],

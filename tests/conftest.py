@@ -41,6 +41,8 @@ os.environ["FORWARD_MAX_RETRIES"] = "3"
 os.environ["FORWARD_STUCK_AFTER_SECONDS"] = "2"
 os.environ["FORWARD_SWEEP_INTERVAL_SECONDS"] = "1"
 os.environ["CITY_TIMEOUT_SECONDS"] = "3"
+# Small enough that the test of the per-source budget stays short; every test client is its own source.
+os.environ["LOGIN_MAX_FAILURES_PER_SOURCE"] = "8"
 os.environ.pop("CELERY_BROKER_URL", None)
 
 _given = os.environ.get("DATABASE_URL", "")

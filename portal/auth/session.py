@@ -42,6 +42,10 @@ SESSION_COOKIE = "portal_session"
 _COOKIE_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{32}")
 _STATE_SIGN_IN = "sign_in"
 _STATE_COOKIE = "session_cookie"  # what the answer must do with the cookie: a new value, or "" to clear it
+# The browser a person signed in on lately: a correct password from it passes a sign-in lock (docs/security.md).
+DEVICE_COOKIE = "portal_device"
+_DEVICE_SHAPE = re.compile(r"([0-9a-f]{32})\.([0-9]{1,12})\.([A-Za-z0-9_-]{32})")
+_STATE_DEVICE = "device_cookie"
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,8 @@ def client_ip(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     return request.client.host if request.client else ""
 
 
-def _mac(token: str) -> str:
-    key = hashlib.sha256(("session-cookie:" + get_settings().keys.secret_key).encode()).digest()
+def _mac(token: str, purpose: str = "session-cookie") -> str:
+    key = hashlib.sha256((purpose + ":" + get_settings().keys.secret_key).encode()).digest()
     digest = hmac.new(key, token.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode()[:32]
 
@@ -73,6 +77,28 @@ def token_of(raw: str) -> str | None:
         return None
     token, mac = raw.split(".")
     return token if hmac.compare_digest(mac.encode(), _mac(token).encode()) else None
+
+
+def trusted_device(request: ASGIConnection[Any, Any, Any, Any]) -> uuid.UUID | None:
+    """The account whose recent sign-in this browser's device cookie proves, if it is intact and recent."""
+    days = get_settings().sign_in.trusted_device_days
+    match = _DEVICE_SHAPE.fullmatch(request.cookies.get(DEVICE_COOKIE) or "")
+    if match is None or days == 0:
+        return None
+    account, issued, mac = match.groups()
+    if not hmac.compare_digest(mac.encode(), _mac(f"{account}.{issued}", "device-cookie").encode()):
+        return None
+    if not 0 <= utcnow().timestamp() - int(issued) <= days * 86400:
+        return None
+    return uuid.UUID(hex=account)
+
+
+def remember_device(request: Request[Any, Any, Any], account_id: uuid.UUID) -> None:
+    """Mark this browser as the person's recent device (after a correct password)."""
+    if get_settings().sign_in.trusted_device_days == 0:
+        return
+    body = f"{account_id.hex}.{int(utcnow().timestamp())}"
+    request.state[_STATE_DEVICE] = f"{body}.{_mac(body, 'device-cookie')}"
 
 
 def _refusal(request: ASGIConnection[Any, Any, Any, Any], action: str, repeat_key: str, detail: dict[str, Any]) -> None:
@@ -181,25 +207,32 @@ def sign_out(request: Request[Any, Any, Any], session: Session, *, everywhere: b
 
 
 def session_cookie_writer(*, production: bool) -> Any:
-    """The `before_send` hook that sets or clears the session cookie the request decided on."""
-    lifetime = get_settings().session.absolute_lifetime_seconds
+    """The `before_send` hook that sets or clears the cookies the request decided on (session, device)."""
+    settings = get_settings()
+    lifetimes = {
+        _STATE_COOKIE: (SESSION_COOKIE, settings.session.absolute_lifetime_seconds),
+        _STATE_DEVICE: (DEVICE_COOKIE, settings.sign_in.trusted_device_days * 86400),
+    }
 
     async def write_session_cookie(message: Message, scope: AsgiScope) -> None:
         if message["type"] != "http.response.start":
             return
-        value = scope.get("state", {}).get(_STATE_COOKIE)
-        if value is None:
-            return
-        cookie = Cookie(
-            key=SESSION_COOKIE,
-            value=value or "",
-            max_age=lifetime if value else 0,
-            path="/",
-            httponly=True,
-            secure=production,
-            samesite="lax",
-        )
-        MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
+        state = scope.get("state", {})
+        headers = MutableScopeHeaders.from_message(message)
+        for state_key, (name, lifetime) in lifetimes.items():
+            value = state.get(state_key)
+            if value is None:
+                continue
+            cookie = Cookie(
+                key=name,
+                value=value or "",
+                max_age=lifetime if value else 0,
+                path="/",
+                httponly=True,
+                secure=production,
+                samesite="lax",
+            )
+            headers.add("set-cookie", cookie.to_header(header=""))
 
     return write_session_cookie
 

@@ -13,11 +13,21 @@ from litestar.response import Redirect, Template
 from agents.partners import sso
 from agents.staff import service as staff
 from agents.staff import sessions
-from portal.auth.session import current_sign_in, landing_for, safe_next, sign_in, sign_out
+from portal.auth.session import (
+    client_ip,
+    current_sign_in,
+    landing_for,
+    remember_device,
+    safe_next,
+    sign_in,
+    sign_out,
+    trusted_device,
+)
 from portal.core.db import attempt
 from portal.core.errors import AuthenticationFailed, DomainError
 from portal.core.i18n import N_
 from portal.deps import Actor, Session, Viewer, check_work, public_work
+from portal.security import rate_limits
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -93,12 +103,16 @@ class AuthController(Controller):
     @post("/login", sync_to_thread=True, opt=public_work("sign-in looks up the account", "sign-in"))
     def login(self, request: Request[Any, Any, Any], session: Session, data: Form) -> Template | Redirect:
         email, password, target = data.get("email", ""), data.get("password", ""), data.get("next", "")
+        rate_limits.check(request, "login", email.strip().lower())
         try:
-            actor = staff.authenticate(session, email, password)
+            actor = staff.authenticate(
+                session, email, password, origin=client_ip(request), trusted_device=trusted_device(request)
+            )
         except AuthenticationFailed as exc:
             # The refusal is on the record already (its own transaction); this unit wrote nothing.
             return login_page(session, status_code=401, error=exc.message, email=email, next_path=target)
         sign_in(request, session, actor)
+        remember_device(request, actor.account_id)
         return Redirect(safe_next(target) or landing_for(actor))
 
     @post("/logout", sync_to_thread=True, opt=public_work("sign-out ends the session", "sign-out"))

@@ -21,6 +21,7 @@ from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
 from portal.deps import Actor, Session, partner_work
 from portal.forms import DATE_HINT, date_fields, dates_to_iso
+from portal.security.hosts import public_link
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -127,7 +128,7 @@ class DossierController(Controller):
         return page(
             "dossiers/receipt.html",
             actor=actor,
-            base_url=str(request.base_url).rstrip("/"),
+            base_url=public_link("/").rstrip("/"),
             **_detail_context(session, dossier),
         )
 

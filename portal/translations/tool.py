@@ -50,6 +50,7 @@ KEYWORDS: dict[str, str] = {
     "InvalidClient": "1",
     "InvalidScope": "1",
     "UnsupportedGrantType": "1",
+    "UnknownHost": "1",
     # The sign-in services' local helpers that audit a refusal and return its error:
     # refuse(reason, message, ...) and reject(reason, message).
     "refuse": "2",
@@ -63,6 +64,7 @@ ERRORS_WITHOUT_LITERALS = {
         name: "a refused document: each class words its own message, marked N_() (agents/documents/rules.py)"
         for name in ("DocumentRefused", "EmptyFile", "FileTooLarge", "UnsupportedType", "MalformedFile")
     },
+    "RateLimited": "words its own Message with the seconds to wait (portal/security/rate_limits.py)",
     "ScannerUnavailable": "operator-facing (names clamd's address); the upload service answers people in its own words",
     **{
         name: "VNPay's protocol: answered to the gateway with its RspCode, logged, never shown to people"
