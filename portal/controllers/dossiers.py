@@ -53,10 +53,34 @@ def _form_page(
     )
 
 
+# What the staff see of each message to the citizen (agents/notifications/models.py).
+NOTIFICATION_KINDS = {
+    "received": N_("Đã tiếp nhận"),
+    "supplement_requested": N_("Cần bổ sung giấy tờ"),
+    "refused": N_("Không được tiếp nhận"),
+    "stopped": N_("Dừng xử lý"),
+    "result_ready": N_("Đã có kết quả"),
+    "returned": N_("Đã trả kết quả"),
+}
+DELIVERY_STATES = {
+    "pending": N_("Đang chờ gửi"),
+    "sending": N_("Đang gửi"),
+    "accepted": N_("Đã gửi đi"),
+    "held": N_("Tạm giữ: cấu hình nhà cung cấp bị từ chối"),
+    "delivered": N_("Đã đến người nhận"),
+    "failed": N_("Không đến được người nhận"),
+    "refused": N_("Không gửi được"),
+    "gave_up": N_("Ngừng gửi sau nhiều lần lỗi"),
+}
+
+
 def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
     return {
         **queries.view_of(session, dossier).context(),
         "rating_token": rating_token(dossier.tracking_code),
+        "notifications": queries.notifications_of(session, dossier.id),
+        "notification_kinds": NOTIFICATION_KINDS,
+        "delivery_states": DELIVERY_STATES,
     }
 
 
@@ -106,6 +130,8 @@ class DossierController(Controller):
             idempotency_key=data.get("idempotency_key", ""),
             citizen=typed,
             form=form,
+            notify_sms=data.get("notify_sms") == "on",
+            notify_email=data.get("notify_email") or None,
         )
         try:
             with attempt(session):
