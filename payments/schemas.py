@@ -7,7 +7,7 @@ from datetime import datetime
 
 import msgspec
 
-from .models import Payment
+from .models import Payment, Refund
 
 
 class PaymentStartedOut(msgspec.Struct):
@@ -49,4 +49,39 @@ class PaymentOut(msgspec.Struct):
             paid_at=payment.paid_at,
             refunded_vnd=payment.refunded_vnd,
             payment_url=payment.payment_url if payment.state.value == "pending" else None,
+        )
+
+
+class RefundIn(msgspec.Struct):
+    """`POST /api/v1/payments/{payment_id}/refunds`: `amount_vnd` omitted means all that is left."""
+
+    reason: str
+    amount_vnd: int | None = None
+
+
+class RefundDecisionIn(msgspec.Struct):
+    reason: str = ""
+
+
+class RefundOut(msgspec.Struct):
+    refund_id: uuid.UUID
+    payment_id: uuid.UUID
+    amount_vnd: int
+    state: str
+    reason: str
+    requested_by: str
+    decided_by: str | None
+    response_code: str | None
+
+    @classmethod
+    def of(cls, refund: Refund) -> RefundOut:
+        return cls(
+            refund.id,
+            refund.payment_id,
+            refund.amount_vnd,
+            refund.state.value,
+            refund.reason,
+            refund.requested_by,
+            refund.decided_by,
+            refund.response_code,
         )

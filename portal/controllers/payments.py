@@ -7,22 +7,103 @@ whatever happens, after the commit. The return page only shows the result.
 
 from __future__ import annotations
 
+import io
 import uuid
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Template
 
-from payments import checkout, confirmation, queries
+from agents.policy import Permission
+from agents.reporting.export import SafeCsvWriter
+from payments import checkout, confirmation, queries, refunds, settlement
 from payments.gateways import vnpay_client, vnpay_return_url
 from payments.gateways.vnpay import CallbackRejected
-from payments.schemas import PaymentOut, PaymentStartedOut
+from payments.schemas import PaymentOut, PaymentStartedOut, RefundDecisionIn, RefundIn, RefundOut
 from portal.auth.api_tokens import BearerOrCSRFMiddleware
-from portal.auth.guards import api_caller
+from portal.auth.guards import api_caller, requires
 from portal.auth.session import client_ip
-from portal.deps import Actor, Session, Viewer, api_work, public_work
+from portal.core.errors import ValidationFailed
+from portal.core.i18n import N_
+from portal.deps import Actor, Session, Viewer, api_work, network_work, partner_work, public_work
 from portal.templating import page
+
+UTF8_BOM = "\ufeff"  # Excel reads UTF-8 only with it (see portal/controllers/dashboards.py)
+MAX_SETTLEMENT_DAYS = 92
+
+
+def _period(first: date | None, last: date | None) -> tuple[date, date]:
+    today = datetime.now(settlement.VN).date()
+    last = last or first or today
+    first = first or last
+    if first > last or (last - first) > timedelta(days=MAX_SETTLEMENT_DAYS):
+        raise ValidationFailed(
+            "Khoảng thời gian không hợp lệ (tối đa %(days)s ngày)", params={"days": MAX_SETTLEMENT_DAYS}
+        )
+    return first, last
+
+
+def _settlement_csv(rows: list[settlement.SettlementRow], first: date, last: date) -> Response[str]:
+    out = io.StringIO()
+    out.write(UTF8_BOM)
+    writer = SafeCsvWriter(out)  # names are typed by people: no cell may run as a formula
+    writer.writerow(
+        [
+            "day",
+            "partner_code",
+            "partner",
+            "point_code",
+            "point",
+            "procedure_code",
+            "procedure",
+            "payments",
+            "collected_vnd",
+            "refunded_vnd",
+            "net_vnd",
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r.day.isoformat(),
+                r.partner_code,
+                r.partner_name,
+                r.point_code,
+                r.point_name,
+                r.procedure_code,
+                r.procedure_name,
+                r.payments,
+                r.collected_vnd,
+                r.refunded_vnd,
+                r.net_vnd,
+            ]
+        )
+    name = f"settlement-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _settlement_page(actor: Any, rows: list[settlement.SettlementRow], first: date, last: date, base: str) -> Template:
+    return page(
+        "payments/settlement.html",
+        actor=actor,
+        rows=rows,
+        first=first,
+        last=last,
+        totals={
+            "collected": sum(r.collected_vnd for r in rows),
+            "refunded": sum(r.refunded_vnd for r in rows),
+            "net": sum(r.net_vnd for r in rows),
+        },
+        title=N_("Đối soát thu phí"),
+        csv_url=f"{base}.csv?first={first.isoformat()}&last={last.isoformat()}",
+        form_url=base,
+    )
 
 
 class PaymentController(Controller):
@@ -84,3 +165,95 @@ class PaymentController(Controller):
             outcome=callback.outcome.value,
             payment=payment,
         )
+
+    # -- refunds ------------------------------------------------------------------------------
+
+    @post(
+        "/api/v1/payments/{payment_id:uuid}/refunds",
+        sync_to_thread=True,
+        status_code=201,
+        exclude_from_csrf=True,
+        middleware=[BearerOrCSRFMiddleware],
+        guards=[api_caller],
+        opt=api_work("payments"),
+    )
+    def request_refund(
+        self, actor: Actor, session: Session, payment_id: FromPath[uuid.UUID], data: JSONBody[RefundIn]
+    ) -> RefundOut:
+        """Ask for a paid fee to be given back (the city refused or stopped the dossier); a center admin decides."""
+        refund = refunds.request_refund(session, actor, payment_id, amount_vnd=data.amount_vnd, reason=data.reason)
+        return RefundOut.of(refund)
+
+    @get(
+        "/api/v1/refunds",
+        sync_to_thread=True,
+        guards=[requires(Permission.approve_refunds)],
+        opt=network_work("center admin reviews refund requests"),
+    )
+    def refund_requests(self, actor: Actor, session: Session) -> list[RefundOut]:
+        return [RefundOut.of(r) for r, _ in refunds.pending_requests(session, actor)]
+
+    @post(
+        "/api/v1/refunds/{refund_id:uuid}/approve",
+        sync_to_thread=True,
+        status_code=200,
+        guards=[requires(Permission.approve_refunds)],
+        opt=network_work("center admin approves a refund"),
+    )
+    def approve_refund(self, actor: Actor, session: Session, refund_id: FromPath[uuid.UUID]) -> RefundOut:
+        """Approve: the refund is sent to VNPay's refund API by a task after the commit."""
+        return RefundOut.of(refunds.approve_refund(session, actor, refund_id))
+
+    @post(
+        "/api/v1/refunds/{refund_id:uuid}/reject",
+        sync_to_thread=True,
+        status_code=200,
+        guards=[requires(Permission.approve_refunds)],
+        opt=network_work("center admin rejects a refund"),
+    )
+    def reject_refund(
+        self, actor: Actor, session: Session, refund_id: FromPath[uuid.UUID], data: JSONBody[RefundDecisionIn]
+    ) -> RefundOut:
+        return RefundOut.of(refunds.reject_refund(session, actor, refund_id, reason=data.reason))
+
+    # -- settlement ---------------------------------------------------------------------------
+
+    @get("/partner/settlement", sync_to_thread=True, guards=[requires(Permission.see_settlement)], opt=partner_work())
+    def partner_settlement(
+        self, actor: Actor, session: Session, first: FromQuery[date | None] = None, last: FromQuery[date | None] = None
+    ) -> Template:
+        start, end = _period(first, last)
+        return _settlement_page(actor, settlement.settlement(session, start, end), start, end, "/partner/settlement")
+
+    @get(
+        "/partner/settlement.csv", sync_to_thread=True, guards=[requires(Permission.see_settlement)], opt=partner_work()
+    )
+    def partner_settlement_csv(
+        self, session: Session, first: FromQuery[date | None] = None, last: FromQuery[date | None] = None
+    ) -> Response[str]:
+        start, end = _period(first, last)
+        return _settlement_csv(settlement.settlement(session, start, end), start, end)
+
+    @get(
+        "/center/settlement",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_network)],
+        opt=network_work("center settlement of fees"),
+    )
+    def center_settlement(
+        self, actor: Actor, session: Session, first: FromQuery[date | None] = None, last: FromQuery[date | None] = None
+    ) -> Template:
+        start, end = _period(first, last)
+        return _settlement_page(actor, settlement.settlement(session, start, end), start, end, "/center/settlement")
+
+    @get(
+        "/center/settlement.csv",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_network)],
+        opt=network_work("center settlement of fees"),
+    )
+    def center_settlement_csv(
+        self, session: Session, first: FromQuery[date | None] = None, last: FromQuery[date | None] = None
+    ) -> Response[str]:
+        start, end = _period(first, last)
+        return _settlement_csv(settlement.settlement(session, start, end), start, end)

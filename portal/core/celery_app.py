@@ -46,9 +46,10 @@ SCOPE_HEADER = "portal_scope"
 class QueueNames:
     CITY = "city"  # forwarding dossiers and syncing their status with the city system
     PERIODIC = "periodic"  # sweepers
+    PAYMENTS = "payments"  # VNPay: reconciliation (querydr) and refunds
 
 
-TASK_MODULES = ["agents.dossiers.tasks"]
+TASK_MODULES = ["agents.dossiers.tasks", "payments.tasks"]
 
 TASK_TIME_LIMIT_SECONDS = 300  # a task still running then is killed; its dossier stays queued for the sweeper
 MAX_RETRY_COUNTDOWN_SECONDS = 600  # the longest a task may wait before its next try
@@ -143,6 +144,9 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "dossiers.sync_status": {"queue": prefix + QueueNames.CITY},
             "dossiers.sweep_unforwarded": {"queue": prefix + QueueNames.PERIODIC},
             "dossiers.poll_silent": {"queue": prefix + QueueNames.PERIODIC},
+            "payments.reconcile": {"queue": prefix + QueueNames.PAYMENTS},
+            "payments.send_refund": {"queue": prefix + QueueNames.PAYMENTS},
+            "payments.compare_settlement": {"queue": prefix + QueueNames.PAYMENTS},
         },
         beat_schedule={
             "sweep-unforwarded-dossiers": {
@@ -153,6 +157,11 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "task": "dossiers.poll_silent",
                 "schedule": settings.forwarding.sweep_interval_seconds * 2,
             },
+            "reconcile-vnpay-payments": {
+                "task": "payments.reconcile",
+                "schedule": settings.vnpay.reconcile_interval_seconds,
+            },
+            "compare-vnpay-settlement": {"task": "payments.compare_settlement", "schedule": 24 * 3600},
         },
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
         timezone="Asia/Ho_Chi_Minh",

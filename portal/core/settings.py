@@ -171,6 +171,9 @@ class VnpaySettings:
     # Reconciliation asks VNPay (querydr) about payments still pending this long after they started.
     reconcile_after_seconds: int = 300
     reconcile_interval_seconds: int = 120
+    # Where the daily settlement comparison reads the gateway's transactions of a day (the simulator's
+    # ledger in demo and tests; empty: no comparison, as VNPay publishes no such API).
+    ledger_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -424,6 +427,9 @@ def _vnpay(r: _Reader) -> VnpaySettings:
         payment_minutes=r.whole("VNPAY_PAYMENT_MINUTES", 15, low=1, high=24 * 60),
         reconcile_after_seconds=r.whole("VNPAY_RECONCILE_AFTER_SECONDS", 300, low=0),
         reconcile_interval_seconds=r.whole("VNPAY_RECONCILE_INTERVAL_SECONDS", 120, low=1),
+        ledger_url=r.text(
+            "VNPAY_LEDGER_URL", "" if r.production else f"http://127.0.0.1:{DEMO_VNPAY_PORT}/_sim/transactions"
+        ),
     )
 
 

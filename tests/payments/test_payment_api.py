@@ -97,3 +97,49 @@ def test_a_token_without_the_payments_scope_is_refused(stack, portal_http, branc
     auth = _token(portal_http, branch, scopes=("dossiers:read",))
 
     assert portal_http.post(f"/api/v1/dossiers/{dossier.id}/payments", headers=auth).status_code == 403
+
+
+def test_a_refund_is_asked_for_through_the_api_and_a_center_admin_approves_it(stack, portal_http, branch):
+    from sqlalchemy import update
+
+    from agents.dossiers.models import CityStatus, Dossier
+    from portal.core.tenancy import Scope
+    from tests.factories import PASSWORD
+    from tests.payments.conftest import reload_payment
+
+    _, point, staff, _ = branch
+    dossier = file_residence(staff, point)
+    auth = _token(portal_http, branch)
+    body = portal_http.post(f"/api/v1/dossiers/{dossier.id}/payments", headers=auth).json()
+    choose(body["payment_url"], "success")
+    wait_until(lambda: reload_payment(uuid.UUID(body["payment_id"])).paid_at, what="the IPN")
+    with unit_of_work(Scope.network("test setup", actor_label="test")) as session:
+        session.execute(update(Dossier).where(Dossier.id == dossier.id).values(city_status=CityStatus.refused))
+
+    too_much = portal_http.post(
+        f"/api/v1/payments/{body['payment_id']}/refunds", json={"reason": "Từ chối", "amount_vnd": 10_001}, headers=auth
+    )
+    asked = portal_http.post(
+        f"/api/v1/payments/{body['payment_id']}/refunds", json={"reason": "Hồ sơ bị từ chối"}, headers=auth
+    )
+
+    assert too_much.status_code == 409 and too_much.json()["error"] == "refund_not_allowed"
+    assert asked.status_code == 201 and asked.json()["amount_vnd"] == 10_000 and asked.json()["state"] == "requested"
+    refund_id = asked.json()["refund_id"]
+    assert portal_http.post(f"/api/v1/refunds/{refund_id}/approve", headers=auth).status_code in (401, 403)
+
+    admin = create_person((Role.center_admin, None, None))
+    with httpx_client(portal_http) as browser:
+        browser.get("/login")
+        csrf = browser.cookies["csrftoken"]
+        browser.post("/login", data={"email": admin.email, "password": PASSWORD, "_csrf_token": csrf})
+        listed = browser.get("/api/v1/refunds").json()
+        assert refund_id in [r["refund_id"] for r in listed]
+        approved = browser.post(f"/api/v1/refunds/{refund_id}/approve", headers={"x-csrftoken": csrf})
+        assert approved.status_code == 200 and approved.json()["state"] == "approved"
+
+
+def httpx_client(portal_http):  # type: ignore[no-untyped-def]
+    import httpx
+
+    return httpx.Client(base_url=str(portal_http.base_url), timeout=30)
