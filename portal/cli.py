@@ -98,6 +98,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         child_env,
         start_city_simulator,
         start_identity_provider,
+        start_vnpay_simulator,
         start_web,
         start_worker,
         wait_for_http,
@@ -145,10 +146,23 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
     env["IDP_KEYS_DIR"] = str(settings.var_dir / "idp-keys")
     env["PORTAL_PUBLIC_URL"] = f"http://127.0.0.1:{args.port}"
+    # The VNPay sandbox simulator knows this deployment's terminal and sends its IPNs to this portal.
+    vnpay_port = urlparse(settings.vnpay.payment_url).port or 8320
+    env["VNPAYSIM_MERCHANTS"] = json.dumps(
+        [
+            {
+                "tmn_code": settings.vnpay.tmn_code,
+                "hash_secret": settings.vnpay.hash_secret,
+                "ipn_url": f"http://127.0.0.1:{args.port}/api/payments/vnpay/ipn",
+                "name": "Cổng Đại lý Dịch vụ công (demo)",
+            }
+        ]
+    )
     stack = Stack()
     logs = settings.var_dir
     stack.processes["city"] = start_city_simulator(city_port, env, logs / "city-simulator.log")
     stack.processes["idp"] = start_identity_provider(idp_port, env, logs / "idp-simulator.log")
+    stack.processes["vnpay"] = start_vnpay_simulator(vnpay_port, env, logs / "vnpay-simulator.log")
     stack.processes["worker"] = start_worker(env, logs / "worker.log")
     stack.processes["web"] = start_web(args.port, env, logs / "web.log")
 
@@ -160,12 +174,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
     try:
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=stack.processes["city"])
         wait_for_http(f"http://127.0.0.1:{idp_port}/healthz", process=stack.processes["idp"])
+        wait_for_http(f"http://127.0.0.1:{vnpay_port}/healthz", process=stack.processes["vnpay"])
         wait_for_http(f"http://127.0.0.1:{args.port}/healthz", process=stack.processes["web"])
         print("\n  Agent Network Portal is running (demo mode)")
         print(f"  Portal:              http://127.0.0.1:{args.port}/")
         print(f"  API schema:          http://127.0.0.1:{args.port}/schema")
         print(f"  City simulator:      http://127.0.0.1:{city_port}/_sim/dossiers")
         print(f"  Identity provider:   http://127.0.0.1:{idp_port}/vnpost/.well-known/openid-configuration")
+        print(f"  VNPay simulator:     http://127.0.0.1:{vnpay_port}/_sim/transactions")
         print(f"  Logs:                {logs}/*.log")
         print(
             f"  Metrics:             http://127.0.0.1:{args.port}/metrics (web), http://127.0.0.1:{env['WORKER_METRICS_PORT']}/metrics (worker)"

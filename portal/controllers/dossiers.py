@@ -15,10 +15,12 @@ from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.ratings.links import rating_token
+from payments import queries as payment_queries
 from portal.auth.guards import requires, signed_in
 from portal.core.db import attempt
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
+from portal.core.printing import qr_svg
 from portal.deps import Actor, Session, partner_work
 from portal.forms import DATE_HINT, date_fields, dates_to_iso
 from portal.templating import page
@@ -53,9 +55,13 @@ def _form_page(
 
 
 def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
+    panel = payment_queries.panel_for(session, dossier)
     return {
         **queries.view_of(session, dossier).context(),
         "rating_token": rating_token(dossier.tracking_code),
+        "panel": panel,
+        "pay_qr": qr_svg(panel.live.payment_url, size_mm=40, title="VNPay") if panel.live else None,
+        "pay_action": f"/dossiers/{dossier.id}/payments",
     }
 
 

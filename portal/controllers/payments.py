@@ -10,11 +10,12 @@ from __future__ import annotations
 import io
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.response import Template
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody
+from litestar.response import Redirect, Template
 
 from agents.policy import Permission
 from agents.reporting.export import SafeCsvWriter
@@ -23,13 +24,15 @@ from payments.gateways import vnpay_client, vnpay_return_url
 from payments.gateways.vnpay import CallbackRejected
 from payments.schemas import PaymentOut, PaymentStartedOut, RefundDecisionIn, RefundIn, RefundOut
 from portal.auth.api_tokens import BearerOrCSRFMiddleware
-from portal.auth.guards import api_caller, requires
+from portal.auth.guards import api_caller, requires, signed_in
 from portal.auth.session import client_ip
-from portal.core.errors import ValidationFailed
+from portal.core.errors import NotFound, ValidationFailed
 from portal.core.i18n import N_
+from portal.core.printing import qr_svg
 from portal.deps import Actor, Session, Viewer, api_work, network_work, partner_work, public_work
 from portal.templating import page
 
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UTF8_BOM = "\ufeff"  # Excel reads UTF-8 only with it (see portal/controllers/dashboards.py)
 MAX_SETTLEMENT_DAYS = 92
 
@@ -132,6 +135,46 @@ class PaymentController(Controller):
                 ip_addr=client_ip(request),
             )
         return PaymentStartedOut.of(started.payment)
+
+    # The staff screen: the counter opens (or shows again) the QR code the citizen scans.
+    @post("/dossiers/{dossier_id:uuid}/payments", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def start_payment_at_the_counter(
+        self, request: Request[Any, Any, Any], actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]
+    ) -> Redirect:
+        with vnpay_client() as client:
+            checkout.start_for_actor(
+                session, actor, dossier_id, client=client, return_url=vnpay_return_url(), ip_addr=client_ip(request)
+            )
+        return Redirect(f"/dossiers/{dossier_id}#payment", status_code=303)
+
+    # The tracking page: whoever gave the tracking code and the phone holds the page's token.
+    @post(
+        "/track/{code:str}/pay",
+        sync_to_thread=True,
+        opt=public_work("citizen starts paying a dossier's fee from the tracking page"),
+    )
+    def start_payment_from_tracking(
+        self, request: Request[Any, Any, Any], viewer: Viewer, session: Session, code: FromPath[str], data: Form
+    ) -> Template:
+        if not queries.pay_token_matches(code, data.get("token", "")):
+            raise NotFound("Không tìm thấy hồ sơ")
+        dossier = queries.dossier_by_code(session, code)
+        with vnpay_client() as client:
+            started = checkout.start_payment(
+                session,
+                dossier.id,
+                started_by="citizen (tracking page)",
+                client=client,
+                return_url=vnpay_return_url(),
+                ip_addr=client_ip(request),
+            )
+        return page(
+            "payments/pay.html",
+            actor=viewer,
+            dossier=dossier,
+            payment=started.payment,
+            pay_qr=qr_svg(started.payment.payment_url, size_mm=50, title="VNPay"),
+        )
 
     @get("/api/v1/payments/{payment_id:uuid}", sync_to_thread=True, guards=[api_caller], opt=api_work("payments"))
     def get_payment(self, actor: Actor, session: Session, payment_id: FromPath[uuid.UUID]) -> PaymentOut:
