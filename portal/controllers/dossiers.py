@@ -17,10 +17,10 @@ from agents.procedures.models import Procedure
 from agents.ratings.links import rating_token
 from payments import queries as payment_queries
 from portal.auth.guards import requires, signed_in
+from portal.controllers.payments import payment_qr
 from portal.core.db import attempt
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
-from portal.core.printing import qr_svg
 from portal.deps import Actor, Session, partner_work
 from portal.forms import DATE_HINT, date_fields, dates_to_iso
 from portal.templating import page
@@ -60,7 +60,7 @@ def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
         **queries.view_of(session, dossier).context(),
         "rating_token": rating_token(dossier.tracking_code),
         "panel": panel,
-        "pay_qr": qr_svg(panel.live.payment_url, size_mm=40, title="VNPay") if panel.live else None,
+        "pay_qr": payment_qr(panel.live.payment_url) if panel.live else None,
         "pay_action": f"/dossiers/{dossier.id}/payments",
     }
 
