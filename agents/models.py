@@ -2,6 +2,7 @@
 
 from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
 from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
+from agents.notifications.models import Notification
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.procedures.models import Procedure
@@ -23,6 +24,7 @@ __all__ = [
     "DossierEvent",
     "DossierState",
     "Invitation",
+    "Notification",
     "Partner",
     "PartnerKind",
     "PartnerStatus",

@@ -54,6 +54,27 @@ def _form_page(
     )
 
 
+# What the staff see of each message to the citizen (agents/notifications/models.py).
+NOTIFICATION_KINDS = {
+    "received": N_("Đã tiếp nhận"),
+    "supplement_requested": N_("Cần bổ sung giấy tờ"),
+    "refused": N_("Không được tiếp nhận"),
+    "stopped": N_("Dừng xử lý"),
+    "result_ready": N_("Đã có kết quả"),
+    "returned": N_("Đã trả kết quả"),
+}
+DELIVERY_STATES = {
+    "pending": N_("Đang chờ gửi"),
+    "sending": N_("Đang gửi"),
+    "accepted": N_("Đã gửi đi"),
+    "held": N_("Tạm giữ: cấu hình nhà cung cấp bị từ chối"),
+    "delivered": N_("Đã đến người nhận"),
+    "failed": N_("Không đến được người nhận"),
+    "refused": N_("Không gửi được"),
+    "gave_up": N_("Ngừng gửi sau nhiều lần lỗi"),
+}
+
+
 def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
     panel = payment_queries.panel_for(session, dossier)
     return {
@@ -62,6 +83,9 @@ def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
         "panel": panel,
         "pay_qr": payment_qr(panel.live.payment_url) if panel.live else None,
         "pay_action": f"/dossiers/{dossier.id}/payments",
+        "notifications": queries.notifications_of(session, dossier.id),
+        "notification_kinds": NOTIFICATION_KINDS,
+        "delivery_states": DELIVERY_STATES,
     }
 
 
@@ -111,6 +135,8 @@ class DossierController(Controller):
             idempotency_key=data.get("idempotency_key", ""),
             citizen=typed,
             form=form,
+            notify_sms=data.get("notify_sms") == "on",
+            notify_email=data.get("notify_email") or None,
         )
         try:
             with attempt(session):

@@ -45,11 +45,12 @@ SCOPE_HEADER = "portal_scope"
 
 class QueueNames:
     CITY = "city"  # forwarding dossiers and syncing their status with the city system
+    NOTIFY = "notify"  # messages to citizens (SMS, email): a slow gateway must not hold up the city's work
     PERIODIC = "periodic"  # sweepers
     PAYMENTS = "payments"  # VNPay: reconciliation (querydr) and refunds
 
 
-TASK_MODULES = ["agents.dossiers.tasks", "payments.tasks"]
+TASK_MODULES = ["agents.dossiers.tasks", "agents.notifications.tasks", "payments.tasks"]
 
 TASK_TIME_LIMIT_SECONDS = 300  # a task still running then is killed; its dossier stays queued for the sweeper
 MAX_RETRY_COUNTDOWN_SECONDS = 600  # the longest a task may wait before its next try
@@ -147,6 +148,8 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "payments.reconcile": {"queue": prefix + QueueNames.PAYMENTS},
             "payments.send_refund": {"queue": prefix + QueueNames.PAYMENTS},
             "payments.compare_settlement": {"queue": prefix + QueueNames.PAYMENTS},
+            "notifications.send": {"queue": prefix + QueueNames.NOTIFY},
+            "notifications.sweep": {"queue": prefix + QueueNames.PERIODIC},
         },
         beat_schedule={
             "sweep-unforwarded-dossiers": {
@@ -162,6 +165,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "schedule": settings.vnpay.reconcile_interval_seconds,
             },
             "compare-vnpay-settlement": {"task": "payments.compare_settlement", "schedule": 24 * 3600},
+            "sweep-notifications": {
+                "task": "notifications.sweep",
+                "schedule": settings.forwarding.sweep_interval_seconds,
+            },
         },
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
         timezone="Asia/Ho_Chi_Minh",
