@@ -45,6 +45,7 @@ class Permission(str, enum.Enum):
     request_refunds = "request_refunds"  # ask to give a paid fee back: who sees the dossier, or the center's admins
     approve_refunds = "approve_refunds"  # decide a refund request: the center's admins only
     see_settlement = "see_settlement"  # money collected and refunded: the partner's manager, the center
+    resend_dossiers = "resend_dossiers"  # send again a dossier the city never took (forward_failed)
 
 
 POINT_ROLES = frozenset({Role.agent_staff, Role.point_lead})
@@ -76,6 +77,7 @@ _AT_CENTER: dict[Permission, frozenset[Role]] = {
     Permission.manage_center_roles: frozenset({Role.center_admin}),
     Permission.read_audit_log: frozenset({Role.auditor}),
     Permission.approve_refunds: frozenset({Role.center_admin}),
+    Permission.resend_dossiers: frozenset({Role.center_admin}),
 }
 CENTER_PERMISSIONS = frozenset(_AT_CENTER)
 
@@ -102,6 +104,7 @@ MESSAGES: dict[Permission, str] = {
     Permission.request_refunds: "Không tìm thấy giao dịch thanh toán",
     Permission.approve_refunds: "Chỉ quản trị viên Trung tâm được duyệt hoàn tiền",
     Permission.see_settlement: "Trang này dành cho quản lý đối tác và Trung tâm",
+    Permission.resend_dossiers: "Chỉ Trung tâm được gửi lại hồ sơ",
 }
 
 

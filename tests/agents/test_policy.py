@@ -54,6 +54,7 @@ EXPECTED = {
         Permission.manage_partners,
         Permission.manage_center_roles,
         Permission.approve_refunds,
+        Permission.resend_dossiers,
     },
     "auditor": {Permission.see_network, Permission.read_audit_log},
 }
