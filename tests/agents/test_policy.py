@@ -26,8 +26,19 @@ AUDITOR = _person(Grant(Role.auditor, None, None))
 
 # What each person may do somewhere (the navigation shows exactly these).
 EXPECTED = {
-    "staff": {Permission.work_for_partner, Permission.file_dossiers, Permission.see_dossiers},
-    "lead": {Permission.work_for_partner, Permission.file_dossiers, Permission.see_dossiers, Permission.unlock_sign_in},
+    "staff": {
+        Permission.work_for_partner,
+        Permission.file_dossiers,
+        Permission.see_dossiers,
+        Permission.request_refunds,
+    },
+    "lead": {
+        Permission.work_for_partner,
+        Permission.file_dossiers,
+        Permission.see_dossiers,
+        Permission.request_refunds,
+        Permission.unlock_sign_in,
+    },
     "manager": {
         Permission.work_for_partner,
         Permission.see_dossiers,
@@ -36,12 +47,15 @@ EXPECTED = {
         Permission.manage_staff,
         Permission.unlock_sign_in,
         Permission.manage_api_clients,
+        Permission.request_refunds,
+        Permission.see_settlement,
     },
     "admin": {
         Permission.see_network,
         Permission.approve_points,
         Permission.manage_partners,
         Permission.manage_center_roles,
+        Permission.approve_refunds,
         Permission.resend_dossiers,
     },
     "auditor": {Permission.see_network, Permission.read_audit_log},
