@@ -1,7 +1,7 @@
 """Every model of the project, imported in one place (Alembic, mappers)."""
 
 from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
-from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
+from agents.dossiers.models import CityStatus, Dossier, DossierDraft, DossierEvent, DossierState, DraftState
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.procedures.models import Procedure
@@ -20,8 +20,10 @@ __all__ = [
     "AuditEvent",
     "CityStatus",
     "Dossier",
+    "DossierDraft",
     "DossierEvent",
     "DossierState",
+    "DraftState",
     "Invitation",
     "Partner",
     "PartnerKind",

@@ -271,7 +271,7 @@ def file_at_the_counter(stack: RunningStack, staff, **overrides: str) -> tuple[h
 
     client = stack.browser_client()
     stack.sign_in(client, staff.email, PASSWORD)
-    defaults = form_defaults(client.get("/dossiers/new/1.001193").text)
+    defaults = form_defaults(client.get("/dossiers/new/1.001193", follow_redirects=True).text)
     data = {
         **defaults,
         **citizen(),

@@ -73,7 +73,7 @@ def _signed_in(browser, stack, staff, language: str) -> tuple[Page, list[str]]:
     if language == "en":
         page.click("text=EN")
     posts: list[str] = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/dossiers/new/" in r.url else None)
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/submit") else None)
     return page, posts
 
 

@@ -35,7 +35,7 @@ def _file_with_request_id(stack, staff, request_id: str):  # type: ignore[no-unt
     client = stack.browser_client()
     stack.sign_in(client, staff.email, PASSWORD)
     data = {
-        **form_defaults(client.get("/dossiers/new/1.001193").text),
+        **form_defaults(client.get("/dossiers/new/1.001193", follow_redirects=True).text),
         **citizen(),
         **{f"form.{k}": v for k, v in BIRTH_FORM.items()},
         "_csrf_token": client.cookies["csrftoken"],
