@@ -52,9 +52,7 @@ def upgrade() -> None:
             ["staff_account_id"], ["accounts.id"], name=op.f("fk_dossier_drafts_staff_account_id_accounts")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dossier_drafts")),
-        sa.UniqueConstraint(
-            "partner_id", "idempotency_key", name=op.f("uq_dossier_drafts_partner_id_idempotency_key")
-        ),
+        sa.UniqueConstraint("partner_id", "idempotency_key", name=op.f("uq_dossier_drafts_partner_id_idempotency_key")),
     )
     with op.batch_alter_table("dossier_drafts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dossier_drafts_partner_id"), ["partner_id"], unique=False)
@@ -63,9 +61,7 @@ def upgrade() -> None:
     op.add_column("dossiers", sa.Column("counter_seconds", sa.Integer(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE dossier_drafts ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON dossier_drafts USING ({_RLS_POLICY}) WITH CHECK ({_RLS_POLICY})"
-        )
+        op.execute(f"CREATE POLICY tenant_isolation ON dossier_drafts USING ({_RLS_POLICY}) WITH CHECK ({_RLS_POLICY})")
 
 
 def downgrade() -> None:
