@@ -28,8 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import policy
+from agents.documents.models import DossierDocument
+from agents.documents.rules import DocumentSlot, document_slots
 from agents.dossiers import rules
-from agents.dossiers.filing import Filed, FilingRequest, file_dossier
+from agents.dossiers.filing import VN_TZ, Filed, FilingRequest, file_dossier
 from agents.dossiers.models import Dossier, DossierDraft, DraftState
 from agents.dossiers.queries import get_for_actor
 from agents.policy import Permission
@@ -38,13 +40,15 @@ from agents.procedures.models import Procedure
 from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.core.errors import Conflict, NotFound, PermissionDenied
+from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from portal.core.i18n import N_
 from portal.core.settings import get_settings
 from portal.core.tenancy import current_scope
 
 # What a draft keeps besides the procedure's own fields ("form.<name>").
 CITIZEN_KEYS = ("agent_point_id", *rules.CITIZEN_FIELDS, *rules.PROXY_FIELDS)
-MAX_VALUE_LENGTH = 2000  # per field; the checks at submit say what is really allowed
+MAX_VALUE_LENGTH = 2000
+MISSING_DOCUMENT = N_("Chưa có giấy tờ này")  # per field; the checks at submit say what is really allowed
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ def save(session: Session, actor: Actor, draft_id: uuid.UUID, raw: dict[str, Any
     not changed (Conflict: the page shows the dossier instead).
     """
     draft = get_own(session, actor, draft_id)
-    _require_open(draft)
+    require_open(draft)
     procedure = procedure_of(session, draft)
     allowed = {*CITIZEN_KEYS, *(f"form.{name}" for name in procedure.form_schema.get("properties", {}))}
     kept = {k: str(v)[:MAX_VALUE_LENGTH] for k, v in raw.items() if k in allowed and v not in (None, "")}
@@ -172,7 +176,7 @@ def save(session: Session, actor: Actor, draft_id: uuid.UUID, raw: dict[str, Any
 
 def heartbeat(session: Session, actor: Actor, draft_id: uuid.UUID) -> DossierDraft:
     draft = get_own(session, actor, draft_id)
-    _require_open(draft)
+    require_open(draft)
     touch(draft)
     session.flush()
     return draft
@@ -180,9 +184,11 @@ def heartbeat(session: Session, actor: Actor, draft_id: uuid.UUID) -> DossierDra
 
 def discard(session: Session, actor: Actor, draft_id: uuid.UUID) -> None:
     draft = get_own(session, actor, draft_id)
-    _require_open(draft)
+    require_open(draft)
     draft.state = DraftState.discarded
     draft.values_sealed = "{}"  # nothing personal kept for a dossier that will never exist
+    for document in session.scalars(select(DossierDocument).where(DossierDocument.draft_id == draft.id)):
+        session.delete(document)
     audit.record(session, "dossier.draft_discarded", "dossier_draft", draft.id, partner_id=draft.partner_id)
     session.flush()
 
@@ -206,9 +212,10 @@ def submit(
     draft = get_own(session, actor, draft_id)
     if draft.state is DraftState.submitted and draft.dossier_id is not None:
         return Filed(get_for_actor(session, actor, draft.dossier_id), created=False)
-    _require_open(draft)
+    require_open(draft)
     touch(draft)
     procedure = procedure_of(session, draft)
+    _check_complete(session, draft, procedure, citizen, form)
     filed = file_dossier(
         session,
         actor,
@@ -222,11 +229,46 @@ def submit(
     )
     if filed.created:
         filed.dossier.counter_seconds = draft.active_seconds
+        for document in session.scalars(select(DossierDocument).where(DossierDocument.draft_id == draft.id)):
+            document.dossier_id = filed.dossier.id
     draft.state = DraftState.submitted
     draft.dossier_id = filed.dossier.id
     draft.values_sealed = "{}"  # the dossier holds it now
     session.flush()
     return filed
+
+
+class Incomplete(ValidationFailed):
+    """Something mandatory is missing; `missing` names each (form fields and document slots)."""
+
+    code = "incomplete"
+
+    def __init__(self, documents: list[DocumentSlot], field_errors: dict[str, str]) -> None:
+        self.missing = sorted(field_errors)
+        super().__init__(
+            N_("Hồ sơ chưa đủ để gửi; còn thiếu: %(documents)s, và các trường được đánh dấu (nếu có)"),
+            params={"documents": "; ".join(slot.name for slot in documents)},
+            field_errors=field_errors,
+        )
+
+
+def missing_documents(session: Session, draft: DossierDraft, procedure: Procedure) -> list[DocumentSlot]:
+    """The procedure's mandatory documents with no file in the draft yet."""
+    filled = set(session.scalars(select(DossierDocument.slot).where(DossierDocument.draft_id == draft.id)))
+    return [s for s in document_slots(procedure.required_documents) if s.mandatory and s.code not in filled]
+
+
+def _check_complete(
+    session: Session, draft: DossierDraft, procedure: Procedure, citizen: dict[str, str], form: dict[str, Any]
+) -> None:
+    """Before anything is filed: every mandatory document present, and then every field (all reported at once)."""
+    missing = missing_documents(session, draft, procedure)
+    if not missing:
+        return  # the fields are checked by filing, which reports them all
+    errors: dict[str, str] = {f"documents.{slot.code}": MISSING_DOCUMENT for slot in missing}
+    errors.update(rules.check_citizen(citizen, utcnow().astimezone(VN_TZ).date())[1])
+    errors.update({f"form.{k}": v for k, v in procedures.check_form(procedure, form)[1].items()})
+    raise Incomplete(missing, errors)
 
 
 def draft_for_key(session: Session, actor: Actor, idempotency_key: str) -> DossierDraft | None:
@@ -242,7 +284,7 @@ def dossier_of(session: Session, draft: DossierDraft) -> Dossier | None:
     return session.get(Dossier, draft.dossier_id) if draft.dossier_id else None
 
 
-def _require_open(draft: DossierDraft) -> None:
+def require_open(draft: DossierDraft) -> None:
     if draft.state is DraftState.submitted:
         raise Conflict("Hồ sơ này đã được gửi; không sửa được bản nháp nữa")
     if draft.state is DraftState.discarded:

@@ -90,6 +90,9 @@ class Dossier(IdMixin, TimestampMixin, TenantScoped, Base):
     # Time at the counter: the draft open in front of the staff member, from opening to submit
     # (agents/dossiers/drafts.py); None for a dossier filed without a draft.
     counter_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Ours, in working days from the procedure's processing time (agents/procedures/calendar.py);
+    # `due_at` is the city's own, when it sends one.
+    expected_result_date: Mapped[date | None] = mapped_column(Date)
 
     events: Mapped[list[DossierEvent]] = relationship(
         back_populates="dossier", order_by="DossierEvent.occurred_at", lazy="selectin"

@@ -6,10 +6,13 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
+from agents.documents import service as documents
+from agents.documents.rules import DocumentRefused
 from agents.dossiers import drafts, filing, queries
 from agents.dossiers.models import DossierDraft, DraftState
 from agents.policy import Permission
@@ -20,12 +23,16 @@ from portal.auth.guards import requires, signed_in
 from portal.core.db import attempt
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
+from portal.core.printing import qr_svg, render_pdf
 from portal.core.settings import get_settings
 from portal.deps import Actor, Session, partner_work
 from portal.forms import DATE_HINT, date_fields, dates_to_iso
-from portal.templating import page
+from portal.templating import TEMPLATE_DIR, page, render_text
+
+RECEIPT_CSS = TEMPLATE_DIR / "print" / "receipt.css"
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 def _form_page(
@@ -36,6 +43,7 @@ def _form_page(
     errors: dict[str, str],
     message: str | None = None,
     status_code: int = 200,
+    document_errors: dict[str, Any] | None = None,
 ) -> Template:
     points = filing.points_for_filing(session, actor)
     if not points:
@@ -52,6 +60,9 @@ def _form_page(
         errors=errors,
         message=message,
         counter=counter,
+        slots=documents.slots_of(session, actor, draft.id),
+        document_errors=document_errors or {},
+        max_upload=f"{counter.document_max_bytes / (1024 * 1024):.0f} MB",
     )
 
 
@@ -90,12 +101,27 @@ def _submit(
             draft = drafts.start(session, actor, procedure.code)
             drafts.save(session, actor, draft.id, data)
         errors = {**exc.field_errors, **dict.fromkeys(not_dates, DATE_HINT)}
-        return _form_page(session, actor, draft, data, errors, exc.message, 422)
+        missing = {k.removeprefix("documents."): v for k, v in errors.items() if k.startswith("documents.")}
+        return _form_page(session, actor, draft, data, errors, exc.message, 422, document_errors=missing)
     return Redirect(f"/dossiers/{filed.dossier.id}/receipt", status_code=303)
 
 
 def _saved(draft: DossierDraft) -> dict[str, Any]:
     return {"saved_at": draft.saved_at.isoformat() if draft.saved_at else None, "active_seconds": draft.active_seconds}
+
+
+def _receipt_context(session: Session, dossier: Any) -> dict[str, Any]:
+    """What the receipt shows, on the page and in the PDF: links start with the public URL."""
+    public_url = get_settings().web.public_url
+    track_url = f"{public_url}/track?code={dossier.tracking_code}"
+    view = queries.view_of(session, dossier)
+    return {
+        **_detail_context(session, dossier),
+        "base_url": public_url,
+        "track_url": track_url,
+        "tracking_qr": qr_svg(track_url, size_mm=28, title=dossier.tracking_code),
+        "received": documents.received_with(session, dossier.id, view.procedure.required_documents),
+    }
 
 
 def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
@@ -171,6 +197,39 @@ class DossierController(Controller):
         draft = drafts.get_own(session, actor, draft_id)
         return _submit(session, actor, drafts.procedure_of(session, draft), draft, data)
 
+    # A document's files (one or many pages), each checked, scanned and stored on its own.
+    @post("/drafts/{draft_id:uuid}/documents/{slot:str}", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def upload_document(
+        self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID], slot: FromPath[str], data: Upload
+    ) -> Template | Redirect:
+        uploads = data.get("file")
+        files = [f for f in (uploads if isinstance(uploads, list) else [uploads]) if isinstance(f, UploadFile)]
+        try:
+            if not files:
+                raise ValidationFailed("Chưa chọn tệp nào")
+            for upload in files:
+                documents.upload(session, actor, draft_id, slot, upload.file.read(), upload.filename or "")
+        except (DocumentRefused, documents.ScanningUnavailable, ValidationFailed) as exc:
+            draft = drafts.get_own(session, actor, draft_id)
+            status = 503 if isinstance(exc, documents.ScanningUnavailable) else 422
+            return _form_page(
+                session, actor, draft, drafts.values_of(draft), {}, exc.message, status,
+                document_errors={slot: exc.message},
+            )  # fmt: skip
+        return Redirect(f"/drafts/{draft_id}#documents", status_code=303)
+
+    @post(
+        "/drafts/{draft_id:uuid}/documents/{slot:str}/{document_id:uuid}/remove",
+        sync_to_thread=True,
+        guards=[signed_in],
+        opt=partner_work(),
+    )
+    def remove_document(
+        self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID], document_id: FromPath[uuid.UUID]
+    ) -> Redirect:
+        documents.remove(session, actor, draft_id, document_id)
+        return Redirect(f"/drafts/{draft_id}#documents", status_code=303)
+
     @post("/drafts/{draft_id:uuid}/discard", sync_to_thread=True, guards=[signed_in], opt=partner_work())
     def discard_draft(self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID]) -> Redirect:
         drafts.discard(session, actor, draft_id)
@@ -186,11 +245,23 @@ class DossierController(Controller):
         self, request: Request[Any, Any, Any], actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]
     ) -> Template:
         dossier = queries.view_personal_data(session, actor, dossier_id)
-        return page(
-            "dossiers/receipt.html",
-            actor=actor,
-            base_url=str(request.base_url).rstrip("/"),
-            **_detail_context(session, dossier),
+        return page("dossiers/receipt.html", actor=actor, **_receipt_context(session, dossier))
+
+    @get(
+        "/dossiers/{dossier_id:uuid}/receipt.pdf",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_dossiers)],
+        opt=partner_work(writes=True),  # the view of the citizen's data is audited
+    )
+    def receipt_pdf(
+        self, request: Request[Any, Any, Any], actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]
+    ) -> Response[bytes]:
+        dossier = queries.view_personal_data(session, actor, dossier_id)
+        html = render_text(request.app.template_engine, "print/receipt.html", **_receipt_context(session, dossier))
+        return Response(
+            render_pdf(html, stylesheets=(RECEIPT_CSS.read_text(encoding="utf-8"),)),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="bien-nhan-{dossier.tracking_code}.pdf"'},
         )
 
     @get(

@@ -194,6 +194,8 @@ class CounterSettings:
     idle_gap_seconds: int = 120
     # The city's standard for filing one dossier at the counter.
     standard_minutes: int = 15
+    # One uploaded document file; below the web's multipart cap and clamd's StreamMaxLength.
+    document_max_bytes: int = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -456,7 +458,7 @@ def _observability(r: _Reader) -> ObservabilitySettings:
     )
 
 
-def _counter(r: _Reader) -> CounterSettings:
+def _counter(r: _Reader, web: WebSettings) -> CounterSettings:
     heartbeat = r.whole("COUNTER_HEARTBEAT_SECONDS", 30, low=5, high=600)
     idle_gap = r.whole("COUNTER_IDLE_GAP_SECONDS", 120, low=10, high=3600)
     if idle_gap <= heartbeat:
@@ -466,6 +468,12 @@ def _counter(r: _Reader) -> CounterSettings:
         heartbeat_seconds=heartbeat,
         idle_gap_seconds=idle_gap,
         standard_minutes=r.whole("COUNTER_STANDARD_MINUTES", 15, low=1, high=240),
+        document_max_bytes=r.whole(
+            "DOCUMENT_MAX_BYTES",
+            min(8 * 1024 * 1024, web.max_multipart_bytes - 64 * 1024),
+            low=1024,
+            high=web.max_multipart_bytes - 1024,  # room for the form around the file
+        ),
     )
 
 
@@ -495,7 +503,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sms=_sms(r),
         vnpay=_vnpay(r),
         observability=_observability(r),
-        counter=_counter(r),
+        counter=_counter(r, web),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))

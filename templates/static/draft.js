@@ -81,6 +81,18 @@
     submitting = true;
     if (pending) { clearTimeout(pending); pending = null; }
   });
+  // An upload (or a file taken out) reloads the page: what was typed is saved first, so it comes back.
+  document.querySelectorAll("#documents form").forEach(function (other) {
+    other.addEventListener("submit", function (event) {
+      if (!dirty && !inFlight) { return; }
+      event.preventDefault();
+      if (pending) { clearTimeout(pending); pending = null; }
+      var send = function () { other.submit(); };
+      var saving = inFlight ? Promise.resolve() : fetch(form.dataset.autosave, { method: "POST", body: body(true), credentials: "same-origin" });
+      dirty = false;
+      saving.then(send, send);
+    });
+  });
   // Leaving with unsaved typing: one last save that survives the page.
   window.addEventListener("pagehide", function () {
     if (dirty && !submitting && navigator.sendBeacon) { navigator.sendBeacon(form.dataset.autosave, body(true)); }

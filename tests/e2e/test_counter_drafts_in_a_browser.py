@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from agents.dossiers.models import Dossier, DossierDraft
 from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
-from tests.e2e.conftest import SHOTS
+from tests.e2e.conftest import SHOTS, attach_scans
 from tests.factories import PASSWORD, create_counter
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
@@ -64,6 +64,7 @@ def test_a_lost_tab_loses_nothing_and_submit_files_once_whatever_the_clicks(stac
     expect(page.locator("#owner_full_name")).to_have_value("Vũ Thị Mất Mạng")
     expect(page.locator("#owner_id_number")).to_have_value("001185000999")
     expect(page.locator("[id='form.child_full_name']")).to_have_value("Vũ Minh An")
+    attach_scans(page)
 
     page.fill("#owner_birth_date", "05/05/1985")
     page.fill("#owner_phone", "0912000999")

@@ -29,8 +29,8 @@ def _signed_in(portal, staff):
     return client
 
 
-def _start(client) -> tuple[str, str, str]:
-    """Pick the procedure: (draft id, its idempotency key, the point offered)."""
+def _start(client, *, scans: bool = True) -> tuple[str, str, str]:
+    """Pick the procedure, put in its mandatory scans: (draft id, its idempotency key, the point offered)."""
     response = client.get(f"/dossiers/new/{BIRTH}", follow_redirects=False)
     assert response.status_code == 303
     location = response.headers["location"]
@@ -38,6 +38,8 @@ def _start(client) -> tuple[str, str, str]:
     page = client.get(location).text
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
     point = re.search(r'name="agent_point_id".*?value="([^"]+)"', page, re.S).group(1)
+    if scans:
+        client.attach_scans(location, page)
     return location.split("/")[2], key, point
 
 
@@ -60,19 +62,19 @@ def _draft(partner, draft_id: str) -> DossierDraft:
 def test_picking_the_procedure_starts_a_draft_whose_key_the_server_gave(portal, counter):
     partner, _, staff, _ = counter
     client = _signed_in(portal, staff)
-    draft_id, key, _ = _start(client)
+    draft_id, key, _ = _start(client, scans=False)
     draft = _draft(partner, draft_id)
     assert draft.state is DraftState.open and draft.idempotency_key == key
     assert draft.staff_account_id == staff.account_id
     assert 'action="/drafts/' + draft_id + '/submit"' in client.get(f"/drafts/{draft_id}").text
     # Picking it again with nothing typed resumes the same empty draft rather than piling up new ones.
-    assert _start(client)[0] == draft_id
+    assert _start(client, scans=False)[0] == draft_id
 
 
 def test_what_is_typed_is_saved_sealed_and_comes_back_when_the_draft_is_resumed(portal, counter):
     partner, _, staff, _ = counter
     client = _signed_in(portal, staff)
-    draft_id, _, point = _start(client)
+    draft_id, _, point = _start(client, scans=False)
     saved = client.post_form(
         f"/drafts/{draft_id}/save",
         {"agent_point_id": point, "owner_full_name": "Lê Thị Nháp", "owner_id_number": "001190000321",
@@ -171,3 +173,19 @@ def test_a_discarded_draft_keeps_nothing_and_cannot_be_filed(portal, counter):
     assert draft.state is DraftState.discarded and drafts.values_of(draft) == {}
     assert client.post_form(f"/drafts/{draft_id}/submit", _whole_filing(point)).status_code == 409
     assert _dossiers_with_key(partner, key) == 0
+
+
+def test_submit_is_refused_with_the_list_of_what_is_missing_documents_and_fields_alike(portal, counter):
+    partner, _, staff, _ = counter
+    client = _signed_in(portal, staff)
+    draft_id, key, point = _start(client, scans=False)
+    refused = client.post_form(f"/drafts/{draft_id}/submit", {**_whole_filing(point), "owner_phone": ""})
+    assert refused.status_code == 422
+    assert "Hồ sơ chưa đủ để gửi; còn thiếu: Tờ khai đăng ký khai sinh; Giấy chứng sinh" in refused.text
+    assert re.search(r'id="document-error-to-khai-dang-ky-khai-sinh"[^>]*>Chưa có giấy tờ này', refused.text)
+    assert re.search(r'id="owner_phone-error"[^>]*>Bắt buộc nhập', refused.text)  # every gap at once
+    assert "document-error-van-ban-uy-quyen" not in refused.text  # only when filed by a proxy
+    assert _dossiers_with_key(partner, key) == 0
+    client.attach_scans(f"/drafts/{draft_id}", client.get(f"/drafts/{draft_id}").text)
+    assert client.post_form(f"/drafts/{draft_id}/submit", _whole_filing(point)).status_code == 303
+    assert _dossiers_with_key(partner, key) == 1
