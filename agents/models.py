@@ -3,6 +3,7 @@
 from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
 from agents.documents.models import DossierDocument
 from agents.dossiers.models import CityStatus, Dossier, DossierDraft, DossierEvent, DossierState, DraftState
+from agents.notifications.models import Notification
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.procedures.models import CalendarOverride, Procedure
@@ -28,6 +29,7 @@ __all__ = [
     "DossierState",
     "DraftState",
     "Invitation",
+    "Notification",
     "Partner",
     "PartnerKind",
     "PartnerStatus",

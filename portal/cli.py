@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from portal.core.logging import configure_logging, new_request_id, open_context
-from portal.core.settings import SettingsError, get_settings
+from portal.core.settings import DEMO_SMS_PORT, SettingsError, get_settings
 
 
 def _settings_or_exit():  # type: ignore[no-untyped-def]
@@ -112,9 +112,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
         child_env,
         start_city_simulator,
         start_identity_provider,
+        start_mail_server,
+        start_sms_gateway,
         start_web,
         start_worker,
         wait_for_http,
+        wait_for_smtp,
     )
 
     if not settings.database.is_sqlite and settings.database.url == settings.database.migration_url:
@@ -164,6 +167,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
     clamd = _start_demo_clamd(settings)
     stack.processes["city"] = start_city_simulator(city_port, env, logs / "city-simulator.log")
     stack.processes["idp"] = start_identity_provider(idp_port, env, logs / "idp-simulator.log")
+    sms_port = urlparse(settings.sms.api_url).port or DEMO_SMS_PORT
+    env["SMSSIM_PORT"] = str(sms_port)
+    stack.processes["sms"] = start_sms_gateway(sms_port, env, logs / "sms-simulator.log")
+    stack.processes["mail"] = start_mail_server(settings.mail.port, logs / "mail", env, logs / "mail-server.log")
     stack.processes["worker"] = start_worker(env, logs / "worker.log")
     stack.processes["web"] = start_web(args.port, env, logs / "web.log")
 
@@ -175,12 +182,16 @@ def cmd_demo(args: argparse.Namespace) -> None:
     try:
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=stack.processes["city"])
         wait_for_http(f"http://127.0.0.1:{idp_port}/healthz", process=stack.processes["idp"])
+        wait_for_http(f"http://127.0.0.1:{sms_port}/healthz", process=stack.processes["sms"])
+        wait_for_smtp(settings.mail.port, process=stack.processes["mail"])
         wait_for_http(f"http://127.0.0.1:{args.port}/healthz", process=stack.processes["web"])
         print("\n  Agent Network Portal is running (demo mode)")
         print(f"  Portal:              http://127.0.0.1:{args.port}/")
         print(f"  API schema:          http://127.0.0.1:{args.port}/schema")
         print(f"  City simulator:      http://127.0.0.1:{city_port}/_sim/dossiers")
         print(f"  Identity provider:   http://127.0.0.1:{idp_port}/vnpost/.well-known/openid-configuration")
+        print(f"  SMS gateway:         http://127.0.0.1:{sms_port}/_sim/messages (texts sent to citizens)")
+        print(f"  Mail to citizens:    {logs / 'mail'} (Maildir of the local SMTP server on port {settings.mail.port})")
         print(f"  Logs:                {logs}/*.log")
         print(
             f"  Metrics:             http://127.0.0.1:{args.port}/metrics (web), http://127.0.0.1:{env['WORKER_METRICS_PORT']}/metrics (worker)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -59,6 +60,31 @@ def start_city_simulator(port: int, env: dict[str, str], log: Path | None = None
 
 def start_identity_provider(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
     return _spawn([PYTHON, "-m", "simulators.idp", "--host", "127.0.0.1", "--port", str(port)], env, log)
+
+
+def start_sms_gateway(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    """The brand-name SMS gateway simulator (docs/sms-simulator.md); its demo account is the portal's default."""
+    return _spawn([PYTHON, "-m", "simulators.sms", "--host", "127.0.0.1", "--port", str(port)], env, log)
+
+
+def start_mail_server(
+    port: int, maildir: Path, env: dict[str, str], log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """A local SMTP server (aiosmtpd) that keeps every message in a Maildir, to read what citizens were sent."""
+    for part in ("tmp", "new", "cur"):  # a Maildir, made whole: aiosmtpd creates none of it in a folder that exists
+        (maildir / part).mkdir(parents=True, exist_ok=True)
+    command = [
+        PYTHON,
+        "-m",
+        "aiosmtpd",
+        "-n",
+        "-l",
+        f"127.0.0.1:{port}",
+        "-c",
+        "aiosmtpd.handlers.Mailbox",
+        str(maildir),
+    ]
+    return _spawn(command, env, log)
 
 
 def prepare_metrics(env: MutableMapping[str, str], service: str) -> Path:
@@ -162,6 +188,22 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[byt
             pass
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+def wait_for_smtp(port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Until the server on `port` greets with 220."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"SMTP server on port {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0) as conn:
+                if conn.recv(3) == b"220":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"SMTP server on port {port} did not greet within {timeout:.0f}s")
 
 
 def child_env(overrides: dict[str, str] | None = None) -> dict[str, str]:

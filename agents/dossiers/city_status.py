@@ -22,9 +22,14 @@ from sqlalchemy.orm import Session
 from agents.city.wire import CityUpdate
 from agents.dossiers import rules
 from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
+from agents.notifications import outbox
+from agents.notifications import rules as notification_rules
+from agents.points.models import AgentPoint
+from agents.procedures.models import Procedure
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import NotFound, ValidationFailed
+from portal.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +122,38 @@ def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, u
         partner_id=dossier.partner_id,
         detail={**detail, "outcome": outcome.value},
     )
+    if outcome is ReportOutcome.applied:
+        _tell_the_citizen(session, dossier, status, update_.note)
     return outcome
+
+
+def _tell_the_citizen(session: Session, dossier: Dossier, status: CityStatus, note: str | None) -> None:
+    """Write the messages this status calls for on the channels the citizen chose (sent after commit)."""
+    kind = notification_rules.kind_for_city_status(status.value)
+    if kind is None or not (dossier.notify_sms or dossier.notify_email):
+        return
+    procedure = session.get(Procedure, dossier.procedure_id)
+    point = session.get(AgentPoint, dossier.agent_point_id)
+    facts = notification_rules.NotificationFacts(
+        tracking_code=dossier.tracking_code,
+        tracking_link=notification_rules.tracking_link(get_settings().web.public_url, dossier.tracking_code),
+        procedure_name=procedure.name if procedure is not None else "",
+        note=note or None,
+        due_date=dossier.due_at.date() if dossier.due_at else None,
+        point_name=point.name if point is not None else None,
+        point_address=point.address if point is not None else None,
+        citizen_name=dossier.owner_full_name,
+    )
+    outbox.queue_notices(
+        session,
+        partner_id=dossier.partner_id,
+        dossier_id=dossier.id,
+        kind=kind,
+        city_status=status.value,
+        facts=facts,
+        phone=dossier.owner_phone if dossier.notify_sms else None,
+        email=dossier.notify_email,
+    )
 
 
 def city_code_of(session: Session, dossier_id: uuid.UUID) -> str | None:

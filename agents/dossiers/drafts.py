@@ -46,7 +46,7 @@ from portal.core.settings import get_settings
 from portal.core.tenancy import current_scope
 
 # What a draft keeps besides the procedure's own fields ("form.<name>").
-CITIZEN_KEYS = ("agent_point_id", *rules.CITIZEN_FIELDS, *rules.PROXY_FIELDS)
+CITIZEN_KEYS = ("agent_point_id", *rules.CITIZEN_FIELDS, *rules.PROXY_FIELDS, "notify_sms", "notify_email")
 MAX_VALUE_LENGTH = 2000
 MISSING_DOCUMENT = N_("Chưa có giấy tờ này")  # per field; the checks at submit say what is really allowed
 
@@ -201,6 +201,8 @@ def submit(
     agent_point_id: uuid.UUID | None,
     citizen: dict[str, str],
     form: dict[str, Any],
+    notify_sms: bool = False,
+    notify_email: str | None = None,
 ) -> Filed:
     """File the draft's dossier, exactly once.
 
@@ -225,6 +227,8 @@ def submit(
             idempotency_key=draft.idempotency_key,
             citizen=citizen,
             form=form,
+            notify_sms=notify_sms,
+            notify_email=notify_email,
         ),
     )
     if filed.created:

@@ -23,6 +23,7 @@ from agents.dossiers import rules
 from agents.dossiers.forwarding import enqueue_forward
 from agents.dossiers.models import Dossier, DossierEvent, DossierState
 from agents.dossiers.queries import get_for_actor
+from agents.notifications import outbox
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.policy import Permission
 from agents.procedures import service as procedures
@@ -53,6 +54,9 @@ class FilingRequest:
     idempotency_key: str
     citizen: dict[str, str]
     form: dict[str, Any] = field(default_factory=dict)
+    # How the citizen wants to be told of status changes (SMS to the owner's phone, an email address).
+    notify_sms: bool = False
+    notify_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,9 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
         errors["procedure_code"] = N_("Thủ tục không có trong danh mục")
     citizen, citizen_errors = rules.check_citizen(request.citizen, utcnow().astimezone(VN_TZ).date())
     errors.update(citizen_errors)
+    phone = None if "owner_phone" in citizen_errors else str(citizen.get("owner_phone") or "")
+    choice, choice_errors = outbox.check_choice(request.notify_sms, request.notify_email, phone)
+    errors.update(choice_errors)
     form_data: dict[str, Any] = {}
     if procedure is not None:
         form_data, form_errors = procedures.check_form(procedure, request.form)
@@ -129,6 +136,8 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
         owner_id_number_index=blind_index(str(citizen["owner_id_number"])),
         owner_phone_index=blind_index(str(citizen["owner_phone"])),
         form_data=form_data,
+        notify_sms=choice.sms,
+        notify_email=choice.email,
         state=DossierState.queued,
         **citizen,
     )

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.crypto import EncryptedText
@@ -72,6 +72,11 @@ class Dossier(IdMixin, TimestampMixin, TenantScoped, Base):
     proxy_authorisation: Mapped[str | None] = mapped_column(String(300))
 
     form_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # How the citizen chose to be told of status changes (agents/notifications): by SMS to
+    # owner_phone, by email to this address, both, or neither.
+    notify_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify_email: Mapped[str | None] = mapped_column(EncryptedText)
 
     state: Mapped[DossierState] = mapped_column(
         Enum(DossierState, native_enum=False, length=16), default=DossierState.queued, index=True

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from agents import policy
 from agents.dossiers import rules
 from agents.dossiers.models import Dossier
+from agents.notifications import outbox
+from agents.notifications.models import Notification
 from agents.points.models import AgentPoint
 from agents.policy import Permission
 from agents.procedures.models import Procedure
@@ -104,3 +106,8 @@ def track(session: Session, tracking_code: str, phone: str) -> Dossier:
     if dossier is None or not hmac.compare_digest(dossier.owner_phone_index, blind_index(rules.normalise_phone(phone))):
         raise NotFound("Không tìm thấy hồ sơ với mã và số điện thoại này")
     return dossier
+
+
+def notifications_of(session: Session, dossier_id: uuid.UUID) -> list[Notification]:
+    """The messages sent (or being sent) to the citizen about one dossier, oldest first."""
+    return outbox.for_dossier(session, dossier_id)

@@ -9,6 +9,14 @@ from typing import Any
 import msgspec
 
 from agents.dossiers.models import Dossier
+from agents.notifications.models import Notification
+
+
+class NotifyIn(msgspec.Struct):
+    """How the citizen wants to be told of status changes: SMS to the owner's phone, and/or email."""
+
+    sms: bool = False
+    email: str | None = None
 
 
 class DossierIn(msgspec.Struct):
@@ -19,6 +27,7 @@ class DossierIn(msgspec.Struct):
     # Optional: a partner system's client files at the point it is bound to; a person
     # assigned to several points names one (422 otherwise).
     agent_point_id: uuid.UUID | None = None
+    notify: NotifyIn | None = None
 
 
 class TrackIn(msgspec.Struct):
@@ -34,6 +43,19 @@ class StatusEventOut(msgspec.Struct):
     note: str
 
 
+class NotificationOut(msgspec.Struct):
+    """One message to the citizen: its channel, the city status it tells of, where it stands."""
+
+    channel: str
+    status: int
+    state: str
+    sent_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Notification) -> NotificationOut:
+        return cls(row.channel.value, row.city_status, row.state.value, row.accepted_at)
+
+
 class DossierOut(msgspec.Struct):
     id: uuid.UUID
     tracking_code: str
@@ -44,9 +66,10 @@ class DossierOut(msgspec.Struct):
     due_at: datetime | None
     events: list[StatusEventOut]
     agent_point_id: uuid.UUID | None = None
+    notifications: list[NotificationOut] = []
 
     @classmethod
-    def of(cls, dossier: Dossier) -> DossierOut:
+    def of(cls, dossier: Dossier, notifications: list[Notification] | None = None) -> DossierOut:
         return cls(
             id=dossier.id,
             tracking_code=dossier.tracking_code,
@@ -57,6 +80,7 @@ class DossierOut(msgspec.Struct):
             due_at=dossier.due_at,
             events=[StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note) for e in dossier.timeline],
             agent_point_id=dossier.agent_point_id,
+            notifications=[NotificationOut.of(n) for n in notifications or []],
         )
 
 

@@ -19,6 +19,8 @@ from agents.city.callbacks import verify_signature
 from agents.city.wire import MalformedReport, parse_status_report
 from agents.dossiers import city_status, filing, queries
 from agents.dossiers.schemas import DossierIn, DossierOut, DossierSummaryOut, TrackIn
+from agents.notifications import outbox
+from agents.notifications.sms import verify_delivery_report
 from agents.procedures import service as procedures
 from agents.procedures.schemas import ProcedureOut
 from portal.auth.api_tokens import BearerOrCSRFMiddleware, token_response
@@ -59,7 +61,13 @@ class ApiController(Controller):
             session,
             actor,
             filing.FilingRequest(
-                data.procedure_code, data.agent_point_id, data.idempotency_key, data.citizen, data.form
+                data.procedure_code,
+                data.agent_point_id,
+                data.idempotency_key,
+                data.citizen,
+                data.form,
+                notify_sms=data.notify.sms if data.notify else False,
+                notify_email=data.notify.email if data.notify else None,
             ),
         )
         return DossierOut.of(filed.dossier)
@@ -73,7 +81,8 @@ class ApiController(Controller):
 
     @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True, guards=[api_caller], opt=api_work("dossiers:read"))
     def get_dossier(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]) -> DossierOut:
-        return DossierOut.of(queries.get_for_actor(session, actor, dossier_id))
+        dossier = queries.get_for_actor(session, actor, dossier_id)
+        return DossierOut.of(dossier, queries.notifications_of(session, dossier.id))
 
     @post(
         "/api/v1/track",
@@ -112,3 +121,20 @@ class ApiController(Controller):
         except ValidationFailed as exc:
             raise HTTPException(status_code=400, detail=exc.message) from exc
         return {"result": outcome.value}
+
+    @post(
+        outbox.SMS_REPORTS_PATH,
+        sync_to_thread=True,
+        status_code=200,
+        exclude_from_csrf=True,
+        opt=public_work("delivery report from the SMS gateway", "SMS gateway"),
+    )
+    def sms_delivery_report(self, request: Request[Any, Any, Any], session: Session, body: RawBody) -> dict[str, str]:
+        """The SMS gateway's delivery report for one message; signed with the shared webhook secret."""
+        report = verify_delivery_report(
+            get_settings().sms.webhook_secret,
+            request.headers.get("x-sms-timestamp"),
+            request.headers.get("x-sms-signature"),
+            body,
+        )
+        return {"result": outbox.apply_delivery_report(session, report)}

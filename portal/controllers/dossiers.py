@@ -80,6 +80,11 @@ def _submit(
     # unchanged, so the domain refuses it together with every other error.
     typed, not_dates = dates_to_iso(data, ["owner_birth_date", *date_fields(procedure.form_schema, "form.")])
     form = {k[len("form.") :]: v for k, v in typed.items() if k.startswith("form.")}
+    # How the citizen wants to be told of the dossier's news (agents/notifications).
+    notify: dict[str, Any] = {
+        "notify_sms": data.get("notify_sms") == "on",
+        "notify_email": data.get("notify_email") or None,
+    }
     try:
         point_id: uuid.UUID | None = uuid.UUID(data.get("agent_point_id", ""))
     except ValueError:
@@ -92,9 +97,13 @@ def _submit(
                     field_errors={"agent_point_id": N_("Bắt buộc nhập")},
                 )
             if draft is not None:
-                filed = drafts.submit(session, actor, draft.id, agent_point_id=point_id, citizen=typed, form=form)
+                filed = drafts.submit(
+                    session, actor, draft.id, agent_point_id=point_id, citizen=typed, form=form, **notify
+                )
             else:
-                request = filing.FilingRequest(procedure.code, point_id, data.get("idempotency_key", ""), typed, form)
+                request = filing.FilingRequest(
+                    procedure.code, point_id, data.get("idempotency_key", ""), typed, form, **notify
+                )
                 filed = filing.file_dossier(session, actor, request)
     except ValidationFailed as exc:
         if draft is None:  # shown again as a draft, so that from now on nothing typed is lost
@@ -124,10 +133,34 @@ def _receipt_context(session: Session, dossier: Any) -> dict[str, Any]:
     }
 
 
+# What the staff see of each message to the citizen (agents/notifications/models.py).
+NOTIFICATION_KINDS = {
+    "received": N_("Đã tiếp nhận"),
+    "supplement_requested": N_("Cần bổ sung giấy tờ"),
+    "refused": N_("Không được tiếp nhận"),
+    "stopped": N_("Dừng xử lý"),
+    "result_ready": N_("Đã có kết quả"),
+    "returned": N_("Đã trả kết quả"),
+}
+DELIVERY_STATES = {
+    "pending": N_("Đang chờ gửi"),
+    "sending": N_("Đang gửi"),
+    "accepted": N_("Đã gửi đi"),
+    "held": N_("Tạm giữ: cấu hình nhà cung cấp bị từ chối"),
+    "delivered": N_("Đã đến người nhận"),
+    "failed": N_("Không đến được người nhận"),
+    "refused": N_("Không gửi được"),
+    "gave_up": N_("Ngừng gửi sau nhiều lần lỗi"),
+}
+
+
 def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
     return {
         **queries.view_of(session, dossier).context(),
         "rating_token": rating_token(dossier.tracking_code),
+        "notifications": queries.notifications_of(session, dossier.id),
+        "notification_kinds": NOTIFICATION_KINDS,
+        "delivery_states": DELIVERY_STATES,
     }
 
 

@@ -45,10 +45,11 @@ SCOPE_HEADER = "portal_scope"
 
 class QueueNames:
     CITY = "city"  # forwarding dossiers and syncing their status with the city system
+    NOTIFY = "notify"  # messages to citizens (SMS, email): a slow gateway must not hold up the city's work
     PERIODIC = "periodic"  # sweepers
 
 
-TASK_MODULES = ["agents.dossiers.tasks"]
+TASK_MODULES = ["agents.dossiers.tasks", "agents.notifications.tasks"]
 
 TASK_TIME_LIMIT_SECONDS = 300  # a task still running then is killed; its dossier stays queued for the sweeper
 MAX_RETRY_COUNTDOWN_SECONDS = 600  # the longest a task may wait before its next try
@@ -143,6 +144,8 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "dossiers.sync_status": {"queue": prefix + QueueNames.CITY},
             "dossiers.sweep_unforwarded": {"queue": prefix + QueueNames.PERIODIC},
             "dossiers.poll_silent": {"queue": prefix + QueueNames.PERIODIC},
+            "notifications.send": {"queue": prefix + QueueNames.NOTIFY},
+            "notifications.sweep": {"queue": prefix + QueueNames.PERIODIC},
         },
         beat_schedule={
             "sweep-unforwarded-dossiers": {
@@ -152,6 +155,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "poll-silent-dossiers": {
                 "task": "dossiers.poll_silent",
                 "schedule": settings.forwarding.sweep_interval_seconds * 2,
+            },
+            "sweep-notifications": {
+                "task": "notifications.sweep",
+                "schedule": settings.forwarding.sweep_interval_seconds,
             },
         },
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),

@@ -33,9 +33,12 @@ from portal.launcher import (
     child_env,
     kill_group,
     start_city_simulator,
+    start_mail_server,
+    start_sms_gateway,
     start_web,
     start_worker,
     wait_for_http,
+    wait_for_smtp,
 )
 
 BROKER_URLS = {
@@ -112,6 +115,7 @@ class RunningStack:
         logs: Path,
         stack: Stack,
         worker_metrics_url: str = "",
+        sms_url: str = "",
     ) -> None:
         self.broker = broker
         self.env = env
@@ -121,6 +125,8 @@ class RunningStack:
         self.logs = logs  # web.log and worker.log hold JSON lines (docs/operations.md)
         self.worker_metrics_url = worker_metrics_url
         self.city = httpx.Client(base_url=city_url, timeout=10)
+        self.sms = httpx.Client(base_url=sms_url, timeout=10)
+        self.maildir = logs / "mail"  # what the stack's SMTP server received
 
     def configure_city(self, **knobs: object) -> None:
         self.city.put("/_sim/config", json=knobs).raise_for_status()
@@ -206,6 +212,7 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             pytest.fail(f"{message}: CI must run the stack tests on every broker", pytrace=False)
         pytest.skip(message)
     web_port, city_port, worker_metrics_port = _free_port(), _free_port(), _free_port()
+    sms_port, smtp_port = _free_port(), _free_port()
     var = Path(tempfile.mkdtemp(prefix=f"portal-stack-{broker}-"))
     from tests.documents import ensure_portal_clamd
 
@@ -233,15 +240,22 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             "CITYSIM_WEBHOOK_SECRET": settings.city.webhook_secret,
             "LOG_FORMAT": "json",
             "WORKER_METRICS_PORT": str(worker_metrics_port),
+            "SMS_API_URL": f"http://127.0.0.1:{sms_port}",
+            "SMSSIM_DELIVERY_DELAY_SECONDS": "0.2",
+            "SMTP_PORT": str(smtp_port),
         }
     )
     running = Stack()
     try:
         running.processes["city"] = start_city_simulator(city_port, env, var / "city.log")
+        running.processes["sms"] = start_sms_gateway(sms_port, env, var / "sms.log")
+        running.processes["mail"] = start_mail_server(smtp_port, var / "mail", env, var / "mail.log")
         running.processes["worker"] = start_worker(env, var / "worker.log", concurrency=2)
         running.processes["web"] = start_web(web_port, env, var / "web.log")
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=running.processes["city"])
         wait_for_http(f"http://127.0.0.1:{web_port}/healthz", process=running.processes["web"])
+        wait_for_http(f"http://127.0.0.1:{sms_port}/healthz", process=running.processes["sms"])
+        wait_for_smtp(smtp_port, process=running.processes["mail"])
         yield RunningStack(
             broker,
             env,
@@ -250,6 +264,7 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             var,
             running,
             worker_metrics_url=f"http://127.0.0.1:{worker_metrics_port}/metrics",
+            sms_url=f"http://127.0.0.1:{sms_port}",
         )
     finally:
         running.stop()
