@@ -42,6 +42,7 @@ class Permission(str, enum.Enum):
     manage_partners = "manage_partners"  # onboard, suspend, reinstate partners; configure their SSO
     manage_center_roles = "manage_center_roles"  # invite and run the center's own people
     read_audit_log = "read_audit_log"  # auditors only: those who change things don't read the record
+    resend_dossiers = "resend_dossiers"  # send again a dossier the city never took (forward_failed)
 
 
 POINT_ROLES = frozenset({Role.agent_staff, Role.point_lead})
@@ -68,6 +69,7 @@ _AT_CENTER: dict[Permission, frozenset[Role]] = {
     Permission.manage_partners: frozenset({Role.center_admin}),
     Permission.manage_center_roles: frozenset({Role.center_admin}),
     Permission.read_audit_log: frozenset({Role.auditor}),
+    Permission.resend_dossiers: frozenset({Role.center_admin}),
 }
 CENTER_PERMISSIONS = frozenset(_AT_CENTER)
 
@@ -90,6 +92,7 @@ MESSAGES: dict[Permission, str] = {
     Permission.manage_partners: "Chỉ Trung tâm được quản lý đối tác",
     Permission.manage_center_roles: "Chỉ Trung tâm được quản lý vai trò Trung tâm",
     Permission.read_audit_log: "Trang này dành cho kiểm toán viên",
+    Permission.resend_dossiers: "Chỉ Trung tâm được gửi lại hồ sơ",
 }
 
 

@@ -2,6 +2,7 @@
 
 from portal.controllers.api import ApiController
 from portal.controllers.api_clients import ApiClientController
+from portal.controllers.attention import AttentionController
 from portal.controllers.audit import AuditController
 from portal.controllers.auth import AuthController
 from portal.controllers.dashboards import DashboardController
@@ -19,6 +20,7 @@ ROUTES = [
     AuthController,
     SsoController,
     DossierController,
+    AttentionController,
     DashboardController,
     StaffController,
     PartnerController,

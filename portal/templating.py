@@ -23,6 +23,7 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup, escape
 
 from agents import policy
+from agents.dossiers.attention import is_overdue
 from agents.dossiers.models import CityStatus, DossierState
 from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
 from agents.staff.lifecycle import MIN_PASSWORD_LENGTH
@@ -119,6 +120,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         label=_label,
         translate=_translate,
     )
+    env.tests["overdue"] = is_overdue  # {% if dossier is overdue %}: past the city's due date, not finished
     env.globals["CityStatus"] = CityStatus
     env.globals["can"] = policy.can  # who may do what: the same policy the services and guards use
     env.globals["history_lines"] = _history

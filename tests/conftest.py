@@ -38,6 +38,8 @@ os.environ["CITY_API_URL"] = f"http://127.0.0.1:{_free_port()}"
 os.environ["PORTAL_PUBLIC_URL"] = f"http://127.0.0.1:{_free_port()}"
 os.environ["FORWARD_RETRY_BASE_SECONDS"] = "0.5"
 os.environ["FORWARD_MAX_RETRIES"] = "3"
+# Sooner than in production (30), so the give-up path can be walked; above what the outage tests reach.
+os.environ["FORWARD_GIVE_UP_AFTER_ATTEMPTS"] = "6"
 os.environ["FORWARD_STUCK_AFTER_SECONDS"] = "2"
 os.environ["FORWARD_SWEEP_INTERVAL_SECONDS"] = "1"
 os.environ["CITY_TIMEOUT_SECONDS"] = "3"

@@ -122,7 +122,13 @@ BIRTH_FORM = {
 
 
 def file_birth_registration(
-    actor: Actor, point: AgentPoint, *, key: str | None = None, **citizen_overrides: str
+    actor: Actor,
+    point: AgentPoint,
+    *,
+    key: str | None = None,
+    notify_sms: bool = False,
+    notify_email: str | None = None,
+    **citizen_overrides: str,
 ) -> Dossier:
     """File a birth registration (1.001193) the way the counter does, through the service."""
     ensure_procedures()
@@ -136,6 +142,8 @@ def file_birth_registration(
                 idempotency_key=key or uuid.uuid4().hex,
                 citizen=citizen(**citizen_overrides),
                 form=dict(BIRTH_FORM),
+                notify_sms=notify_sms,
+                notify_email=notify_email,
             ),
         )
         return filed.dossier

@@ -25,8 +25,9 @@ from agents.procedures.models import Procedure
 from portal.core import audit, metrics
 from portal.core.celery_app import enqueue
 from portal.core.db import on_commit, rows_changed, utcnow
-from portal.core.errors import ExternalServiceError
-from portal.core.tenancy import Scope
+from portal.core.errors import Conflict, ExternalServiceError, NotFound
+from portal.core.settings import get_settings
+from portal.core.tenancy import Scope, current_scope
 
 log = logging.getLogger(__name__)
 FORWARDER = "Cổng đại lý (tự động gửi hồ sơ)"
@@ -37,6 +38,7 @@ class ForwardResult(str, enum.Enum):
     already_done = "already_done"  # not queued any more (forwarded or rejected before): nothing to do
     retry = "retry"  # the city could not take it now (down, 5xx, 429): try again later
     rejected = "rejected"  # the city refused it for good (4xx): queued -> rejected, reason kept
+    gave_up = "gave_up"  # failed every attempt there was: queued -> forward_failed, for the center to resend
     missing = "missing"  # no such dossier
 
 
@@ -79,6 +81,14 @@ def record_forward_failure(session: Session, dossier_id: uuid.UUID, error: Exter
             .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued)
             .values(forward_attempts=Dossier.forward_attempts + 1, last_error=error.message[:1000])
         )
+        limit = get_settings().forwarding.give_up_after_attempts
+        if rows_changed(
+            session,
+            update(Dossier)
+            .where(Dossier.id == dossier_id, Dossier.state == DossierState.queued, Dossier.forward_attempts >= limit)
+            .values(state=DossierState.forward_failed),
+        ):
+            return _gave_up(session, dossier_id, limit, error)
         return ForwardOutcome(ForwardResult.retry, retry_after=error.retry_after, detail=error.message)
     changed = rows_changed(
         session,
@@ -103,6 +113,51 @@ def record_forward_failure(session: Session, dossier_id: uuid.UUID, error: Exter
             detail={"reason": error.message},
         )
     return ForwardOutcome(ForwardResult.rejected, detail=error.message)
+
+
+def _gave_up(session: Session, dossier_id: uuid.UUID, attempts: int, error: ExternalServiceError) -> ForwardOutcome:
+    dossier = session.get(Dossier, dossier_id)
+    assert dossier is not None
+    _portal_event(
+        session,
+        dossier,
+        DossierState.forward_failed,
+        f"Chưa gửi được sang hệ thống một cửa sau {attempts} lần thử; chờ Trung tâm gửi lại",
+    )
+    audit.record(
+        session,
+        "dossier.forward_failed",
+        "dossier",
+        dossier.id,
+        partner_id=dossier.partner_id,
+        detail={"attempts": attempts, "last_error": error.message[:300]},
+    )
+    log.error(
+        "ALERT dossier %s not taken by the city after %s attempts: %s", dossier.tracking_code, attempts, error.message
+    )
+    return ForwardOutcome(ForwardResult.gave_up, detail=error.message)
+
+
+def send_again(session: Session, dossier_id: uuid.UUID) -> Dossier:
+    """The center sends a forward_failed dossier again: back to queued with a fresh count, enqueued on commit."""
+    changed = rows_changed(
+        session,
+        update(Dossier)
+        .where(Dossier.id == dossier_id, Dossier.state == DossierState.forward_failed)
+        .values(state=DossierState.queued, forward_attempts=0, updated_at=utcnow()),
+    )
+    dossier = session.get(Dossier, dossier_id, populate_existing=True)
+    if dossier is None:
+        raise NotFound("Không tìm thấy hồ sơ")
+    if not changed:
+        raise Conflict("Hồ sơ không ở trạng thái chờ gửi lại")
+    scope = current_scope(session)
+    _portal_event(session, dossier, DossierState.queued, f"Trung tâm gửi lại hồ sơ ({scope.actor_label})")
+    audit.record(session, "dossier.sent_again", "dossier", dossier.id, partner_id=dossier.partner_id)
+    dossier_id_, partner_id = dossier.id, dossier.partner_id
+    again = Scope.partner(partner_id, actor_id=scope.actor_id, actor_label=scope.actor_label, origin=scope.origin)
+    on_commit(session, lambda: enqueue_forward(dossier_id_, partner_id, again))
+    return dossier
 
 
 def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityReceipt) -> ForwardOutcome:

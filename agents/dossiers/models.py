@@ -21,6 +21,7 @@ class DossierState(str, enum.Enum):
     queued = "queued"  # saved; waiting to be forwarded to the city system
     forwarded = "forwarded"  # the city system accepted it and gave its dossier code
     rejected = "rejected"  # the city system refused it for good (reason kept)
+    forward_failed = "forward_failed"  # the city could not take it after every attempt: the center sends it again
 
 
 class CityStatus(enum.IntEnum):

@@ -31,6 +31,7 @@ STATE_LABELS = {
     DossierState.queued: N_("Đang chờ gửi hệ thống một cửa"),
     DossierState.forwarded: N_("Đã gửi hệ thống một cửa"),
     DossierState.rejected: N_("Hệ thống một cửa từ chối nhận"),
+    DossierState.forward_failed: N_("Chưa gửi được hệ thống một cửa: chờ Trung tâm gửi lại"),
 }
 
 # Which DVCQG status may follow which (docs/city-api.md; the simulator's flows in

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
 
+from agents.dossiers.attention import is_overdue, supplement_count
 from agents.dossiers.models import Dossier
 from agents.notifications.models import Notification
+from agents.procedures.calendar import VIETNAM_TIME
 
 
 class NotifyIn(msgspec.Struct):
@@ -67,6 +69,11 @@ class DossierOut(msgspec.Struct):
     events: list[StatusEventOut]
     agent_point_id: uuid.UUID | None = None
     notifications: list[NotificationOut] = []
+    # The city's due date (Vietnam's calendar day), whether it has passed with the city not finished,
+    # and how many times the city asked for more documents (at most once is the rule).
+    due_date: date | None = None
+    overdue: bool = False
+    supplement_count: int = 0
 
     @classmethod
     def of(cls, dossier: Dossier, notifications: list[Notification] | None = None) -> DossierOut:
@@ -81,6 +88,9 @@ class DossierOut(msgspec.Struct):
             events=[StatusEventOut(e.occurred_at, e.source, e.state, e.city_status, e.note) for e in dossier.timeline],
             agent_point_id=dossier.agent_point_id,
             notifications=[NotificationOut.of(n) for n in notifications or []],
+            due_date=dossier.due_at.astimezone(VIETNAM_TIME).date() if dossier.due_at else None,
+            overdue=is_overdue(dossier),
+            supplement_count=supplement_count(dossier),
         )
 
 

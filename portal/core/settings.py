@@ -93,6 +93,8 @@ class CitySettings:
     # Where the city sends status reports: our public URL's callback route.
     callback_url: str
     timeout_seconds: float = 10.0
+    # A forwarded dossier with no "received" (status 2) after this long is flagged: the office never got it.
+    ack_timeout_minutes: int = 240
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ class ForwardingSettings:
     # A dossier still unforwarded after this long is re-enqueued by the sweep.
     stuck_after_seconds: int = 120
     sweep_interval_seconds: float = 30.0
+    # Attempts in all (task retries and sweeps) before a dossier the city keeps failing to take is
+    # marked forward_failed for the center to send again, instead of being retried for ever.
+    give_up_after_attempts: int = 30
 
 
 @dataclass(frozen=True)
@@ -361,6 +366,7 @@ def _city(r: _Reader, public_url: str) -> CitySettings:
         webhook_secret=r.required("CITY_WEBHOOK_SECRET", "city-webhook-demo-secret"),
         callback_url=f"{public_url}/api/city/callbacks",
         timeout_seconds=r.number("CITY_TIMEOUT_SECONDS", 10.0, low=0.1),
+        ack_timeout_minutes=r.whole("CITY_ACK_TIMEOUT_MINUTES", 240, low=1),
     )
 
 
@@ -370,6 +376,7 @@ def _forwarding(r: _Reader) -> ForwardingSettings:
         retry_base_seconds=r.number("FORWARD_RETRY_BASE_SECONDS", 2.0, low=0),
         stuck_after_seconds=r.whole("FORWARD_STUCK_AFTER_SECONDS", 120, low=1),
         sweep_interval_seconds=r.number("FORWARD_SWEEP_INTERVAL_SECONDS", 30.0, low=0.1),
+        give_up_after_attempts=r.whole("FORWARD_GIVE_UP_AFTER_ATTEMPTS", 30, low=1),
     )
 
 

@@ -41,6 +41,7 @@ EXPECTED = {
         Permission.approve_points,
         Permission.manage_partners,
         Permission.manage_center_roles,
+        Permission.resend_dossiers,
     },
     "auditor": {Permission.see_network, Permission.read_audit_log},
 }

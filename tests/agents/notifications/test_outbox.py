@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, update
 
 from agents.city.wire import CityUpdate
-from agents.dossiers import city_status, filing
+from agents.dossiers import city_status
 from agents.notifications import outbox
 from agents.notifications.email import EmailSender
 from agents.notifications.models import Channel, DeliveryState, Notification
@@ -32,7 +32,7 @@ from portal.core.tenancy import Scope
 from simulators.sms.app import create_app as create_gateway
 from simulators.sms.config import DEFAULT_ACCOUNTS, SmsSimConfig
 from simulators.smtp import InProcessMailServer
-from tests.factories import BIRTH_FORM, citizen, create_counter, worker_scope
+from tests.factories import create_counter, file_birth_registration, worker_scope
 from tests.servers import serve_in_thread
 
 NETWORK = Scope.network("test reads the outbox", actor_label="test")
@@ -84,22 +84,8 @@ def providers(gateway: httpx.Client, gateway_url: str, portal_url: str, mailbox:
 
 
 def _file(counter, *, sms: bool = True, email: str | None = "an.nguyen@example.vn", **citizen_overrides: str):
-    partner, point, staff = counter
-    with unit_of_work(staff.partner_scope(partner.id)) as session:
-        filed = filing.file_dossier(
-            session,
-            staff,
-            filing.FilingRequest(
-                procedure_code="1.001193",
-                agent_point_id=point.id,
-                idempotency_key=uuid.uuid4().hex,
-                citizen=citizen(**citizen_overrides),
-                form=dict(BIRTH_FORM),
-                notify_sms=sms,
-                notify_email=email,
-            ),
-        )
-        return filed.dossier
+    _, point, staff = counter
+    return file_birth_registration(staff, point, notify_sms=sms, notify_email=email, **citizen_overrides)
 
 
 def _report(dossier, status: int, seq: int) -> str:
