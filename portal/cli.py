@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from portal.core.logging import configure_logging, new_request_id, open_context
-from portal.core.settings import DEMO_SMS_PORT, SettingsError, get_settings
+from portal.core.settings import DEMO_SMS_PORT, Settings, SettingsError, get_settings
 
 
-def _settings_or_exit():  # type: ignore[no-untyped-def]
+def _settings_or_exit() -> Settings:
     try:
         settings = get_settings()
     except SettingsError as exc:

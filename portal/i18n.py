@@ -73,7 +73,7 @@ def language_from_header(accept_language: str | None) -> str | None:
 def resolve_language(cookie: str | None, accept_language: str | None) -> str:
     """The person's choice (cookie) first, then the browser's, then Vietnamese."""
     if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     return language_from_header(accept_language) or SOURCE_LANGUAGE
 
 
@@ -83,7 +83,7 @@ def request_language(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     Resolved on first use rather than in a middleware, because Litestar runs middleware
     only for matched routes, and a 404 for an unknown address must speak the language too.
     """
-    state: dict[str, Any] = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    state: dict[str, Any] = connection.scope.setdefault("state", {})
     language = state.get("language")
     if language is None:
         language = state["language"] = resolve_language(

@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from agents import policy
 from agents.dossiers.models import CityStatus, Dossier, DossierState
@@ -75,7 +76,7 @@ def needing_attention(
         Dossier.city_status.is_(None) | Dossier.city_status.not_in(_FINISHED)
     )
 
-    def listed(query: Select[tuple[Dossier]], order: object) -> list[Dossier]:
+    def listed(query: Select[Dossier], order: InstrumentedAttribute[Any]) -> list[Dossier]:
         return list(session.scalars(_visible(session, actor, query).order_by(order).limit(LIST_LIMIT)))
 
     return Attention(
@@ -97,7 +98,7 @@ def needing_attention(
     )
 
 
-def _visible(session: Session, actor: Actor | None, query: Select[tuple[Dossier]]) -> Select[tuple[Dossier]]:
+def _visible(session: Session, actor: Actor | None, query: Select[Dossier]) -> Select[Dossier]:
     if actor is None:
         return query  # the scope's wall decides (a network scope: every partner)
     scope = current_scope(session)

@@ -17,7 +17,7 @@ from agents.city.client import CityClient, city_client
 from agents.dossiers import city_status, forwarding
 from agents.dossiers.city_status import ReportOutcome
 from agents.dossiers.forwarding import FORWARDER, ForwardOutcome, ForwardResult
-from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, celery_app, enqueue
+from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, ScopedTask, celery_app, enqueue
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ExternalServiceError
 from portal.core.settings import get_settings
@@ -69,7 +69,7 @@ def sync_status_from_city(dossier_id: uuid.UUID, scope: Scope, client: CityClien
 
 
 @celery_app.task(name="dossiers.forward", bind=True, max_retries=None)
-def forward(self, dossier_id: str, partner_id: str) -> str:  # type: ignore[no-untyped-def]
+def forward(self: ScopedTask, dossier_id: str, partner_id: str) -> str:
     scope = self.work_scope(uuid.UUID(partner_id), label=FORWARDER)
     outcome = forward_dossier(uuid.UUID(dossier_id), scope, city_client())
     if outcome.kind is ForwardResult.retry:
@@ -87,7 +87,7 @@ def forward(self, dossier_id: str, partner_id: str) -> str:  # type: ignore[no-u
 
 
 @celery_app.task(name="dossiers.sync_status", bind=True)
-def sync_status(self, dossier_id: str, partner_id: str) -> int:  # type: ignore[no-untyped-def]
+def sync_status(self: ScopedTask, dossier_id: str, partner_id: str) -> int:
     scope = self.work_scope(uuid.UUID(partner_id), label=POLLER)
     return sync_status_from_city(uuid.UUID(dossier_id), scope, city_client())
 

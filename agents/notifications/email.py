@@ -140,8 +140,8 @@ class EmailSender:
             return self._reply_outcome("recipient_refused", code, reply)
         except smtplib.SMTPSenderRefused as exc:
             if 500 <= exc.smtp_code < 600:
-                reply = _reply_text(exc.smtp_code, exc.smtp_error)
-                return Refused("sender_refused", f"SMTP relay refused our sender: {reply}", permanent=False)
+                refusal = _reply_text(exc.smtp_code, exc.smtp_error)
+                return Refused("sender_refused", f"SMTP relay refused our sender: {refusal}", permanent=False)
             return RetryLater(f"SMTP relay deferred our sender: {_reply_text(exc.smtp_code, exc.smtp_error)}")
         except smtplib.SMTPAuthenticationError as exc:
             if 500 <= exc.smtp_code < 600:

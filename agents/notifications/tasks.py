@@ -18,7 +18,7 @@ from agents.notifications.email import EmailSender
 from agents.notifications.models import Channel
 from agents.notifications.rules import Outcome, message_id_for
 from agents.notifications.sms import SmsGatewayClient
-from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, celery_app, enqueue
+from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, ScopedTask, celery_app, enqueue
 from portal.core.db import read_only, unit_of_work
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
@@ -71,7 +71,7 @@ def send_notification(notification_id: uuid.UUID, scope: Scope, via: Providers) 
 
 
 @celery_app.task(name="notifications.send", bind=True, max_retries=None)
-def send(self, notification_id: str, partner_id: str) -> str:  # type: ignore[no-untyped-def]
+def send(self: ScopedTask, notification_id: str, partner_id: str) -> str:
     scope = self.work_scope(uuid.UUID(partner_id), label=SENDER)
     again = send_notification(uuid.UUID(notification_id), scope, providers())
     if again is None:

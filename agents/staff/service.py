@@ -63,7 +63,7 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
                 row.locked_until = now + timedelta(seconds=settings.sign_in.lockout_seconds)
                 row.failed_logins = 0
             else:
-                row.failed_logins = Account.failed_logins + 1  # type: ignore[assignment]
+                row.failed_logins = Account.failed_logins + 1
 
         audit.record_refusal(
             session,

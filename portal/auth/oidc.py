@@ -252,7 +252,7 @@ def _load_metadata(issuer: str) -> ProviderMetadata:
 
 def discover(issuer: str) -> ProviderMetadata:
     """The issuer's discovery document, from cache when fresh."""
-    return _metadata_cache.get(issuer, lambda: _load_metadata(issuer))  # type: ignore[no-any-return]
+    return _metadata_cache.get(issuer, lambda: _load_metadata(issuer))
 
 
 def _load_key_set(jwks_uri: str) -> KeySet:
@@ -273,7 +273,7 @@ def _load_key_set(jwks_uri: str) -> KeySet:
 
 
 def _key_set(jwks_uri: str, *, refresh: bool = False) -> KeySet:
-    return _jwks_cache.get(jwks_uri, lambda: _load_key_set(jwks_uri), refresh=refresh)  # type: ignore[no-any-return]
+    return _jwks_cache.get(jwks_uri, lambda: _load_key_set(jwks_uri), refresh=refresh)
 
 
 def _claim_failure(exc: JoseError) -> SsoFailed:
@@ -362,12 +362,13 @@ class OidcClient:
             claims = {**self._userinfo(metadata, access_token, claims["sub"]), **claims}
         email = claims.get("email")
         verified = claims.get("email_verified")
+        name = claims.get("name")
         return Identity(
             issuer=self.issuer,
             subject=claims["sub"],
             email=email.strip().lower() if isinstance(email, str) else "",
             email_verified=verified is True or verified == "true",
-            name=claims.get("name") if isinstance(claims.get("name"), str) else "",
+            name=name if isinstance(name, str) else "",
             claims=claims,
         )
 

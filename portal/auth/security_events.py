@@ -51,4 +51,4 @@ class AuditedCookieBackend(ClientSideSessionBackend):
 
 
 class AuditedCookieBackendConfig(CookieBackendConfig):
-    _backend_class = AuditedCookieBackend  # type: ignore[assignment]
+    _backend_class = AuditedCookieBackend

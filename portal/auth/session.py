@@ -29,7 +29,7 @@ def client_ip(request: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 def current_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
     if "actor" in request.state:
-        return request.state["actor"]  # type: ignore[no-any-return]
+        return request.state["actor"]
     actor = None
     raw = request.session.get(ACCOUNT_KEY) if request.scope.get("session") is not None else None
     if raw:

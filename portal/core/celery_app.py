@@ -85,7 +85,7 @@ def _broker_options(settings: Settings) -> tuple[str, dict[str, object]]:
     }
 
 
-class ScopedTask(Task):  # type: ignore[misc]
+class ScopedTask(Task[Any, Any]):
     """The base of every task: it knows the scope it was enqueued with."""
 
     def enqueued_scope(self) -> Scope | None:
@@ -119,7 +119,7 @@ def enqueue(task_name: str, args: list[Any], *, scope: Scope) -> None:
     celery_app.send_task(task_name, args=args, headers={SCOPE_HEADER: scope.as_header()})
 
 
-def create_celery(settings: Settings | None = None) -> Celery:
+def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
     settings = settings or get_settings()
     prefix = settings.broker.queue_prefix
     broker_url, transport_options = _broker_options(settings)

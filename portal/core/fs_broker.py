@@ -24,7 +24,9 @@ ALIAS = "portalfs"
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's stubs name the message `message` in the virtual channel and `payload` in the
+    # filesystem one, so no signature satisfies both; kombu passes both positionally.
+    def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         staging = os.path.join(os.path.dirname(os.path.abspath(self.data_folder_out)), "staging")
         os.makedirs(staging, exist_ok=True)

@@ -56,7 +56,9 @@ _running: dict[str, tuple[Token[Any], float]] = {}
 _signatures: dict[str, inspect.Signature | None] = {}
 
 
-def _ids_in_arguments(task: Task, args: Iterable[Any] | None, kwargs: dict[str, Any] | None) -> dict[str, Any]:
+def _ids_in_arguments(
+    task: Task[Any, Any], args: Iterable[Any] | None, kwargs: dict[str, Any] | None
+) -> dict[str, Any]:
     if task.name not in _signatures:
         try:
             _signatures[task.name] = inspect.signature(task.run)
@@ -72,7 +74,7 @@ def _ids_in_arguments(task: Task, args: Iterable[Any] | None, kwargs: dict[str, 
     return {name: arguments[name] for name in _ID_ARGUMENTS if arguments.get(name)}
 
 
-def _request_id_of(task: Task) -> str | None:
+def _request_id_of(task: Task[Any, Any]) -> str | None:
     request = task.request
     raw = (request.headers or {}).get(TASK_HEADER) or getattr(request, TASK_HEADER, None)
     return accept_request_id(raw) if isinstance(raw, str) else None
@@ -89,7 +91,7 @@ def _put_request_id_in_headers(headers: dict[str, Any] | None = None, **_: Any) 
 
 def _open_task_context(
     task_id: str | None = None,
-    task: Task | None = None,
+    task: Task[Any, Any] | None = None,
     args: Iterable[Any] | None = None,
     kwargs: dict[str, Any] | None = None,
     **_: Any,
@@ -105,7 +107,7 @@ def _open_task_context(
     _running[task_id] = (token, time.perf_counter())
 
 
-def _close_task_context(task_id: str | None = None, task: Task | None = None, **_: Any) -> None:
+def _close_task_context(task_id: str | None = None, task: Task[Any, Any] | None = None, **_: Any) -> None:
     opened = _running.pop(task_id or "", None)
     if opened is None:
         return
@@ -115,18 +117,18 @@ def _close_task_context(task_id: str | None = None, task: Task | None = None, **
     close_context(token)
 
 
-def _count_success(sender: Task | None = None, result: Any = None, **_: Any) -> None:
+def _count_success(sender: Task[Any, Any] | None = None, result: Any = None, **_: Any) -> None:
     if sender is not None:
         metrics.TASKS.labels(task=sender.name, outcome="success").inc()
         metrics.count_task_result(sender.name, result)
 
 
-def _count_failure(sender: Task | None = None, **_: Any) -> None:
+def _count_failure(sender: Task[Any, Any] | None = None, **_: Any) -> None:
     if sender is not None:
         metrics.TASKS.labels(task=sender.name, outcome="failure").inc()
 
 
-def _count_retry(sender: Task | None = None, **_: Any) -> None:
+def _count_retry(sender: Task[Any, Any] | None = None, **_: Any) -> None:
     if sender is not None:
         metrics.TASKS.labels(task=sender.name, outcome="retry").inc()
 
@@ -169,7 +171,7 @@ def install() -> None:
 # -- queue depth ---------------------------------------------------------------------------
 
 
-def worker_queues(app: Celery) -> list[str]:
+def worker_queues(app: Celery[Any]) -> list[str]:
     """The queues tasks are routed to (the ones workers consume)."""
     routes = app.conf.task_routes
     queues = {app.conf.task_default_queue}
@@ -187,7 +189,7 @@ def _timeout_options(broker_url: str, timeout: float) -> dict[str, float]:
     return {}
 
 
-def broker_queue_depths(app: Celery, timeout: float = 1.5) -> dict[str, int]:
+def broker_queue_depths(app: Celery[Any], timeout: float = 1.5) -> dict[str, int]:
     """Messages waiting per queue, by a passive declare (Redis: LLEN; RabbitMQ: message_count; folder: files).
 
     A queue the broker does not know (Redis drops empty lists) counts 0. Queues are
@@ -198,12 +200,16 @@ def broker_queue_depths(app: Celery, timeout: float = 1.5) -> dict[str, int]:
     depths: dict[str, int] = {}
     options = _timeout_options(str(app.conf.broker_url or ""), timeout)
     with app.connection_for_read(connect_timeout=timeout, transport_options=options) as conn:
-        conn.ensure_connection(max_retries=1, timeout=timeout)
+        # kombu takes the timeout in seconds as a float; celery-types' stub says int.
+        conn.ensure_connection(max_retries=1, timeout=timeout)  # type: ignore[arg-type]
+        unknown_queue: tuple[type[BaseException], ...] = (ChannelError, *conn.channel_errors)
         for queue in worker_queues(app):
-            channel = conn.channel()
+            # The transport's own channel (kombu's virtual one or py-amqp's): the stub's StdChannel
+            # is the abstract base, without queue_declare or close.
+            channel: Any = conn.channel()
             try:
                 depths[queue.removeprefix(prefix)] = int(channel.queue_declare(queue=queue, passive=True).message_count)
-            except (ChannelError, *conn.channel_errors):
+            except unknown_queue:
                 depths[queue.removeprefix(prefix)] = 0
             finally:
                 with contextlib.suppress(Exception):  # a channel the broker already closed

@@ -33,7 +33,8 @@ html { font-family: "Noto Sans", sans-serif; font-size: 10pt; line-height: 1.35;
 def render_pdf(html: str, *, stylesheets: tuple[str, ...] = ()) -> bytes:
     """PDF bytes of `html`, on A5 pages unless its CSS says otherwise."""
     document = HTML(string=unicodedata.normalize("NFC", html), url_fetcher=URLFetcher(allowed_protocols=("data",)))
-    return document.write_pdf(stylesheets=[CSS(string=PAGE_CSS), *(CSS(string=css) for css in stylesheets)])
+    pdf: bytes = document.write_pdf(stylesheets=[CSS(string=PAGE_CSS), *(CSS(string=css) for css in stylesheets)])
+    return pdf
 
 
 def qr_svg(data: str, *, size_mm: float = 30.0, title: str | None = None) -> Markup:

@@ -46,7 +46,7 @@ from portal.core.settings import WebSettings, get_settings
 from portal.i18n import LANGUAGE_COOKIE, resolve_language, translate
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -450,11 +450,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the buffered body over once, then defers to the real one (disconnects)."""
     delivered = False
 
-    async def replay() -> Message:
+    async def replay() -> ReceiveMessage:
         nonlocal delivered
         if not delivered:
             delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
-    return replay  # type: ignore[return-value]
+    return replay

@@ -425,13 +425,13 @@ class Simulator:
     def authenticate_client(self, tenant: str, form: Mapping[str, str], authorization: str | None) -> ClientConfig:
         """client_secret_basic or client_secret_post (RFC 6749 §2.3.1)."""
         tenant_cfg = self.config.tenants[tenant]
-        basic = authorization is not None and authorization[:6].lower() == "basic "
+        basic = authorization[6:].strip() if authorization and authorization[:6].lower() == "basic " else None
         posted = "client_secret" in form
-        if basic and posted:
+        if basic is not None and posted:
             raise OAuthError("invalid_request", "use only one client authentication method")
-        if basic:
+        if basic is not None:
             try:
-                decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+                decoded = base64.b64decode(basic, validate=True).decode("utf-8")
                 raw_id, sep, raw_secret = decoded.partition(":")
                 if not sep:
                     raise ValueError("no colon")

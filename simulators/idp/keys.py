@@ -17,13 +17,13 @@ import os
 import threading
 from pathlib import Path
 
-from joserfc.jwk import RSAKey
+from joserfc.jwk import KeyParameters, RSAKey
 
 ALGORITHM = "RS256"
 
 
 def _generate(kid: str | None = None) -> RSAKey:
-    parameters = {"use": "sig", "alg": ALGORITHM}
+    parameters: KeyParameters = {"use": "sig", "alg": ALGORITHM}
     if kid:
         parameters["kid"] = kid
     key = RSAKey.generate_key(2048, parameters=parameters)

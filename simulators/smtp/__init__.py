@@ -64,7 +64,7 @@ def read_maildir(directory: str | Path) -> list[EmailMessage]:
     root = Path(directory)
     files = [path for sub in ("new", "cur") if (root / sub).is_dir() for path in (root / sub).iterdir()]
     files.sort(key=lambda path: (path.stat().st_mtime_ns, path.name))
-    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in files]  # type: ignore[misc]
+    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in files]
 
 
 class MailServerProcess:

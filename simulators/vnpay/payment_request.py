@@ -72,7 +72,7 @@ def read_payment_request(raw_query: bytes, config: SimConfig, now: datetime) -> 
         if name in params:
             raise PageError("03", f"parameter {name} is repeated")
         params[name] = value
-    locale = params.get("vnp_Locale") if params.get("vnp_Locale") in ("vn", "en") else "vn"
+    locale = params["vnp_Locale"] if params.get("vnp_Locale") in ("vn", "en") else "vn"
 
     def refuse(code: str, detail: str | None = None) -> PageError:
         return PageError(code, detail, locale)

@@ -8,10 +8,13 @@ launcher starts the worker with.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 import pytest
 from celery import Celery
 
+import agents
+import payments
 from portal.core import celery_app as kernel
 from portal.core import fs_broker
 from portal.core.settings import load_settings
@@ -46,6 +49,17 @@ def test_every_task_is_routed_to_a_queue_the_worker_consumes():
     assert unrouted == [], f"tasks without a route (they would land on the default queue): {unrouted}"
     unconsumed = {name: routes[name]["queue"] for name in tasks if routes[name]["queue"] not in consumed}
     assert unconsumed == {}, f"routed to queues no worker reads: {unconsumed}"
+
+
+def test_every_module_that_defines_a_task_is_one_the_worker_loads():
+    # A task in a module missing from TASK_MODULES would never be registered in the worker,
+    # and the tests above, which start from that list, would not see it either.
+    for package in (agents, payments):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            importlib.import_module(module.name)
+    defining = {task.__module__ for task in kernel.celery_app.tasks.values()}
+    ours = {module for module in defining if module.partition(".")[0] in ("agents", "payments", "portal")}
+    assert ours and ours - set(kernel.TASK_MODULES) == set()
 
 
 def test_every_queue_the_worker_consumes_has_a_task():
