@@ -19,7 +19,9 @@ from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.ratings.links import rating_token
+from payments import queries as payment_queries
 from portal.auth.guards import requires, signed_in
+from portal.controllers.payments import payment_qr
 from portal.core.db import attempt
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
@@ -155,9 +157,13 @@ DELIVERY_STATES = {
 
 
 def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
+    panel = payment_queries.panel_for(session, dossier)
     return {
         **queries.view_of(session, dossier).context(),
         "rating_token": rating_token(dossier.tracking_code),
+        "panel": panel,
+        "pay_qr": payment_qr(panel.live.payment_url) if panel.live else None,
+        "pay_action": f"/dossiers/{dossier.id}/payments",
         "notifications": queries.notifications_of(session, dossier.id),
         "notification_kinds": NOTIFICATION_KINDS,
         "delivery_states": DELIVERY_STATES,

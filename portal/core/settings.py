@@ -171,6 +171,14 @@ class VnpaySettings:
     payment_url: str
     api_url: str
     timeout_seconds: float = 15.0
+    # How long a payment page stays open (vnp_ExpireDate); VNPay's samples use 15 minutes.
+    payment_minutes: int = 15
+    # Reconciliation asks VNPay (querydr) about payments still pending this long after they started.
+    reconcile_after_seconds: int = 300
+    reconcile_interval_seconds: int = 120
+    # Where the daily settlement comparison reads the gateway's transactions of a day (the simulator's
+    # ledger in demo and tests; empty: no comparison, as VNPay publishes no such API).
+    ledger_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -440,6 +448,12 @@ def _vnpay(r: _Reader) -> VnpaySettings:
         payment_url=r.url("VNPAY_PAYMENT_URL", f"http://127.0.0.1:{DEMO_VNPAY_PORT}/paymentv2/vpcpay.html"),
         api_url=r.url("VNPAY_API_URL", f"http://127.0.0.1:{DEMO_VNPAY_PORT}/merchant_webapi/api/transaction"),
         timeout_seconds=r.number("VNPAY_TIMEOUT_SECONDS", 15.0, low=0.1),
+        payment_minutes=r.whole("VNPAY_PAYMENT_MINUTES", 15, low=1, high=24 * 60),
+        reconcile_after_seconds=r.whole("VNPAY_RECONCILE_AFTER_SECONDS", 300, low=0),
+        reconcile_interval_seconds=r.whole("VNPAY_RECONCILE_INTERVAL_SECONDS", 120, low=1),
+        ledger_url=r.text(
+            "VNPAY_LEDGER_URL", "" if r.production else f"http://127.0.0.1:{DEMO_VNPAY_PORT}/_sim/transactions"
+        ),
     )
 
 

@@ -50,6 +50,8 @@ KEYWORDS: dict[str, str] = {
     "InvalidClient": "1",
     "InvalidScope": "1",
     "UnsupportedGrantType": "1",
+    "NothingToPay": "1",
+    "RefundNotAllowed": "1",
     # The sign-in services' local helpers that audit a refusal and return its error:
     # refuse(reason, message, ...) and reject(reason, message).
     "refuse": "2",
