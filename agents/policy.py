@@ -42,6 +42,9 @@ class Permission(str, enum.Enum):
     manage_partners = "manage_partners"  # onboard, suspend, reinstate partners; configure their SSO
     manage_center_roles = "manage_center_roles"  # invite and run the center's own people
     read_audit_log = "read_audit_log"  # auditors only: those who change things don't read the record
+    request_refunds = "request_refunds"  # ask to give a paid fee back: who sees the dossier, or the center's admins
+    approve_refunds = "approve_refunds"  # decide a refund request: the center's admins only
+    see_settlement = "see_settlement"  # money collected and refunded: the partner's manager, the center
     resend_dossiers = "resend_dossiers"  # send again a dossier the city never took (forward_failed)
 
 
@@ -56,11 +59,15 @@ _AT_PARTNER: dict[Permission, frozenset[Role]] = {
     Permission.register_points: frozenset({Role.partner_manager}),
     Permission.manage_staff: frozenset({Role.partner_manager}),
     Permission.manage_api_clients: frozenset({Role.partner_manager}),
+    Permission.request_refunds: POINT_ROLES | {Role.partner_manager},
+    Permission.see_settlement: frozenset({Role.partner_manager}),
 }
 # Which of those the center's roles hold over any partner, when that partner is named.
 _CENTER_REACH: dict[Permission, frozenset[Role]] = {
     Permission.manage_staff: frozenset({Role.center_admin}),
     Permission.manage_api_clients: frozenset({Role.center_admin}),
+    Permission.request_refunds: frozenset({Role.center_admin}),
+    Permission.see_settlement: frozenset({Role.center_admin, Role.auditor}),
 }
 # Held at the center.
 _AT_CENTER: dict[Permission, frozenset[Role]] = {
@@ -69,6 +76,7 @@ _AT_CENTER: dict[Permission, frozenset[Role]] = {
     Permission.manage_partners: frozenset({Role.center_admin}),
     Permission.manage_center_roles: frozenset({Role.center_admin}),
     Permission.read_audit_log: frozenset({Role.auditor}),
+    Permission.approve_refunds: frozenset({Role.center_admin}),
     Permission.resend_dossiers: frozenset({Role.center_admin}),
 }
 CENTER_PERMISSIONS = frozenset(_AT_CENTER)
@@ -77,6 +85,7 @@ CENTER_PERMISSIONS = frozenset(_AT_CENTER)
 _AT_POINT: dict[Permission, frozenset[Role]] = {
     Permission.file_dossiers: POINT_ROLES,
     Permission.see_dossiers: POINT_ROLES,
+    Permission.request_refunds: POINT_ROLES,
 }
 
 MESSAGES: dict[Permission, str] = {
@@ -92,6 +101,9 @@ MESSAGES: dict[Permission, str] = {
     Permission.manage_partners: "Chỉ Trung tâm được quản lý đối tác",
     Permission.manage_center_roles: "Chỉ Trung tâm được quản lý vai trò Trung tâm",
     Permission.read_audit_log: "Trang này dành cho kiểm toán viên",
+    Permission.request_refunds: "Không tìm thấy giao dịch thanh toán",
+    Permission.approve_refunds: "Chỉ quản trị viên Trung tâm được duyệt hoàn tiền",
+    Permission.see_settlement: "Trang này dành cho quản lý đối tác và Trung tâm",
     Permission.resend_dossiers: "Chỉ Trung tâm được gửi lại hồ sơ",
 }
 

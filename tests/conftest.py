@@ -36,6 +36,10 @@ os.environ["PORTAL_ENV"] = "test"
 os.environ["PORTAL_VAR_DIR"] = str(_VAR)
 os.environ["CITY_API_URL"] = f"http://127.0.0.1:{_free_port()}"
 os.environ["PORTAL_PUBLIC_URL"] = f"http://127.0.0.1:{_free_port()}"
+_VNPAY = f"http://127.0.0.1:{_free_port()}"  # the VNPay simulator's address (tests/payments/conftest.py)
+os.environ["VNPAY_PAYMENT_URL"] = f"{_VNPAY}/paymentv2/vpcpay.html"
+os.environ["VNPAY_API_URL"] = f"{_VNPAY}/merchant_webapi/api/transaction"
+os.environ["VNPAY_LEDGER_URL"] = f"{_VNPAY}/_sim/transactions"
 os.environ["FORWARD_RETRY_BASE_SECONDS"] = "0.5"
 os.environ["FORWARD_MAX_RETRIES"] = "3"
 # Sooner than in production (30), so the give-up path can be walked; above what the outage tests reach.
@@ -78,7 +82,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from portal.core.db import get_engine
+    from tests.documents import stop_portal_clamd
 
+    stop_portal_clamd()
     get_engine().dispose()
     if _PG_DB and _PG_ADMIN_URL:
         engine = create_engine(_PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

@@ -14,6 +14,7 @@ from agents.dossiers.models import Dossier
 from agents.points import service as points
 from agents.ratings import service as ratings
 from agents.ratings.links import rating_token
+from payments import queries as payment_queries
 from portal.core.db import attempt
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.deps import Session, Viewer, public_work
@@ -34,6 +35,9 @@ def _tracked_context(session: Session, dossier: Dossier) -> dict[str, Any]:
         "rating": ratings.existing_rating(session, dossier),
         "can_rate": ratings.can_rate(dossier),
         "rating_token": rating_token(dossier.tracking_code),
+        "panel": payment_queries.panel_for(session, dossier),
+        "pay_token": payment_queries.pay_token(dossier.tracking_code),
+        "pay_action": f"/track/{dossier.tracking_code}/pay",
     }
 
 

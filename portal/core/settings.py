@@ -171,6 +171,14 @@ class VnpaySettings:
     payment_url: str
     api_url: str
     timeout_seconds: float = 15.0
+    # How long a payment page stays open (vnp_ExpireDate); VNPay's samples use 15 minutes.
+    payment_minutes: int = 15
+    # Reconciliation asks VNPay (querydr) about payments still pending this long after they started.
+    reconcile_after_seconds: int = 300
+    reconcile_interval_seconds: int = 120
+    # Where the daily settlement comparison reads the gateway's transactions of a day (the simulator's
+    # ledger in demo and tests; empty: no comparison, as VNPay publishes no such API).
+    ledger_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,22 @@ class ObservabilitySettings:
     # The worker's own exporter (its prefork children cannot answer HTTP): off when no port.
     worker_metrics_port: int | None = None
     worker_metrics_host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class CounterSettings:
+    """The counter's working screen (agents/dossiers/drafts.py, templates/static/draft.js)."""
+
+    # What was typed is saved this long after the last keystroke.
+    autosave_delay_ms: int = 800
+    # While the draft is open and visible, the page says so this often (the counter timer).
+    heartbeat_seconds: int = 30
+    # A longer silence means the draft sat unopened: that time is not counter time.
+    idle_gap_seconds: int = 120
+    # The city's standard for filing one dossier at the counter.
+    standard_minutes: int = 15
+    # One uploaded document file; below the web's multipart cap and clamd's StreamMaxLength.
+    document_max_bytes: int = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -216,6 +240,7 @@ class Settings:
         )
     )
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    counter: CounterSettings = field(default_factory=CounterSettings)
 
     @property
     def is_production(self) -> bool:
@@ -423,6 +448,12 @@ def _vnpay(r: _Reader) -> VnpaySettings:
         payment_url=r.url("VNPAY_PAYMENT_URL", f"http://127.0.0.1:{DEMO_VNPAY_PORT}/paymentv2/vpcpay.html"),
         api_url=r.url("VNPAY_API_URL", f"http://127.0.0.1:{DEMO_VNPAY_PORT}/merchant_webapi/api/transaction"),
         timeout_seconds=r.number("VNPAY_TIMEOUT_SECONDS", 15.0, low=0.1),
+        payment_minutes=r.whole("VNPAY_PAYMENT_MINUTES", 15, low=1, high=24 * 60),
+        reconcile_after_seconds=r.whole("VNPAY_RECONCILE_AFTER_SECONDS", 300, low=0),
+        reconcile_interval_seconds=r.whole("VNPAY_RECONCILE_INTERVAL_SECONDS", 120, low=1),
+        ledger_url=r.text(
+            "VNPAY_LEDGER_URL", "" if r.production else f"http://127.0.0.1:{DEMO_VNPAY_PORT}/_sim/transactions"
+        ),
     )
 
 
@@ -445,6 +476,25 @@ def _observability(r: _Reader) -> ObservabilitySettings:
         metrics_token=token,
         worker_metrics_port=port or None,
         worker_metrics_host=r.text("WORKER_METRICS_HOST", "127.0.0.1"),
+    )
+
+
+def _counter(r: _Reader, web: WebSettings) -> CounterSettings:
+    heartbeat = r.whole("COUNTER_HEARTBEAT_SECONDS", 30, low=5, high=600)
+    idle_gap = r.whole("COUNTER_IDLE_GAP_SECONDS", 120, low=10, high=3600)
+    if idle_gap <= heartbeat:
+        r.errors.append("COUNTER_IDLE_GAP_SECONDS must be longer than COUNTER_HEARTBEAT_SECONDS")
+    return CounterSettings(
+        autosave_delay_ms=r.whole("COUNTER_AUTOSAVE_DELAY_MS", 800, low=100, high=10000),
+        heartbeat_seconds=heartbeat,
+        idle_gap_seconds=idle_gap,
+        standard_minutes=r.whole("COUNTER_STANDARD_MINUTES", 15, low=1, high=240),
+        document_max_bytes=r.whole(
+            "DOCUMENT_MAX_BYTES",
+            min(8 * 1024 * 1024, web.max_multipart_bytes - 64 * 1024),
+            low=1024,
+            high=web.max_multipart_bytes - 1024,  # room for the form around the file
+        ),
     )
 
 
@@ -474,6 +524,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sms=_sms(r),
         vnpay=_vnpay(r),
         observability=_observability(r),
+        counter=_counter(r, web),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))

@@ -26,8 +26,18 @@ AUDITOR = _person(Grant(Role.auditor, None, None))
 
 # What each person may do somewhere (the navigation shows exactly these).
 EXPECTED = {
-    "staff": {Permission.work_for_partner, Permission.file_dossiers, Permission.see_dossiers},
-    "lead": {Permission.work_for_partner, Permission.file_dossiers, Permission.see_dossiers},
+    "staff": {
+        Permission.work_for_partner,
+        Permission.file_dossiers,
+        Permission.see_dossiers,
+        Permission.request_refunds,
+    },
+    "lead": {
+        Permission.work_for_partner,
+        Permission.file_dossiers,
+        Permission.see_dossiers,
+        Permission.request_refunds,
+    },
     "manager": {
         Permission.work_for_partner,
         Permission.see_dossiers,
@@ -35,12 +45,15 @@ EXPECTED = {
         Permission.register_points,
         Permission.manage_staff,
         Permission.manage_api_clients,
+        Permission.request_refunds,
+        Permission.see_settlement,
     },
     "admin": {
         Permission.see_network,
         Permission.approve_points,
         Permission.manage_partners,
         Permission.manage_center_roles,
+        Permission.approve_refunds,
         Permission.resend_dossiers,
     },
     "auditor": {Permission.see_network, Permission.read_audit_log},
