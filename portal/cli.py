@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from typing import Any
 from urllib.parse import urlparse
 
 from portal.core.logging import configure_logging, new_request_id, open_context
@@ -82,6 +83,19 @@ def cmd_audit_verify(_: argparse.Namespace) -> None:
         return
     print(f"audit chain BROKEN at entry {report.broken_at}: {report.problem} ({report.checked} entries good before it)")
     raise SystemExit(1)
+
+
+def _start_demo_clamd(settings: Any) -> Any:
+    """The demo's own clamd (local EICAR database) at the var folder's socket, unless settings name another."""
+    from portal.scanner_daemon import ClamdError, socket_path, start_clamd
+
+    if settings.scanner.socket_path != socket_path(settings.var_dir):
+        return None
+    try:
+        return start_clamd(settings.var_dir)
+    except ClamdError as exc:
+        print(f"portal demo: clamd did not start ({exc}); uploads will be refused", file=sys.stderr)
+        return None
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -163,6 +177,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
     stack = Stack()
     logs = settings.var_dir
+    clamd = _start_demo_clamd(settings)
     stack.processes["city"] = start_city_simulator(city_port, env, logs / "city-simulator.log")
     stack.processes["idp"] = start_identity_provider(idp_port, env, logs / "idp-simulator.log")
     stack.processes["vnpay"] = start_vnpay_simulator(vnpay_port, env, logs / "vnpay-simulator.log")
@@ -213,6 +228,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         print("\nstopping…")
     finally:
         stack.stop()
+        if clamd is not None:
+            clamd.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -53,6 +53,12 @@ def _local_time(value: datetime | date | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def _masked(value: str | None, shown: int = 4) -> str:
+    """A number with only its last digits shown (a receipt may be left on a counter)."""
+    text = value or ""
+    return "•" * max(len(text) - shown, 0) + text[-shown:]
+
+
 def _form_value(value: Any, spec: dict[str, Any] | None) -> Any:
     """A value of a procedure's form as people read it (dates dd/mm/yyyy)."""
     return show_date(value) if (spec or {}).get("format") == "date" else value
@@ -108,6 +114,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         vnd=_vnd,
         local_time=_local_time,
         form_value=_form_value,
+        masked=_masked,
         city_status=_city_status_label,
         state_label=_state_label,
         label=_label,
@@ -123,6 +130,11 @@ def _configure(engine: JinjaTemplateEngine) -> None:
 
 
 template_config = TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=_configure)
+
+
+def render_text(engine: Any, name: str, **context: Any) -> str:
+    """A template rendered to a string outside a response (the receipt's PDF), in Vietnamese."""
+    return str(engine.get_template(name).render(**context))
 
 
 def page(name: str, status_code: int = 200, **context: Any) -> Template:

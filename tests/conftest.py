@@ -91,7 +91,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from portal.core.db import get_engine
+    from tests.documents import stop_portal_clamd
 
+    stop_portal_clamd()
     get_engine().dispose()
     if _PG_DB and _PG_ADMIN_URL:
         engine = create_engine(_PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

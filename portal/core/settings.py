@@ -222,6 +222,22 @@ class ObservabilitySettings:
 
 
 @dataclass(frozen=True)
+class CounterSettings:
+    """The counter's working screen (agents/dossiers/drafts.py, templates/static/draft.js)."""
+
+    # What was typed is saved this long after the last keystroke.
+    autosave_delay_ms: int = 800
+    # While the draft is open and visible, the page says so this often (the counter timer).
+    heartbeat_seconds: int = 30
+    # A longer silence means the draft sat unopened: that time is not counter time.
+    idle_gap_seconds: int = 120
+    # The city's standard for filing one dossier at the counter.
+    standard_minutes: int = 15
+    # One uploaded document file; below the web's multipart cap and clamd's StreamMaxLength.
+    document_max_bytes: int = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     var_dir: Path
@@ -252,6 +268,7 @@ class Settings:
         )
     )
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    counter: CounterSettings = field(default_factory=CounterSettings)
 
     @property
     def is_production(self) -> bool:
@@ -514,6 +531,25 @@ def _observability(r: _Reader) -> ObservabilitySettings:
     )
 
 
+def _counter(r: _Reader, web: WebSettings) -> CounterSettings:
+    heartbeat = r.whole("COUNTER_HEARTBEAT_SECONDS", 30, low=5, high=600)
+    idle_gap = r.whole("COUNTER_IDLE_GAP_SECONDS", 120, low=10, high=3600)
+    if idle_gap <= heartbeat:
+        r.errors.append("COUNTER_IDLE_GAP_SECONDS must be longer than COUNTER_HEARTBEAT_SECONDS")
+    return CounterSettings(
+        autosave_delay_ms=r.whole("COUNTER_AUTOSAVE_DELAY_MS", 800, low=100, high=10000),
+        heartbeat_seconds=heartbeat,
+        idle_gap_seconds=idle_gap,
+        standard_minutes=r.whole("COUNTER_STANDARD_MINUTES", 15, low=1, high=240),
+        document_max_bytes=r.whole(
+            "DOCUMENT_MAX_BYTES",
+            min(8 * 1024 * 1024, web.max_multipart_bytes - 64 * 1024),
+            low=1024,
+            high=web.max_multipart_bytes - 1024,  # room for the form around the file
+        ),
+    )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping; raise SettingsError naming every problem."""
     env = dict(os.environ if environ is None else environ)
@@ -542,6 +578,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sms=_sms(r),
         vnpay=_vnpay(r),
         observability=_observability(r),
+        counter=_counter(r, web),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))

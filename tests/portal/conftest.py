@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from portal.app import create_app
+from tests.documents import a_pdf, ensure_portal_clamd, mandatory_slots
 from tests.factories import PASSWORD
 
 
@@ -33,11 +34,27 @@ class PortalClient:
     def post_json(self, url: str, body: dict, **kw):  # type: ignore[no-untyped-def]
         return self.http.post(url, json=body, headers={"x-csrftoken": self.csrf}, **kw)
 
+    def attach_scans(self, draft_path: str, page: str) -> None:
+        """Upload a one-page PDF into each mandatory document of the draft whose page this is."""
+        if slots := mandatory_slots(page):
+            ensure_portal_clamd()
+            for slot in slots:
+                uploaded = self.http.post(
+                    f"{draft_path}/documents/{slot}",
+                    data={"_csrf_token": self.csrf},
+                    files=[("file", ("scan.pdf", a_pdf(), "application/pdf"))],
+                    follow_redirects=False,
+                )
+                assert uploaded.status_code == 303, uploaded.text[:500]
+
     def sign_in(self, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
         return self.post_form("/login", {"email": email, "password": password})
 
     def form_defaults(self, url: str) -> dict[str, str]:
-        page = self.get(url).text
+        """Open the filing page (a new draft), put a scan into each mandatory document: the form's hidden values."""
+        response = self.get(url)
+        page = response.text
+        self.attach_scans(response.url.path, page)
         key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
         point = re.search(r'name="agent_point_id".*?value="([^"]+)"', page, re.S).group(1)
         return {"idempotency_key": key, "agent_point_id": point}
