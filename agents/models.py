@@ -1,14 +1,16 @@
 """Every model of the project, imported in one place (Alembic, mappers)."""
 
 from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
-from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
+from agents.documents.models import DossierDocument
+from agents.dossiers.models import CityStatus, Dossier, DossierDraft, DossierEvent, DossierState, DraftState
 from agents.notifications.models import Notification
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus
-from agents.procedures.models import Procedure
+from agents.procedures.models import CalendarOverride, Procedure
 from agents.ratings.models import Rating
-from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment
+from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment, SignInSession
 from portal.core.audit import AuditEvent
+from portal.core.throttle import ThrottleCounter
 
 __all__ = [
     "Account",
@@ -19,10 +21,14 @@ __all__ = [
     "ApiClientStatus",
     "ApiToken",
     "AuditEvent",
+    "CalendarOverride",
     "CityStatus",
     "Dossier",
+    "DossierDocument",
+    "DossierDraft",
     "DossierEvent",
     "DossierState",
+    "DraftState",
     "Invitation",
     "Notification",
     "Partner",
@@ -32,4 +38,6 @@ __all__ = [
     "Rating",
     "Role",
     "RoleAssignment",
+    "SignInSession",
+    "ThrottleCounter",
 ]

@@ -26,7 +26,9 @@ from agents.staff.models import Role
 from portal.core.errors import PermissionDenied
 
 if TYPE_CHECKING:
-    from agents.staff.actor import Actor
+    from collections.abc import Iterable
+
+    from agents.staff.actor import Actor, Grant
 
 
 class Permission(str, enum.Enum):
@@ -36,12 +38,18 @@ class Permission(str, enum.Enum):
     see_partner_figures = "see_partner_figures"  # the partner's dashboard and exports
     register_points = "register_points"
     manage_staff = "manage_staff"  # invite, re-role, deactivate the partner's people
+    unlock_sign_in = (
+        "unlock_sign_in"  # lift a sign-in lock: a manager for the partner's people, a lead for their point's
+    )
     manage_api_clients = "manage_api_clients"  # register and revoke the partner's systems
     see_network = "see_network"  # every partner, read only: the center's people
     approve_points = "approve_points"  # approve or close any point
     manage_partners = "manage_partners"  # onboard, suspend, reinstate partners; configure their SSO
     manage_center_roles = "manage_center_roles"  # invite and run the center's own people
     read_audit_log = "read_audit_log"  # auditors only: those who change things don't read the record
+    request_refunds = "request_refunds"  # ask to give a paid fee back: who sees the dossier, or the center's admins
+    approve_refunds = "approve_refunds"  # decide a refund request: the center's admins only
+    see_settlement = "see_settlement"  # money collected and refunded: the partner's manager, the center
     resend_dossiers = "resend_dossiers"  # send again a dossier the city never took (forward_failed)
 
 
@@ -55,12 +63,18 @@ _AT_PARTNER: dict[Permission, frozenset[Role]] = {
     Permission.see_partner_figures: frozenset({Role.partner_manager}),
     Permission.register_points: frozenset({Role.partner_manager}),
     Permission.manage_staff: frozenset({Role.partner_manager}),
+    Permission.unlock_sign_in: frozenset({Role.partner_manager, Role.point_lead}),
     Permission.manage_api_clients: frozenset({Role.partner_manager}),
+    Permission.request_refunds: POINT_ROLES | {Role.partner_manager},
+    Permission.see_settlement: frozenset({Role.partner_manager}),
 }
 # Which of those the center's roles hold over any partner, when that partner is named.
 _CENTER_REACH: dict[Permission, frozenset[Role]] = {
     Permission.manage_staff: frozenset({Role.center_admin}),
+    Permission.unlock_sign_in: frozenset({Role.center_admin}),
     Permission.manage_api_clients: frozenset({Role.center_admin}),
+    Permission.request_refunds: frozenset({Role.center_admin}),
+    Permission.see_settlement: frozenset({Role.center_admin, Role.auditor}),
 }
 # Held at the center.
 _AT_CENTER: dict[Permission, frozenset[Role]] = {
@@ -69,6 +83,7 @@ _AT_CENTER: dict[Permission, frozenset[Role]] = {
     Permission.manage_partners: frozenset({Role.center_admin}),
     Permission.manage_center_roles: frozenset({Role.center_admin}),
     Permission.read_audit_log: frozenset({Role.auditor}),
+    Permission.approve_refunds: frozenset({Role.center_admin}),
     Permission.resend_dossiers: frozenset({Role.center_admin}),
 }
 CENTER_PERMISSIONS = frozenset(_AT_CENTER)
@@ -77,6 +92,8 @@ CENTER_PERMISSIONS = frozenset(_AT_CENTER)
 _AT_POINT: dict[Permission, frozenset[Role]] = {
     Permission.file_dossiers: POINT_ROLES,
     Permission.see_dossiers: POINT_ROLES,
+    Permission.unlock_sign_in: frozenset({Role.point_lead}),
+    Permission.request_refunds: POINT_ROLES,
 }
 
 MESSAGES: dict[Permission, str] = {
@@ -86,12 +103,16 @@ MESSAGES: dict[Permission, str] = {
     Permission.see_partner_figures: "Trang này dành cho quản lý đối tác",
     Permission.register_points: "Chỉ quản lý đối tác được đăng ký điểm",
     Permission.manage_staff: "Chỉ quản lý đối tác hoặc Trung tâm được quản lý tài khoản",
+    Permission.unlock_sign_in: "Chỉ trưởng điểm, quản lý đối tác hoặc Trung tâm được mở khóa đăng nhập",
     Permission.manage_api_clients: "Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API",
     Permission.see_network: "Trang này dành cho Trung tâm",
     Permission.approve_points: "Chỉ Trung tâm được duyệt hoặc đóng điểm",
     Permission.manage_partners: "Chỉ Trung tâm được quản lý đối tác",
     Permission.manage_center_roles: "Chỉ Trung tâm được quản lý vai trò Trung tâm",
     Permission.read_audit_log: "Trang này dành cho kiểm toán viên",
+    Permission.request_refunds: "Không tìm thấy giao dịch thanh toán",
+    Permission.approve_refunds: "Chỉ quản trị viên Trung tâm được duyệt hoàn tiền",
+    Permission.see_settlement: "Trang này dành cho quản lý đối tác và Trung tâm",
     Permission.resend_dossiers: "Chỉ Trung tâm được gửi lại hồ sơ",
 }
 
@@ -138,6 +159,28 @@ def require(
     permission = Permission(permission)
     if not can(actor, permission, partner_id=partner_id, point_id=point_id):
         raise PermissionDenied(message or MESSAGES[permission])
+
+
+def may_unlock_sign_in(actor: Actor, grants: Iterable[Grant]) -> bool:
+    """May `actor` lift the sign-in lock of the person holding `grants`?
+
+    A partner manager (and the center's admin) for anyone at that partner; a
+    point lead for the staff of their own point only (not another lead, not a
+    manager); the center's own people, the center's admin.
+    """
+    for g in grants:
+        if g.partner_id is None:
+            if can(actor, Permission.manage_center_roles):
+                return True
+            continue
+        point_id = g.agent_point_id if g.role is Role.agent_staff else None
+        if point_id is None:
+            if can(actor, Permission.manage_staff, partner_id=g.partner_id):
+                return True
+            continue
+        if can(actor, Permission.unlock_sign_in, partner_id=g.partner_id, point_id=point_id):
+            return True
+    return False
 
 
 def points_for(actor: Actor, permission: Permission, partner_id: uuid.UUID) -> set[uuid.UUID] | None:

@@ -5,7 +5,7 @@ connects as its own non-owner role (DATABASE_URL) so PostgreSQL's row-level
 security applies to it.
 """
 
-import agents.models  # noqa: F401  (registers every table on the metadata)
+import payments.models  # noqa: F401  (registers every table on the metadata: agents.models and payments)
 from alembic import context
 from portal.core.db import make_engine, metadata
 from portal.core.settings import get_settings

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from typing import Any
 from urllib.parse import urlparse
 
 from portal.core.logging import configure_logging, new_request_id, open_context
@@ -84,6 +85,19 @@ def cmd_audit_verify(_: argparse.Namespace) -> None:
     raise SystemExit(1)
 
 
+def _start_demo_clamd(settings: Any) -> Any:
+    """The demo's own clamd (local EICAR database) at the var folder's socket, unless settings name another."""
+    from portal.scanner_daemon import ClamdError, socket_path, start_clamd
+
+    if settings.scanner.socket_path != socket_path(settings.var_dir):
+        return None
+    try:
+        return start_clamd(settings.var_dir)
+    except ClamdError as exc:
+        print(f"portal demo: clamd did not start ({exc}); uploads will be refused", file=sys.stderr)
+        return None
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     """Everything on the embedded default, with demo data, in the foreground."""
     os.environ.setdefault("PORTAL_ENV", "demo")
@@ -100,6 +114,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         start_identity_provider,
         start_mail_server,
         start_sms_gateway,
+        start_vnpay_simulator,
         start_web,
         start_worker,
         wait_for_http,
@@ -148,10 +163,24 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
     env["IDP_KEYS_DIR"] = str(settings.var_dir / "idp-keys")
     env["PORTAL_PUBLIC_URL"] = f"http://127.0.0.1:{args.port}"
+    # The VNPay sandbox simulator knows this deployment's terminal and sends its IPNs to this portal.
+    vnpay_port = urlparse(settings.vnpay.payment_url).port or 8320
+    env["VNPAYSIM_MERCHANTS"] = json.dumps(
+        [
+            {
+                "tmn_code": settings.vnpay.tmn_code,
+                "hash_secret": settings.vnpay.hash_secret,
+                "ipn_url": f"http://127.0.0.1:{args.port}/api/payments/vnpay/ipn",
+                "name": "Cổng Đại lý Dịch vụ công (demo)",
+            }
+        ]
+    )
     stack = Stack()
     logs = settings.var_dir
+    clamd = _start_demo_clamd(settings)
     stack.processes["city"] = start_city_simulator(city_port, env, logs / "city-simulator.log")
     stack.processes["idp"] = start_identity_provider(idp_port, env, logs / "idp-simulator.log")
+    stack.processes["vnpay"] = start_vnpay_simulator(vnpay_port, env, logs / "vnpay-simulator.log")
     sms_port = urlparse(settings.sms.api_url).port or DEMO_SMS_PORT
     env["SMSSIM_PORT"] = str(sms_port)
     stack.processes["sms"] = start_sms_gateway(sms_port, env, logs / "sms-simulator.log")
@@ -167,6 +196,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     try:
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=stack.processes["city"])
         wait_for_http(f"http://127.0.0.1:{idp_port}/healthz", process=stack.processes["idp"])
+        wait_for_http(f"http://127.0.0.1:{vnpay_port}/healthz", process=stack.processes["vnpay"])
         wait_for_http(f"http://127.0.0.1:{sms_port}/healthz", process=stack.processes["sms"])
         wait_for_smtp(settings.mail.port, process=stack.processes["mail"])
         wait_for_http(f"http://127.0.0.1:{args.port}/healthz", process=stack.processes["web"])
@@ -175,6 +205,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         print(f"  API schema:          http://127.0.0.1:{args.port}/schema")
         print(f"  City simulator:      http://127.0.0.1:{city_port}/_sim/dossiers")
         print(f"  Identity provider:   http://127.0.0.1:{idp_port}/vnpost/.well-known/openid-configuration")
+        print(f"  VNPay simulator:     http://127.0.0.1:{vnpay_port}/_sim/transactions")
         print(f"  SMS gateway:         http://127.0.0.1:{sms_port}/_sim/messages (texts sent to citizens)")
         print(f"  Mail to citizens:    {logs / 'mail'} (Maildir of the local SMTP server on port {settings.mail.port})")
         print(f"  Logs:                {logs}/*.log")
@@ -197,6 +228,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         print("\nstopping…")
     finally:
         stack.stop()
+        if clamd is not None:
+            clamd.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -89,6 +89,9 @@ MESSAGES: tuple[RecordedMessage, ...] = (
         "“{city_words}” (mã lỗi {status}, trường {field})", also=("{status} {city_words} (field {field})",)
     ),
     RecordedMessage("“{city_words}” (mã lỗi {status})", also=("{status} {city_words}",)),
+    # payments/confirmation.py and payments/refunds.py: the fee paid, and given back, through VNPay
+    RecordedMessage("Đã nộp lệ phí {amount} đồng qua VNPay"),
+    RecordedMessage("Đã hoàn {amount} đồng qua VNPay"),
     # the actor of a dossier a partner's system filed (agents/api_clients/service.py labels it in English)
     RecordedMessage(
         "Ứng dụng {client} ({client_id}) của {owner}", also=("API client {client} ({client_id}) for {owner}",)

@@ -58,6 +58,10 @@ def start_city_simulator(port: int, env: dict[str, str], log: Path | None = None
     return _spawn([PYTHON, "-m", "simulators.city", "--host", "127.0.0.1", "--port", str(port)], env, log)
 
 
+def start_vnpay_simulator(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    return _spawn([PYTHON, "-m", "simulators.vnpay", "--host", "127.0.0.1", "--port", str(port)], env, log)
+
+
 def start_identity_provider(port: int, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
     return _spawn([PYTHON, "-m", "simulators.idp", "--host", "127.0.0.1", "--port", str(port)], env, log)
 

@@ -10,6 +10,7 @@ from portal.controllers.dossiers import DossierController
 from portal.controllers.health import HealthController
 from portal.controllers.metrics import MetricsController
 from portal.controllers.partners import PartnerController
+from portal.controllers.payments import PaymentController
 from portal.controllers.points import PointController
 from portal.controllers.public import PublicController
 from portal.controllers.sso import SsoController
@@ -30,4 +31,5 @@ ROUTES = [
     HealthController,
     MetricsController,
     ApiClientController,
+    PaymentController,
 ]

@@ -29,7 +29,7 @@ from agents import policy
 from agents.dossiers.attention import is_overdue
 from agents.dossiers.models import CityStatus, DossierState
 from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
-from agents.staff.lifecycle import MIN_PASSWORD_LENGTH
+from agents.staff.service import MIN_PASSWORD_LENGTH
 from portal.core.i18n import SOURCE_LANGUAGE
 from portal.forms import show_date
 from portal.history import history_lines, recorded
@@ -54,6 +54,12 @@ def _local_time(value: datetime | date | None) -> str:
     if isinstance(value, datetime):
         return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
+
+
+def _masked(value: str | None, shown: int = 4) -> str:
+    """A number with only its last digits shown (a receipt may be left on a counter)."""
+    text = value or ""
+    return "•" * max(len(text) - shown, 0) + text[-shown:]
 
 
 def _form_value(value: Any, spec: dict[str, Any] | None) -> Any:
@@ -111,6 +117,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         vnd=_vnd,
         local_time=_local_time,
         form_value=_form_value,
+        masked=_masked,
         city_status=_city_status_label,
         state_label=_state_label,
         label=_label,
@@ -126,6 +133,11 @@ def _configure(engine: JinjaTemplateEngine) -> None:
 
 
 template_config = TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=_configure)
+
+
+def render_text(engine: Any, name: str, **context: Any) -> str:
+    """A template rendered to a string outside a response (the receipt's PDF), in Vietnamese."""
+    return str(engine.get_template(name).render(**context))
 
 
 def page(name: str, status_code: int = 200, **context: Any) -> Template:

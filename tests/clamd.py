@@ -35,3 +35,11 @@ def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClamdDaemon]:
         yield daemon
     finally:
         daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def portal_clamd() -> ClamdDaemon:
+    """The clamd the portal under test reaches by its settings (stopped at the end of the run)."""
+    from tests.documents import ensure_portal_clamd
+
+    return ensure_portal_clamd()

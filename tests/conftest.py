@@ -36,6 +36,10 @@ os.environ["PORTAL_ENV"] = "test"
 os.environ["PORTAL_VAR_DIR"] = str(_VAR)
 os.environ["CITY_API_URL"] = f"http://127.0.0.1:{_free_port()}"
 os.environ["PORTAL_PUBLIC_URL"] = f"http://127.0.0.1:{_free_port()}"
+_VNPAY = f"http://127.0.0.1:{_free_port()}"  # the VNPay simulator's address (tests/payments/conftest.py)
+os.environ["VNPAY_PAYMENT_URL"] = f"{_VNPAY}/paymentv2/vpcpay.html"
+os.environ["VNPAY_API_URL"] = f"{_VNPAY}/merchant_webapi/api/transaction"
+os.environ["VNPAY_LEDGER_URL"] = f"{_VNPAY}/_sim/transactions"
 os.environ["FORWARD_RETRY_BASE_SECONDS"] = "0.5"
 os.environ["FORWARD_MAX_RETRIES"] = "3"
 # Sooner than in production (30), so the give-up path can be walked; above what the outage tests reach.
@@ -43,6 +47,15 @@ os.environ["FORWARD_GIVE_UP_AFTER_ATTEMPTS"] = "6"
 os.environ["FORWARD_STUCK_AFTER_SECONDS"] = "2"
 os.environ["FORWARD_SWEEP_INTERVAL_SECONDS"] = "1"
 os.environ["CITY_TIMEOUT_SECONDS"] = "3"
+# Small enough that the test of the per-source budget stays short; every test client is its own source.
+os.environ["LOGIN_MAX_FAILURES_PER_SOURCE"] = "8"
+# Rate-limit windows longer than any test (a slow machine must not reset a count mid-test), and target
+# budgets above what a module's shared fixtures use (one person signing in for each of its tests).
+os.environ["RATE_LIMIT_WINDOW_SECONDS"] = "3600"
+os.environ["RATE_LIMIT_LOGIN_PER_TARGET"] = "40"
+os.environ["RATE_LIMIT_TRACK_PER_TARGET"] = "20"
+os.environ["RATE_LIMIT_TOKEN_PER_TARGET"] = "60"
+os.environ["RATE_LIMIT_TOKEN_PER_SOURCE"] = "80"
 os.environ.pop("CELERY_BROKER_URL", None)
 
 _given = os.environ.get("DATABASE_URL", "")
@@ -78,7 +91,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from portal.core.db import get_engine
+    from tests.documents import stop_portal_clamd
 
+    stop_portal_clamd()
     get_engine().dispose()
     if _PG_DB and _PG_ADMIN_URL:
         engine = create_engine(_PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

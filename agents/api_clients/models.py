@@ -22,6 +22,7 @@ API_SCOPES = {
     "procedures:read": N_("Đọc danh mục thủ tục"),
     "dossiers:read": N_("Xem hồ sơ của đối tác"),
     "dossiers:write": N_("Nộp hồ sơ"),
+    "payments": N_("Thu phí hồ sơ qua VNPay"),
 }
 
 

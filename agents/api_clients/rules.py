@@ -5,7 +5,7 @@ from __future__ import annotations
 CLIENT_ID_PREFIX = "pc_"
 # Scopes that act on dossiers need an agent point: the client files and reads
 # there, exactly like a member of staff assigned to that point.
-POINT_SCOPES = frozenset({"dossiers:write", "dossiers:read"})
+POINT_SCOPES = frozenset({"dossiers:write", "dossiers:read", "payments"})
 
 
 def parse_scopes(raw: str | None) -> list[str]:

@@ -25,5 +25,5 @@ class TokenOut(msgspec.Struct):
 
 
 class OAuthErrorOut(msgspec.Struct):
-    error: Literal["invalid_request", "invalid_client", "invalid_scope", "unsupported_grant_type"]
+    error: Literal["invalid_request", "invalid_client", "invalid_scope", "unsupported_grant_type", "rate_limited"]
     error_description: str

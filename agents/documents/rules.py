@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import enum
 import io
+import re
 import struct
+import unicodedata
 import zlib
 from dataclasses import dataclass
 
@@ -281,3 +283,55 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
                     pos += 1
                 else:
                     break
+
+
+class Infected(DocumentRefused):
+    code = "infected"
+
+    def __init__(self, signature: str) -> None:
+        self.signature = signature
+        super().__init__(
+            N_("Tệp chứa mã độc (%(signature)s) nên không được nhận; hãy quét lại giấy tờ từ bản gốc"),
+            params={"signature": signature},
+        )
+
+
+class Unscannable(DocumentRefused):
+    code = "unscannable"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(N_("Không quét virus được toàn bộ tệp (tệp nén lồng nhau hoặc quá phức tạp), nên không nhận"))
+
+
+class UnknownSlot(DocumentRefused):
+    code = "unknown_slot"
+
+    def __init__(self, slot: str) -> None:
+        self.slot = slot
+        super().__init__(N_("Thủ tục này không có giấy tờ “%(slot)s”"), params={"slot": slot})
+
+
+@dataclass(frozen=True)
+class DocumentSlot:
+    """One required document of a procedure: where its pages go."""
+
+    code: str  # the API's `slot`
+    name: str
+    mandatory: bool
+    accepted: frozenset[DocumentType] = ANY_DOCUMENT
+
+
+def slot_code(name: str) -> str:
+    """An ASCII code for a document's name: 'Giấy chứng sinh' → 'giay-chung-sinh'."""
+    folded = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    ascii_only = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:80]
+
+
+def document_slots(required_documents: list[str]) -> list[DocumentSlot]:
+    """The slots of a procedure's required documents, in the catalogue's order.
+
+    A document whose name says when it applies ("… (nếu nộp thay)", "(nếu có)") is not mandatory.
+    """
+    return [DocumentSlot(slot_code(name), name, mandatory="(nếu" not in name.lower()) for name in required_documents]

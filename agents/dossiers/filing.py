@@ -27,6 +27,7 @@ from agents.notifications import outbox
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.policy import Permission
 from agents.procedures import service as procedures
+from agents.procedures.calendar import expected_result_date
 from agents.procedures.models import Procedure
 from agents.staff.actor import Actor
 from portal.core import audit
@@ -119,8 +120,13 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
         raise ValidationFailed("Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu", field_errors=errors)
     assert procedure is not None
 
+    received_at = utcnow()
     dossier = Dossier(
         id=uuid.uuid4(),
+        submitted_at=received_at,
+        expected_result_date=expected_result_date(
+            received_at, procedure.processing_days, procedures.working_calendar(session)
+        ),
         partner_id=point.partner_id,
         agent_point_id=point.id,
         procedure_id=procedure.id,

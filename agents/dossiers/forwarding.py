@@ -11,7 +11,7 @@ import enum
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -184,6 +184,10 @@ def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityRecei
         dossier,
         DossierState.forwarded,
         f"Hệ thống một cửa đã nhận hồ sơ, mã hồ sơ {receipt.city_dossier_code}",
+        # When the city took it, by the city's clock: the moment of its first status report, so the
+        # history reads "sent" before "1 · new" however long our side took to record the answer; never
+        # before our own earlier steps (the two clocks differ).
+        occurred_at=max([receipt.received_at, *(e.occurred_at + timedelta(microseconds=1) for e in dossier.events)]),
     )
     audit.record(
         session,
@@ -198,11 +202,14 @@ def record_forwarded(session: Session, dossier_id: uuid.UUID, receipt: CityRecei
     return ForwardOutcome(ForwardResult.forwarded, detail=receipt.city_dossier_code)
 
 
-def _portal_event(session: Session, dossier: Dossier, state: DossierState, note: str) -> None:
+def _portal_event(
+    session: Session, dossier: Dossier, state: DossierState, note: str, *, occurred_at: datetime | None = None
+) -> None:
     session.add(
         DossierEvent(
             partner_id=dossier.partner_id,
             dossier_id=dossier.id,
+            occurred_at=occurred_at or utcnow(),
             source="portal",
             state=state.value,
             actor=FORWARDER,  # the history says the system did it; the audit entry says for whom

@@ -93,6 +93,12 @@ class Dossier(IdMixin, TimestampMixin, TenantScoped, Base):
     due_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]  # city status 9 reached (result ready)
     returned_at: Mapped[datetime | None]  # city status 10 reached
+    # Time at the counter: the draft open in front of the staff member, from opening to submit
+    # (agents/dossiers/drafts.py); None for a dossier filed without a draft.
+    counter_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Ours, in working days from the procedure's processing time (agents/procedures/calendar.py);
+    # `due_at` is the city's own, when it sends one.
+    expected_result_date: Mapped[date | None] = mapped_column(Date)
 
     events: Mapped[list[DossierEvent]] = relationship(
         back_populates="dossier", order_by="DossierEvent.occurred_at", lazy="selectin"
@@ -109,6 +115,37 @@ class Dossier(IdMixin, TimestampMixin, TenantScoped, Base):
             self.events,
             key=lambda e: (e.occurred_at.replace(microsecond=0), e.source != "portal", e.city_seq or 0, e.recorded_at),
         )
+
+
+class DraftState(str, enum.Enum):
+    open = "open"  # being typed at the counter
+    submitted = "submitted"  # became the dossier `dossier_id`, once
+    discarded = "discarded"  # the staff member threw it away
+
+
+class DossierDraft(IdMixin, TimestampMixin, TenantScoped, Base):
+    """A dossier being typed at the counter: saved as it is typed, filed once (agents/dossiers/drafts.py).
+
+    The server gives it its idempotency key when the procedure is picked, so every submit
+    of this draft (a double click, a retry, Back and submit again) files the same dossier.
+    """
+
+    __tablename__ = "dossier_drafts"
+    __table_args__ = (UniqueConstraint("partner_id", "idempotency_key"),)
+
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    procedure_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("procedures.id"))
+    staff_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # What was typed, field by field as the form names them, sealed like the other personal data.
+    values_sealed: Mapped[str] = mapped_column(EncryptedText, default="{}")
+    state: Mapped[DraftState] = mapped_column(
+        Enum(DraftState, native_enum=False, length=16), default=DraftState.open, index=True
+    )
+    dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossiers.id"))
+    saved_at: Mapped[datetime | None]  # last save of what was typed (None: nothing typed yet)
+    # The counter timer: seconds the draft was open in front of someone, and the last sign of it.
+    active_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    last_active_at: Mapped[datetime | None]
 
 
 class DossierEvent(IdMixin, TenantScoped, Base):

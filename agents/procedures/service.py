@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.procedures import rules
-from agents.procedures.models import Procedure
+from agents.procedures.calendar import CalendarOverrides, WorkingCalendar
+from agents.procedures.models import CalendarOverride, Procedure
 from portal.core.errors import NotFound
 from portal.core.i18n import N_
 
@@ -24,6 +25,17 @@ MESSAGES = {
     "maxLength": N_("Quá dài"),
     "additionalProperties": N_("Trường không có trong biểu mẫu"),
 }
+
+
+def working_calendar(session: Session) -> WorkingCalendar:
+    """Working days: the `holidays` package's Vietnam calendar with the center's overrides on top."""
+    rows = session.scalars(select(CalendarOverride)).all()
+    return WorkingCalendar(
+        CalendarOverrides.of(
+            days_off=[r.day for r in rows if r.kind == "day_off"],
+            working_days=[r.day for r in rows if r.kind == "working_day"],
+        )
+    )
 
 
 def list_published(session: Session) -> list[Procedure]:

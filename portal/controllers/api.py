@@ -33,6 +33,8 @@ from portal.core.settings import get_settings
 from portal.deps import Actor, Session, api_work, public_work
 from portal.observability import COUNTS_CITY_CALLBACK_REFUSALS
 from portal.openapi import CITY_SIGNATURE, raises
+from portal.security import rate_limits
+from portal.security.rate_limits import RateLimited
 
 TokenForm = Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)]
 NO_STORE_HEADERS = [ResponseHeader(name="Cache-Control", value="no-store", documentation_only=True)]
@@ -60,6 +62,7 @@ class ApiController(Controller):
             400: _oauth_error("invalid_request, invalid_scope or unsupported_grant_type"),
             401: _oauth_error("invalid_client (with `WWW-Authenticate: Basic` when Basic was used)"),
             413: _oauth_error("invalid_request: the body is larger than the portal accepts"),
+            429: _oauth_error("rate_limited, with `Retry-After`"),
         },
     )
     def oauth_token(self, request: Request[Any, Any, Any], data: TokenForm) -> Response[TokenOut]:
@@ -113,10 +116,11 @@ class ApiController(Controller):
         sync_to_thread=True,
         status_code=200,
         opt=public_work("public dossier tracking by code and phone", "citizen (api)", writes=False),
-        raises=raises(NotFound),  # no dossier with that code and phone
+        raises=raises(NotFound, RateLimited),  # no dossier with that code and phone; too many tries
     )
-    def track(self, session: Session, data: JSONBody[TrackIn]) -> DossierOut:
+    def track(self, request: Request[Any, Any, Any], session: Session, data: JSONBody[TrackIn]) -> DossierOut:
         """Public: a dossier's status by tracking code plus the owner's phone number."""
+        rate_limits.check(request, "track", data.tracking_code.strip().upper())
         return DossierOut.of(queries.track(session, data.tracking_code, data.phone))
 
     @post(

@@ -6,50 +6,133 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
-from agents.dossiers import filing, queries
+from agents.documents import service as documents
+from agents.documents.rules import DocumentRefused
+from agents.dossiers import drafts, filing, queries
+from agents.dossiers.models import DossierDraft, DraftState
 from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.ratings.links import rating_token
+from payments import queries as payment_queries
 from portal.auth.guards import requires, signed_in
+from portal.controllers.payments import payment_qr
 from portal.core.db import attempt
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
+from portal.core.printing import qr_svg, render_pdf
+from portal.core.settings import get_settings
 from portal.deps import Actor, Session, partner_work
 from portal.forms import DATE_HINT, date_fields, dates_to_iso
-from portal.templating import page
+from portal.templating import TEMPLATE_DIR, page, render_text
+
+RECEIPT_CSS = TEMPLATE_DIR / "print" / "receipt.css"
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 def _form_page(
     session: Session,
     actor: Actor,
-    procedure: Procedure,
+    draft: DossierDraft,
     values: dict[str, str],
     errors: dict[str, str],
     message: str | None = None,
     status_code: int = 200,
+    document_errors: dict[str, Any] | None = None,
 ) -> Template:
     points = filing.points_for_filing(session, actor)
     if not points:
         raise PermissionDenied("Bạn chưa được phân công tại điểm đại lý nào đã được duyệt")
-    if not values.get("idempotency_key"):
-        values = {**values, "idempotency_key": uuid.uuid4().hex}
+    counter = get_settings().counter
     return page(
         "dossiers/new.html",
         status_code=status_code,
         actor=actor,
-        procedure=procedure,
+        draft=draft,
+        procedure=drafts.procedure_of(session, draft),
         points=points,
-        values=values,
+        values={**values, "idempotency_key": draft.idempotency_key},
         errors=errors,
         message=message,
+        counter=counter,
+        slots=documents.slots_of(session, actor, draft.id),
+        document_errors=document_errors or {},
+        max_upload=f"{counter.document_max_bytes / (1024 * 1024):.0f} MB",
     )
+
+
+def _submit(
+    session: Session, actor: Actor, procedure: Procedure, draft: DossierDraft | None, data: dict[str, str]
+) -> Template | Redirect:
+    """File once what was posted: through its draft (saved first, so a refusal loses nothing), or,
+    for a post without a draft, with the posted key; the form again with its errors if refused."""
+    if draft is not None and draft.state is DraftState.submitted:
+        filed = drafts.submit(session, actor, draft.id, agent_point_id=None, citizen={}, form={})
+        return Redirect(f"/dossiers/{filed.dossier.id}/receipt", status_code=303)
+    if draft is not None:
+        drafts.save(session, actor, draft.id, data)
+    # Dates are typed dd/mm/yyyy; the domain takes ISO. Text that is no date goes on
+    # unchanged, so the domain refuses it together with every other error.
+    typed, not_dates = dates_to_iso(data, ["owner_birth_date", *date_fields(procedure.form_schema, "form.")])
+    form = {k[len("form.") :]: v for k, v in typed.items() if k.startswith("form.")}
+    # How the citizen wants to be told of the dossier's news (agents/notifications).
+    notify: dict[str, Any] = {
+        "notify_sms": data.get("notify_sms") == "on",
+        "notify_email": data.get("notify_email") or None,
+    }
+    try:
+        point_id: uuid.UUID | None = uuid.UUID(data.get("agent_point_id", ""))
+    except ValueError:
+        point_id = None
+    try:
+        with attempt(session):
+            if point_id is None:
+                raise ValidationFailed(
+                    "Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu",
+                    field_errors={"agent_point_id": N_("Bắt buộc nhập")},
+                )
+            if draft is not None:
+                filed = drafts.submit(
+                    session, actor, draft.id, agent_point_id=point_id, citizen=typed, form=form, **notify
+                )
+            else:
+                request = filing.FilingRequest(
+                    procedure.code, point_id, data.get("idempotency_key", ""), typed, form, **notify
+                )
+                filed = filing.file_dossier(session, actor, request)
+    except ValidationFailed as exc:
+        if draft is None:  # shown again as a draft, so that from now on nothing typed is lost
+            draft = drafts.start(session, actor, procedure.code)
+            drafts.save(session, actor, draft.id, data)
+        errors = {**exc.field_errors, **dict.fromkeys(not_dates, DATE_HINT)}
+        missing = {k.removeprefix("documents."): v for k, v in errors.items() if k.startswith("documents.")}
+        return _form_page(session, actor, draft, data, errors, exc.message, 422, document_errors=missing)
+    return Redirect(f"/dossiers/{filed.dossier.id}/receipt", status_code=303)
+
+
+def _saved(draft: DossierDraft) -> dict[str, Any]:
+    return {"saved_at": draft.saved_at.isoformat() if draft.saved_at else None, "active_seconds": draft.active_seconds}
+
+
+def _receipt_context(session: Session, dossier: Any) -> dict[str, Any]:
+    """What the receipt shows, on the page and in the PDF: links start with the public URL."""
+    public_url = get_settings().web.public_url
+    track_url = f"{public_url}/track?code={dossier.tracking_code}"
+    view = queries.view_of(session, dossier)
+    return {
+        **_detail_context(session, dossier),
+        "base_url": public_url,
+        "track_url": track_url,
+        "tracking_qr": qr_svg(track_url, size_mm=28, title=dossier.tracking_code),
+        "received": documents.received_with(session, dossier.id, view.procedure.required_documents),
+    }
 
 
 # What the staff see of each message to the citizen (agents/notifications/models.py).
@@ -74,9 +157,13 @@ DELIVERY_STATES = {
 
 
 def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
+    panel = payment_queries.panel_for(session, dossier)
     return {
         **queries.view_of(session, dossier).context(),
         "rating_token": rating_token(dossier.tracking_code),
+        "panel": panel,
+        "pay_qr": payment_qr(panel.live.payment_url) if panel.live else None,
+        "pay_action": f"/dossiers/{dossier.id}/payments",
         "notifications": queries.notifications_of(session, dossier.id),
         "notification_kinds": NOTIFICATION_KINDS,
         "delivery_states": DELIVERY_STATES,
@@ -95,50 +182,97 @@ class DossierController(Controller):
 
     @get("/dossiers/new", sync_to_thread=True, guards=[requires(Permission.work_for_partner)], opt=partner_work())
     def choose_procedure(self, actor: Actor, session: Session) -> Template:
-        return page("dossiers/choose.html", actor=actor, procedures=procedures.list_published(session))
+        return page(
+            "dossiers/choose.html",
+            actor=actor,
+            procedures=procedures.list_published(session),
+            drafts=drafts.open_drafts(session, actor),
+        )
 
+    # Picking the procedure starts the draft (and gives it its idempotency key); the page is the draft's own.
     @get(
-        "/dossiers/new/{code:str}", sync_to_thread=True, guards=[requires(Permission.file_dossiers)], opt=partner_work()
+        "/dossiers/new/{code:str}",
+        sync_to_thread=True,
+        guards=[requires(Permission.file_dossiers)],
+        opt=partner_work(writes=True),
     )
-    def new_dossier(self, actor: Actor, session: Session, code: FromPath[str]) -> Template:
-        return _form_page(session, actor, procedures.get_published(session, code), {}, {})
+    def new_dossier(self, actor: Actor, session: Session, code: FromPath[str]) -> Redirect:
+        draft = drafts.start(session, actor, code)
+        return Redirect(f"/drafts/{draft.id}", status_code=303)
 
+    # A form posted to the filing address (a page loaded before drafts existed, a script): its key
+    # names its draft, which is submitted like any other; a key without a draft files directly.
     # Signed in is enough to reach it: the service answers another partner's point like a missing one (404).
     @post("/dossiers/new/{code:str}", sync_to_thread=True, guards=[signed_in], opt=partner_work())
     def file_dossier(self, actor: Actor, session: Session, code: FromPath[str], data: Form) -> Template | Redirect:
         procedure = procedures.get_published(session, code)
-        # Dates are typed dd/mm/yyyy; the domain takes ISO. Text that is no date goes on
-        # unchanged, so the domain refuses it together with every other error.
-        typed, not_dates = dates_to_iso(data, ["owner_birth_date", *date_fields(procedure.form_schema, "form.")])
-        form = {k[len("form.") :]: v for k, v in typed.items() if k.startswith("form.")}
-        try:
-            point_id = uuid.UUID(data.get("agent_point_id", ""))
-        except ValueError:
-            return _form_page(
-                session,
-                actor,
-                procedure,
-                data,
-                {"agent_point_id": N_("Bắt buộc nhập")},
-                N_("Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu"),
-                422,
-            )
-        filing_request = filing.FilingRequest(
-            procedure_code=code,
-            agent_point_id=point_id,
-            idempotency_key=data.get("idempotency_key", ""),
-            citizen=typed,
-            form=form,
-            notify_sms=data.get("notify_sms") == "on",
-            notify_email=data.get("notify_email") or None,
+        return _submit(
+            session, actor, procedure, drafts.draft_for_key(session, actor, data.get("idempotency_key", "")), data
         )
+
+    @get("/drafts/{draft_id:uuid}", sync_to_thread=True, guards=[signed_in], opt=partner_work(writes=True))
+    def draft_page(self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID]) -> Template | Redirect:
+        draft = drafts.opened(session, actor, draft_id)
+        if draft.state is DraftState.submitted:
+            return Redirect(f"/dossiers/{draft.dossier_id}/receipt", status_code=303)
+        if draft.state is DraftState.discarded:
+            return Redirect("/dossiers/new", status_code=303)
+        return _form_page(session, actor, draft, drafts.values_of(draft), {})
+
+    # The page's autosave (templates/static/draft.js): the whole form as it stands.
+    @post("/drafts/{draft_id:uuid}/save", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def save_draft(self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID], data: Form) -> dict[str, Any]:
+        return _saved(drafts.save(session, actor, draft_id, data))
+
+    # The page is open and visible: the counter timer goes on.
+    @post("/drafts/{draft_id:uuid}/heartbeat", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def draft_heartbeat(self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+        return _saved(drafts.heartbeat(session, actor, draft_id))
+
+    @post("/drafts/{draft_id:uuid}/submit", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def submit_draft(
+        self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID], data: Form
+    ) -> Template | Redirect:
+        draft = drafts.get_own(session, actor, draft_id)
+        return _submit(session, actor, drafts.procedure_of(session, draft), draft, data)
+
+    # A document's files (one or many pages), each checked, scanned and stored on its own.
+    @post("/drafts/{draft_id:uuid}/documents/{slot:str}", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def upload_document(
+        self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID], slot: FromPath[str], data: Upload
+    ) -> Template | Redirect:
+        uploads = data.get("file")
+        files = [f for f in (uploads if isinstance(uploads, list) else [uploads]) if isinstance(f, UploadFile)]
         try:
-            with attempt(session):
-                filed = filing.file_dossier(session, actor, filing_request)
-        except ValidationFailed as exc:
-            errors = {**exc.field_errors, **dict.fromkeys(not_dates, DATE_HINT)}
-            return _form_page(session, actor, procedure, data, errors, exc.message, 422)
-        return Redirect(f"/dossiers/{filed.dossier.id}/receipt", status_code=303)
+            if not files:
+                raise ValidationFailed("Chưa chọn tệp nào")
+            for upload in files:
+                documents.upload(session, actor, draft_id, slot, upload.file.read(), upload.filename or "")
+        except (DocumentRefused, documents.ScanningUnavailable, ValidationFailed) as exc:
+            draft = drafts.get_own(session, actor, draft_id)
+            status = 503 if isinstance(exc, documents.ScanningUnavailable) else 422
+            return _form_page(
+                session, actor, draft, drafts.values_of(draft), {}, exc.message, status,
+                document_errors={slot: exc.message},
+            )  # fmt: skip
+        return Redirect(f"/drafts/{draft_id}#documents", status_code=303)
+
+    @post(
+        "/drafts/{draft_id:uuid}/documents/{slot:str}/{document_id:uuid}/remove",
+        sync_to_thread=True,
+        guards=[signed_in],
+        opt=partner_work(),
+    )
+    def remove_document(
+        self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID], document_id: FromPath[uuid.UUID]
+    ) -> Redirect:
+        documents.remove(session, actor, draft_id, document_id)
+        return Redirect(f"/drafts/{draft_id}#documents", status_code=303)
+
+    @post("/drafts/{draft_id:uuid}/discard", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def discard_draft(self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID]) -> Redirect:
+        drafts.discard(session, actor, draft_id)
+        return Redirect("/dossiers/new", status_code=303)
 
     @get(
         "/dossiers/{dossier_id:uuid}/receipt",
@@ -150,11 +284,23 @@ class DossierController(Controller):
         self, request: Request[Any, Any, Any], actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]
     ) -> Template:
         dossier = queries.view_personal_data(session, actor, dossier_id)
-        return page(
-            "dossiers/receipt.html",
-            actor=actor,
-            base_url=str(request.base_url).rstrip("/"),
-            **_detail_context(session, dossier),
+        return page("dossiers/receipt.html", actor=actor, **_receipt_context(session, dossier))
+
+    @get(
+        "/dossiers/{dossier_id:uuid}/receipt.pdf",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_dossiers)],
+        opt=partner_work(writes=True),  # the view of the citizen's data is audited
+    )
+    def receipt_pdf(
+        self, request: Request[Any, Any, Any], actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]
+    ) -> Response[bytes]:
+        dossier = queries.view_personal_data(session, actor, dossier_id)
+        html = render_text(request.app.template_engine, "print/receipt.html", **_receipt_context(session, dossier))
+        return Response(
+            render_pdf(html, stylesheets=(RECEIPT_CSS.read_text(encoding="utf-8"),)),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="bien-nhan-{dossier.tracking_code}.pdf"'},
         )
 
     @get(

@@ -1,4 +1,8 @@
-"""GET /healthz: is the database reachable, is the broker reachable."""
+"""GET /healthz: is the database reachable, is the broker reachable, does clamd answer.
+
+clamd down makes the portal refuse uploads (never store unscanned) but not stop serving:
+`scanner` says so, and only the database and the broker decide the status code.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from portal.core.celery_app import celery_app
 from portal.core.db import check_database
+from portal.core.scanner import ClamdScanner
+from portal.core.settings import get_settings
 
 
 def _check_broker() -> str:
@@ -35,4 +41,7 @@ class HealthController(Controller):
     def healthz(self) -> Response[HealthOut]:
         checks = {"database": check_database(), "broker": _check_broker()}
         healthy = all(v == "ok" for v in checks.values())
-        return Response(HealthOut("ok" if healthy else "degraded", checks), status_code=200 if healthy else 503)
+        scanner = ClamdScanner.from_settings(get_settings().scanner)
+        checks["scanner"] = "ok" if scanner.ping() else f"unreachable at {scanner.address}: uploads are refused"
+        status = "ok" if healthy and checks["scanner"] == "ok" else "degraded"
+        return Response(HealthOut(status, checks), status_code=200 if healthy else 503)

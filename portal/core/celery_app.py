@@ -47,9 +47,10 @@ class QueueNames:
     CITY = "city"  # forwarding dossiers and syncing their status with the city system
     NOTIFY = "notify"  # messages to citizens (SMS, email): a slow gateway must not hold up the city's work
     PERIODIC = "periodic"  # sweepers
+    PAYMENTS = "payments"  # VNPay: reconciliation (querydr) and refunds
 
 
-TASK_MODULES = ["agents.dossiers.tasks", "agents.notifications.tasks"]
+TASK_MODULES = ["agents.dossiers.tasks", "agents.notifications.tasks", "payments.tasks"]
 
 TASK_TIME_LIMIT_SECONDS = 300  # a task still running then is killed; its dossier stays queued for the sweeper
 MAX_RETRY_COUNTDOWN_SECONDS = 600  # the longest a task may wait before its next try
@@ -144,6 +145,9 @@ def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
             "dossiers.sync_status": {"queue": prefix + QueueNames.CITY},
             "dossiers.sweep_unforwarded": {"queue": prefix + QueueNames.PERIODIC},
             "dossiers.poll_silent": {"queue": prefix + QueueNames.PERIODIC},
+            "payments.reconcile": {"queue": prefix + QueueNames.PAYMENTS},
+            "payments.send_refund": {"queue": prefix + QueueNames.PAYMENTS},
+            "payments.compare_settlement": {"queue": prefix + QueueNames.PAYMENTS},
             "notifications.send": {"queue": prefix + QueueNames.NOTIFY},
             "notifications.sweep": {"queue": prefix + QueueNames.PERIODIC},
         },
@@ -156,6 +160,11 @@ def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
                 "task": "dossiers.poll_silent",
                 "schedule": settings.forwarding.sweep_interval_seconds * 2,
             },
+            "reconcile-vnpay-payments": {
+                "task": "payments.reconcile",
+                "schedule": settings.vnpay.reconcile_interval_seconds,
+            },
+            "compare-vnpay-settlement": {"task": "payments.compare_settlement", "schedule": 24 * 3600},
             "sweep-notifications": {
                 "task": "notifications.sweep",
                 "schedule": settings.forwarding.sweep_interval_seconds,

@@ -115,6 +115,32 @@ class ForwardingSettings:
 class SignInSettings:
     max_failures: int = 5
     lockout_seconds: int = 900
+    # Failed sign-ins from one source (any accounts) within lockout_seconds before it is refused.
+    max_failures_per_source: int = 50
+    # A correct password from a device the person signed in on lately passes a lock (docs/security.md).
+    trusted_device_days: int = 30
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    # A sign-in session ends after this long without a request, and this long after sign-in whatever happens.
+    idle_timeout_seconds: int = 30 * 60
+    absolute_lifetime_seconds: int = 8 * 3600
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    """Requests allowed per window (portal/security/rate_limits.py), shared by every process through the database."""
+
+    window_seconds: int = 60
+    track_per_source: int = 30
+    track_per_target: int = 10
+    login_per_source: int = 30
+    login_per_target: int = 10
+    token_per_source: int = 60
+    token_per_target: int = 20
+    # The same refusal repeated within this long is counted, not written again (portal/core/audit.py).
+    refusal_tally_seconds: int = 3600
 
 
 @dataclass(frozen=True)
@@ -171,6 +197,14 @@ class VnpaySettings:
     payment_url: str
     api_url: str
     timeout_seconds: float = 15.0
+    # How long a payment page stays open (vnp_ExpireDate); VNPay's samples use 15 minutes.
+    payment_minutes: int = 15
+    # Reconciliation asks VNPay (querydr) about payments still pending this long after they started.
+    reconcile_after_seconds: int = 300
+    reconcile_interval_seconds: int = 120
+    # Where the daily settlement comparison reads the gateway's transactions of a day (the simulator's
+    # ledger in demo and tests; empty: no comparison, as VNPay publishes no such API).
+    ledger_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,6 +222,22 @@ class ObservabilitySettings:
 
 
 @dataclass(frozen=True)
+class CounterSettings:
+    """The counter's working screen (agents/dossiers/drafts.py, templates/static/draft.js)."""
+
+    # What was typed is saved this long after the last keystroke.
+    autosave_delay_ms: int = 800
+    # While the draft is open and visible, the page says so this often (the counter timer).
+    heartbeat_seconds: int = 30
+    # A longer silence means the draft sat unopened: that time is not counter time.
+    idle_gap_seconds: int = 120
+    # The city's standard for filing one dossier at the counter.
+    standard_minutes: int = 15
+    # One uploaded document file; below the web's multipart cap and clamd's StreamMaxLength.
+    document_max_bytes: int = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     var_dir: Path
@@ -198,6 +248,8 @@ class Settings:
     city: CitySettings
     forwarding: ForwardingSettings = field(default_factory=ForwardingSettings)
     sign_in: SignInSettings = field(default_factory=SignInSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     api_clients: ApiClientSettings = field(default_factory=ApiClientSettings)
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -216,6 +268,7 @@ class Settings:
         )
     )
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    counter: CounterSettings = field(default_factory=CounterSettings)
 
     @property
     def is_production(self) -> bool:
@@ -367,6 +420,30 @@ def _sign_in(r: _Reader) -> SignInSettings:
     return SignInSettings(
         max_failures=r.whole("LOGIN_MAX_FAILURES", 5, low=1),
         lockout_seconds=r.whole("LOGIN_LOCKOUT_SECONDS", 900, low=1),
+        max_failures_per_source=r.whole("LOGIN_MAX_FAILURES_PER_SOURCE", 50, low=1),
+        trusted_device_days=r.whole("LOGIN_TRUSTED_DEVICE_DAYS", 30, low=0, high=365),
+    )
+
+
+def _session(r: _Reader) -> SessionSettings:
+    idle = r.whole("SESSION_IDLE_TIMEOUT_SECONDS", SessionSettings.idle_timeout_seconds, low=60)
+    lifetime = r.whole("SESSION_ABSOLUTE_LIFETIME_SECONDS", SessionSettings.absolute_lifetime_seconds, low=60)
+    if lifetime < idle:
+        r.errors.append("SESSION_ABSOLUTE_LIFETIME_SECONDS must not be shorter than SESSION_IDLE_TIMEOUT_SECONDS")
+    return SessionSettings(idle_timeout_seconds=idle, absolute_lifetime_seconds=lifetime)
+
+
+def _rate_limits(r: _Reader) -> RateLimitSettings:
+    d = RateLimitSettings
+    return RateLimitSettings(
+        window_seconds=r.whole("RATE_LIMIT_WINDOW_SECONDS", d.window_seconds, low=1),
+        track_per_source=r.whole("RATE_LIMIT_TRACK_PER_SOURCE", d.track_per_source, low=1),
+        track_per_target=r.whole("RATE_LIMIT_TRACK_PER_TARGET", d.track_per_target, low=1),
+        login_per_source=r.whole("RATE_LIMIT_LOGIN_PER_SOURCE", d.login_per_source, low=1),
+        login_per_target=r.whole("RATE_LIMIT_LOGIN_PER_TARGET", d.login_per_target, low=1),
+        token_per_source=r.whole("RATE_LIMIT_TOKEN_PER_SOURCE", d.token_per_source, low=1),
+        token_per_target=r.whole("RATE_LIMIT_TOKEN_PER_TARGET", d.token_per_target, low=1),
+        refusal_tally_seconds=r.whole("AUDIT_REFUSAL_TALLY_SECONDS", d.refusal_tally_seconds, low=1),
     )
 
 
@@ -423,6 +500,12 @@ def _vnpay(r: _Reader) -> VnpaySettings:
         payment_url=r.url("VNPAY_PAYMENT_URL", f"http://127.0.0.1:{DEMO_VNPAY_PORT}/paymentv2/vpcpay.html"),
         api_url=r.url("VNPAY_API_URL", f"http://127.0.0.1:{DEMO_VNPAY_PORT}/merchant_webapi/api/transaction"),
         timeout_seconds=r.number("VNPAY_TIMEOUT_SECONDS", 15.0, low=0.1),
+        payment_minutes=r.whole("VNPAY_PAYMENT_MINUTES", 15, low=1, high=24 * 60),
+        reconcile_after_seconds=r.whole("VNPAY_RECONCILE_AFTER_SECONDS", 300, low=0),
+        reconcile_interval_seconds=r.whole("VNPAY_RECONCILE_INTERVAL_SECONDS", 120, low=1),
+        ledger_url=r.text(
+            "VNPAY_LEDGER_URL", "" if r.production else f"http://127.0.0.1:{DEMO_VNPAY_PORT}/_sim/transactions"
+        ),
     )
 
 
@@ -448,6 +531,25 @@ def _observability(r: _Reader) -> ObservabilitySettings:
     )
 
 
+def _counter(r: _Reader, web: WebSettings) -> CounterSettings:
+    heartbeat = r.whole("COUNTER_HEARTBEAT_SECONDS", 30, low=5, high=600)
+    idle_gap = r.whole("COUNTER_IDLE_GAP_SECONDS", 120, low=10, high=3600)
+    if idle_gap <= heartbeat:
+        r.errors.append("COUNTER_IDLE_GAP_SECONDS must be longer than COUNTER_HEARTBEAT_SECONDS")
+    return CounterSettings(
+        autosave_delay_ms=r.whole("COUNTER_AUTOSAVE_DELAY_MS", 800, low=100, high=10000),
+        heartbeat_seconds=heartbeat,
+        idle_gap_seconds=idle_gap,
+        standard_minutes=r.whole("COUNTER_STANDARD_MINUTES", 15, low=1, high=240),
+        document_max_bytes=r.whole(
+            "DOCUMENT_MAX_BYTES",
+            min(8 * 1024 * 1024, web.max_multipart_bytes - 64 * 1024),
+            low=1024,
+            high=web.max_multipart_bytes - 1024,  # room for the form around the file
+        ),
+    )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping; raise SettingsError naming every problem."""
     env = dict(os.environ if environ is None else environ)
@@ -467,6 +569,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         city=_city(r, web.public_url),
         forwarding=_forwarding(r),
         sign_in=_sign_in(r),
+        session=_session(r),
+        rate_limits=_rate_limits(r),
         api_clients=_api_clients(r),
         scanner=_scanner(r, var_dir),
         storage=_storage(r, var_dir),
@@ -474,6 +578,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sms=_sms(r),
         vnpay=_vnpay(r),
         observability=_observability(r),
+        counter=_counter(r, web),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))

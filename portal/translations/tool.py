@@ -50,6 +50,9 @@ KEYWORDS: dict[str, str] = {
     "InvalidClient": "1",
     "InvalidScope": "1",
     "UnsupportedGrantType": "1",
+    "UnknownHost": "1",
+    "NothingToPay": "1",
+    "RefundNotAllowed": "1",
     # The sign-in services' local helpers that audit a refusal and return its error:
     # refuse(reason, message, ...) and reject(reason, message).
     "refuse": "2",
@@ -61,8 +64,20 @@ ERRORS_WITHOUT_LITERALS = {
     "RequestTooLarge": "raised by the input guard with its MSG_* constants, marked N_() (portal/security/input_guard.py)",
     **{
         name: "a refused document: each class words its own message, marked N_() (agents/documents/rules.py)"
-        for name in ("DocumentRefused", "EmptyFile", "FileTooLarge", "UnsupportedType", "MalformedFile")
+        for name in (
+            "DocumentRefused",
+            "EmptyFile",
+            "FileTooLarge",
+            "UnsupportedType",
+            "MalformedFile",
+            "Infected",
+            "Unscannable",
+            "UnknownSlot",
+        )
     },
+    "RateLimited": "words its own Message with the seconds to wait (portal/security/rate_limits.py)",
+    "ScanningUnavailable": "words its own message, marked N_() (agents/documents/service.py)",
+    "Incomplete": "words its own message, marked N_() (agents/dossiers/drafts.py)",
     "ScannerUnavailable": "operator-facing (names clamd's address); the upload service answers people in its own words",
     **{
         name: "VNPay's protocol: answered to the gateway with its RspCode, logged, never shown to people"

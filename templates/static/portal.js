@@ -4,6 +4,9 @@
 document.querySelectorAll("form[data-once]").forEach(function (form) {
   form.addEventListener("submit", function () {
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    if (form.id) {  // buttons outside the form that submit it (form="…")
+      document.querySelectorAll("button[type=submit][form='" + form.id + "']").forEach(function (b) { b.disabled = true; });
+    }
   });
 });
 

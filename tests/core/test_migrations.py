@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import agents.models
+import payments.models  # noqa: F401 - its tables are on the metadata too
 from alembic import command
 from portal.core.db import make_engine, metadata
 from portal.core.migrations import ALEMBIC_DIR, alembic_config

@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from celery import Celery
+from playwright.sync_api import Page, expect
 
 from portal.core.celery_app import celery_app, consumed_queues, create_celery
 from portal.core.settings import load_settings
@@ -213,10 +214,14 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
     web_port, city_port, worker_metrics_port = _free_port(), _free_port(), _free_port()
     sms_port, smtp_port = _free_port(), _free_port()
     var = Path(tempfile.mkdtemp(prefix=f"portal-stack-{broker}-"))
+    from tests.documents import ensure_portal_clamd
+
+    clamd = ensure_portal_clamd()
     prefix = f"portal-test-{uuid.uuid4().hex[:12]}."
     env = child_env(
         {
             "PORTAL_VAR_DIR": str(var),
+            "CLAMD_SOCKET": str(clamd.socket_path),
             "DATABASE_URL": settings.database.url,
             "DATABASE_MIGRATION_URL": settings.database.migration_url,
             "CELERY_BROKER_URL": url,
@@ -273,6 +278,34 @@ def _found(pattern: str, text: str, flags: int = 0) -> str:
     return match.group(1)
 
 
+def open_filing(client: httpx.Client, url: str) -> dict[str, str]:
+    """Pick the procedure (a new draft), put a scan into each mandatory document: the form's hidden values."""
+    from tests.documents import a_pdf, mandatory_slots
+
+    response = client.get(url, follow_redirects=True)
+    for slot in mandatory_slots(response.text):
+        uploaded = client.post(
+            f"{response.url.path}/documents/{slot}",
+            data={"_csrf_token": client.cookies["csrftoken"]},
+            files=[("file", ("scan.pdf", a_pdf(), "application/pdf"))],
+        )
+        assert uploaded.status_code == 303, uploaded.text[:500]
+    return form_defaults(response.text)
+
+
+def attach_scans(page: Page) -> None:
+    """In the browser: upload a one-page PDF into each mandatory document of the open draft."""
+    from tests.documents import a_pdf
+
+    for slot in page.locator("[data-mandatory]").evaluate_all("els => els.map(e => e.dataset.slot)"):
+        page.set_input_files(
+            f"[id='file-{slot}']", files=[{"name": f"{slot}.pdf", "mimeType": "application/pdf", "buffer": a_pdf()}]
+        )
+        with page.expect_navigation():
+            page.click(f"[id='upload-{slot}']")
+        expect(page.locator(f"[data-testid='stored-{slot}']").first).to_be_visible()
+
+
 def form_defaults(page: str) -> dict[str, str]:
     return {
         "idempotency_key": _found(r'name="idempotency_key" value="([^"]+)"', page),
@@ -286,7 +319,7 @@ def file_at_the_counter(stack: RunningStack, staff, **overrides: str) -> tuple[h
 
     client = stack.browser_client()
     stack.sign_in(client, staff.email, PASSWORD)
-    defaults = form_defaults(client.get("/dossiers/new/1.001193").text)
+    defaults = open_filing(client, "/dossiers/new/1.001193")
     data = {
         **defaults,
         **citizen(),

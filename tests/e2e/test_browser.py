@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from agents.staff.models import Role
-from tests.e2e.conftest import SHOTS
+from tests.e2e.conftest import SHOTS, attach_scans
 from tests.factories import PASSWORD, create_partner, create_person, create_point, create_staff, ensure_procedures
 
 # The pages do not depend on the broker (the stack tests cover each one): one browser run, on the embedded broker.
@@ -41,6 +41,7 @@ def test_staff_file_a_dossier_and_the_citizen_tracks_and_rates_it(stack, browser
     expect(page.get_by_test_id("who")).to_have_text(people["staff"].full_name)
     page.click("text=Nộp hồ sơ mới")
     page.click("a[data-code='1.001193']")
+    attach_scans(page)
     page.fill("#owner_full_name", "Nguyễn Văn An")
     page.fill("#owner_id_number", "00109001234")  # 11 digits: one short
     page.fill("#owner_birth_date", "03/02/1990")
@@ -129,6 +130,7 @@ def test_an_english_browser_gets_the_portal_in_english_until_the_person_picks_vi
     visitor.click("text=File a new dossier")
     expect(visitor.locator("a[data-code='1.001193']")).to_contain_text("Time limit: 1 working day ·")
     visitor.click("a[data-code='1.001193']")
+    attach_scans(visitor)
     visitor.fill("#owner_id_number", "123")
     visitor.click("#submit-dossier")
     expect(visitor.locator("#owner_id_number-error")).to_have_text("The ID number must be exactly 12 digits")

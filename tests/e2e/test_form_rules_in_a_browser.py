@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from agents.procedures.models import Procedure
 from portal.core.db import unit_of_work
-from tests.e2e.conftest import SHOTS
+from tests.e2e.conftest import SHOTS, attach_scans
 from tests.factories import PASSWORD, create_counter, setup_scope
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
@@ -73,7 +73,7 @@ def _signed_in(browser, stack, staff, language: str) -> tuple[Page, list[str]]:
     if language == "en":
         page.click("text=EN")
     posts: list[str] = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/dossiers/new/" in r.url else None)
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/submit") else None)
     return page, posts
 
 
@@ -88,6 +88,7 @@ def _owner(page: Page) -> None:
 def test_a_stay_that_ends_before_it_starts_is_caught_before_the_form_is_sent(stack, browser, staff):
     page, posts = _signed_in(browser, stack, staff, "vi")
     page.goto(f"{stack.web_url}/dossiers/new/1.004194")
+    attach_scans(page)
     _owner(page)
     page.fill("[id='form.temporary_address']", "5 Kim Mã, Ba Đình")
     page.fill("[id='form.from_date']", "10/12/2026")

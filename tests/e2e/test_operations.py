@@ -8,7 +8,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import form_defaults
+from tests.e2e.conftest import open_filing
 from tests.factories import (
     BIRTH_FORM,
     PASSWORD,
@@ -35,7 +35,7 @@ def _file_with_request_id(stack, staff, request_id: str):  # type: ignore[no-unt
     client = stack.browser_client()
     stack.sign_in(client, staff.email, PASSWORD)
     data = {
-        **form_defaults(client.get("/dossiers/new/1.001193").text),
+        **open_filing(client, "/dossiers/new/1.001193"),
         **citizen(),
         **{f"form.{k}": v for k, v in BIRTH_FORM.items()},
         "_csrf_token": client.cookies["csrftoken"],

@@ -67,7 +67,7 @@ def test_api_operations_name_their_security_and_token_scope(described):
 
 def test_the_token_endpoint_is_described_in_rfc_6749s_shapes(described):
     token = described["paths"]["/api/oauth/token"]["post"]
-    assert set(token["responses"]) == {"200", "400", "401", "413"}
+    assert set(token["responses"]) == {"200", "400", "401", "413", "429"}
     assert set(_schema_of(described, token["responses"]["200"])["required"]) == {
         "access_token",
         "token_type",

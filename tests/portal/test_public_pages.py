@@ -15,6 +15,7 @@ from agents.ratings.links import rating_token
 from agents.staff.models import Role
 from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
+from tests.clamd import portal_clamd  # noqa: F401
 from tests.factories import (
     create_partner,
     create_person,
@@ -157,12 +158,26 @@ def test_the_json_api_files_and_reads_dossiers_for_a_signed_in_counter(portal, f
     assert invalid.json()["field_errors"] == {"owner_id_number": "Số CCCD phải gồm đúng 12 chữ số"}
 
 
-def test_health_and_openapi_are_published(portal):
+def test_health_and_openapi_are_published(portal, portal_clamd):  # noqa: F811
     client = portal()
     health = client.get("/healthz")
-    assert health.status_code == 200 and health.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "scanner": "ok"}}
     schema = client.get("/schema/openapi.json").json()
     assert "/api/v1/dossiers" in schema["paths"] and "/api/v1/track" in schema["paths"]
+
+
+def test_health_says_when_clamd_does_not_answer_and_uploads_are_refused(portal, monkeypatch, tmp_path):
+    import dataclasses
+
+    from portal.controllers import health as health_module
+    from portal.core.settings import ScannerSettings, get_settings
+
+    nowhere = ScannerSettings(socket_path=tmp_path / "none.sock", timeout_seconds=1)
+    moved = dataclasses.replace(get_settings(), scanner=nowhere)
+    monkeypatch.setattr(health_module, "get_settings", lambda: moved)
+    health = portal().get("/healthz").json()
+    assert health["status"] == "degraded" and health["checks"]["scanner"].startswith("unreachable at unix:")
 
 
 def test_english_is_one_click_away(portal):

@@ -56,10 +56,13 @@ def test_a_message_without_a_scope_is_forwarded_as_the_workers_own_work(counter,
 def test_a_worker_that_imports_only_its_tasks_knows_every_table():
     """A flush orders its rows by foreign keys: the worker needs every mapper, not only the dossier's."""
     import agents.models  # noqa: F401
+    import payments.models  # noqa: F401
     from portal.core.db import metadata
 
     probe = (
-        "import agents.dossiers.tasks; from portal.core.db import metadata; print(' '.join(sorted(metadata.tables)))"
+        "import importlib; from portal.core.celery_app import TASK_MODULES; "
+        "[importlib.import_module(m) for m in TASK_MODULES]; "
+        "from portal.core.db import metadata; print(' '.join(sorted(metadata.tables)))"
     )
     found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert found.stdout.split() == sorted(metadata.tables)

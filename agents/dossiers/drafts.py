@@ -1,0 +1,295 @@
+"""Drafts at the counter: nothing typed is lost, nothing is filed twice.
+
+A dossier starts as a draft when the staff member picks the procedure. The
+server gives the draft its idempotency key there and then, so every submit of
+that draft, whatever happens in between (a double click, a retry after a
+timeout, Back and submit again), reaches `filing.file_dossier` with the same
+key and files one dossier. What is typed is saved as it is typed (the page's
+autosave), sealed like the other personal data.
+
+The counter timer: every sign of life from an open draft (opening it, a save,
+the page's heartbeat while it is visible) adds the time since the previous
+sign, unless that silence was longer than `settings.counter.idle_gap_seconds`
+(the draft sat unopened). The total is the dossier's `counter_seconds`.
+
+A draft is its creator's: nobody else sees it or resumes it (another person's
+or another partner's draft answers 404, like a missing one).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents import policy
+from agents.documents.models import DossierDocument
+from agents.documents.rules import DocumentSlot, document_slots
+from agents.dossiers import rules
+from agents.dossiers.filing import VN_TZ, Filed, FilingRequest, file_dossier
+from agents.dossiers.models import Dossier, DossierDraft, DraftState
+from agents.dossiers.queries import get_for_actor
+from agents.policy import Permission
+from agents.procedures import service as procedures
+from agents.procedures.models import Procedure
+from agents.staff.actor import Actor
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from portal.core.i18n import N_
+from portal.core.settings import get_settings
+from portal.core.tenancy import current_scope
+
+# What a draft keeps besides the procedure's own fields ("form.<name>").
+CITIZEN_KEYS = ("agent_point_id", *rules.CITIZEN_FIELDS, *rules.PROXY_FIELDS, "notify_sms", "notify_email")
+MAX_VALUE_LENGTH = 2000
+MISSING_DOCUMENT = N_("Chưa có giấy tờ này")  # per field; the checks at submit say what is really allowed
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """An open draft as the staff member's list shows it."""
+
+    draft: DossierDraft
+    procedure: Procedure
+    owner_full_name: str
+
+
+def start(session: Session, actor: Actor, procedure_code: str) -> DossierDraft:
+    """The draft of a new dossier of `procedure_code`, with its idempotency key.
+
+    Picking the same procedure again while the previous draft has nothing typed
+    in it resumes that draft instead of leaving empty ones behind.
+    """
+    scope = current_scope(session)
+    if scope.partner_id is None:
+        raise PermissionDenied("Chỉ nhân viên của đối tác mới tiếp nhận hồ sơ")
+    policy.require(actor, Permission.file_dossiers, partner_id=scope.partner_id)
+    procedure = procedures.get_published(session, procedure_code)
+    empty = session.scalar(
+        select(DossierDraft)
+        .where(
+            DossierDraft.staff_account_id == actor.account_id,
+            DossierDraft.procedure_id == procedure.id,
+            DossierDraft.state == DraftState.open,
+            DossierDraft.saved_at.is_(None),
+        )
+        .order_by(DossierDraft.created_at.desc())
+        .limit(1)
+    )
+    if empty is not None:
+        return empty
+    draft = DossierDraft(
+        id=uuid.uuid4(),
+        partner_id=scope.partner_id,
+        idempotency_key=uuid.uuid4().hex,
+        procedure_id=procedure.id,
+        staff_account_id=actor.account_id,
+        values_sealed="{}",
+        state=DraftState.open,
+        active_seconds=0,
+    )
+    session.add(draft)
+    session.flush()
+    audit.record(
+        session, "dossier.draft_started", "dossier_draft", draft.id, partner_id=draft.partner_id,
+        detail={"procedure": procedure.code},
+    )  # fmt: skip
+    return draft
+
+
+def get_own(session: Session, actor: Actor, draft_id: uuid.UUID) -> DossierDraft:
+    """The actor's own draft; anyone else's answers exactly like a missing one."""
+    draft = session.get(DossierDraft, draft_id)
+    if draft is None or draft.staff_account_id != actor.account_id:
+        raise NotFound("Không tìm thấy bản nháp hồ sơ")
+    return draft
+
+
+def procedure_of(session: Session, draft: DossierDraft) -> Procedure:
+    procedure = session.get(Procedure, draft.procedure_id)
+    assert procedure is not None  # a foreign key
+    return procedure
+
+
+def values_of(draft: DossierDraft) -> dict[str, str]:
+    """What was typed into the draft, as the form names its fields."""
+    loaded = json.loads(draft.values_sealed or "{}")
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+
+def open_drafts(session: Session, actor: Actor) -> list[DraftView]:
+    """The actor's drafts still open, the most recently worked on first."""
+    drafts = session.scalars(
+        select(DossierDraft)
+        .where(DossierDraft.staff_account_id == actor.account_id, DossierDraft.state == DraftState.open)
+        .where(DossierDraft.saved_at.is_not(None))
+        .order_by(DossierDraft.saved_at.desc())
+    ).all()
+    return [DraftView(d, procedure_of(session, d), values_of(d).get("owner_full_name", "")) for d in drafts]
+
+
+def touch(draft: DossierDraft, now: datetime | None = None) -> None:
+    """A sign of life from the open draft: the counter timer counts the time since the last one."""
+    now = now or utcnow()
+    gap = timedelta(seconds=get_settings().counter.idle_gap_seconds)
+    last = draft.last_active_at
+    if last is not None:
+        if last.tzinfo is None:  # SQLite gives naive UTC back
+            last = last.replace(tzinfo=now.tzinfo)
+        if timedelta(0) <= now - last <= gap:
+            draft.active_seconds = (draft.active_seconds or 0) + int((now - last).total_seconds())
+    draft.last_active_at = now
+
+
+def opened(session: Session, actor: Actor, draft_id: uuid.UUID) -> DossierDraft:
+    """The draft is on the screen again (opened, reloaded, resumed)."""
+    draft = get_own(session, actor, draft_id)
+    if draft.state is DraftState.open:
+        touch(draft)
+        session.flush()
+    return draft
+
+
+def save(session: Session, actor: Actor, draft_id: uuid.UUID, raw: dict[str, Any]) -> DossierDraft:
+    """Keep what was typed (the whole form as it stands) and count the time.
+
+    Only the form's own fields are kept; a draft already filed or discarded is
+    not changed (Conflict: the page shows the dossier instead).
+    """
+    draft = get_own(session, actor, draft_id)
+    require_open(draft)
+    procedure = procedure_of(session, draft)
+    allowed = {*CITIZEN_KEYS, *(f"form.{name}" for name in procedure.form_schema.get("properties", {}))}
+    kept = {k: str(v)[:MAX_VALUE_LENGTH] for k, v in raw.items() if k in allowed and v not in (None, "")}
+    draft.values_sealed = json.dumps(kept, ensure_ascii=False, sort_keys=True)
+    draft.saved_at = utcnow()
+    touch(draft, draft.saved_at)
+    session.flush()
+    return draft
+
+
+def heartbeat(session: Session, actor: Actor, draft_id: uuid.UUID) -> DossierDraft:
+    draft = get_own(session, actor, draft_id)
+    require_open(draft)
+    touch(draft)
+    session.flush()
+    return draft
+
+
+def discard(session: Session, actor: Actor, draft_id: uuid.UUID) -> None:
+    draft = get_own(session, actor, draft_id)
+    require_open(draft)
+    draft.state = DraftState.discarded
+    draft.values_sealed = "{}"  # nothing personal kept for a dossier that will never exist
+    for document in session.scalars(select(DossierDocument).where(DossierDocument.draft_id == draft.id)):
+        session.delete(document)
+    audit.record(session, "dossier.draft_discarded", "dossier_draft", draft.id, partner_id=draft.partner_id)
+    session.flush()
+
+
+def submit(
+    session: Session,
+    actor: Actor,
+    draft_id: uuid.UUID,
+    *,
+    agent_point_id: uuid.UUID | None,
+    citizen: dict[str, str],
+    form: dict[str, Any],
+    notify_sms: bool = False,
+    notify_email: str | None = None,
+) -> Filed:
+    """File the draft's dossier, exactly once.
+
+    A draft already filed answers with its dossier (created False); otherwise
+    `filing.file_dossier` checks everything and files with the draft's key, so
+    even two submits racing each other file one dossier. Raises what filing
+    raises (ValidationFailed with every field error) and leaves the draft open.
+    """
+    draft = get_own(session, actor, draft_id)
+    if draft.state is DraftState.submitted and draft.dossier_id is not None:
+        return Filed(get_for_actor(session, actor, draft.dossier_id), created=False)
+    require_open(draft)
+    touch(draft)
+    procedure = procedure_of(session, draft)
+    _check_complete(session, draft, procedure, citizen, form)
+    filed = file_dossier(
+        session,
+        actor,
+        FilingRequest(
+            procedure_code=procedure.code,
+            agent_point_id=agent_point_id,
+            idempotency_key=draft.idempotency_key,
+            citizen=citizen,
+            form=form,
+            notify_sms=notify_sms,
+            notify_email=notify_email,
+        ),
+    )
+    if filed.created:
+        filed.dossier.counter_seconds = draft.active_seconds
+        for document in session.scalars(select(DossierDocument).where(DossierDocument.draft_id == draft.id)):
+            document.dossier_id = filed.dossier.id
+    draft.state = DraftState.submitted
+    draft.dossier_id = filed.dossier.id
+    draft.values_sealed = "{}"  # the dossier holds it now
+    session.flush()
+    return filed
+
+
+class Incomplete(ValidationFailed):
+    """Something mandatory is missing; `missing` names each (form fields and document slots)."""
+
+    code = "incomplete"
+
+    def __init__(self, documents: list[DocumentSlot], field_errors: dict[str, str]) -> None:
+        self.missing = sorted(field_errors)
+        super().__init__(
+            N_("Hồ sơ chưa đủ để gửi; còn thiếu: %(documents)s, và các trường được đánh dấu (nếu có)"),
+            params={"documents": "; ".join(slot.name for slot in documents)},
+            field_errors=field_errors,
+        )
+
+
+def missing_documents(session: Session, draft: DossierDraft, procedure: Procedure) -> list[DocumentSlot]:
+    """The procedure's mandatory documents with no file in the draft yet."""
+    filled = set(session.scalars(select(DossierDocument.slot).where(DossierDocument.draft_id == draft.id)))
+    return [s for s in document_slots(procedure.required_documents) if s.mandatory and s.code not in filled]
+
+
+def _check_complete(
+    session: Session, draft: DossierDraft, procedure: Procedure, citizen: dict[str, str], form: dict[str, Any]
+) -> None:
+    """Before anything is filed: every mandatory document present, and then every field (all reported at once)."""
+    missing = missing_documents(session, draft, procedure)
+    if not missing:
+        return  # the fields are checked by filing, which reports them all
+    errors: dict[str, str] = {f"documents.{slot.code}": MISSING_DOCUMENT for slot in missing}
+    errors.update(rules.check_citizen(citizen, utcnow().astimezone(VN_TZ).date())[1])
+    errors.update({f"form.{k}": v for k, v in procedures.check_form(procedure, form)[1].items()})
+    raise Incomplete(missing, errors)
+
+
+def draft_for_key(session: Session, actor: Actor, idempotency_key: str) -> DossierDraft | None:
+    """The actor's draft that holds this idempotency key, if any (a form posted to the old address)."""
+    return session.scalar(
+        select(DossierDraft).where(
+            DossierDraft.idempotency_key == idempotency_key, DossierDraft.staff_account_id == actor.account_id
+        )
+    )
+
+
+def dossier_of(session: Session, draft: DossierDraft) -> Dossier | None:
+    return session.get(Dossier, draft.dossier_id) if draft.dossier_id else None
+
+
+def require_open(draft: DossierDraft) -> None:
+    if draft.state is DraftState.submitted:
+        raise Conflict("Hồ sơ này đã được gửi; không sửa được bản nháp nữa")
+    if draft.state is DraftState.discarded:
+        raise Conflict("Bản nháp này đã bị hủy")

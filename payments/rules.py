@@ -1,0 +1,87 @@
+"""Pure rules about money: what a dossier costs, what is still owed, what may be refunded. No database."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from agents.dossiers.models import CityStatus, Dossier, DossierState
+from agents.procedures.models import Procedure
+
+from .models import Payment, PaymentState
+
+#: States in which a payment's money reached us (and may still be partly with us).
+COLLECTED = frozenset({PaymentState.paid, PaymentState.partially_refunded, PaymentState.refunded})
+#: City statuses after which a paid fee is given back (refused, stopped): issue #11.
+REFUNDABLE_CITY_STATUSES = frozenset({CityStatus.refused, CityStatus.stopped})
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    label: str  # a Vietnamese msgid
+    amount_vnd: int
+
+
+@dataclass(frozen=True)
+class FeeQuote:
+    """What a dossier costs. `total_vnd` 0: no payment step at all."""
+
+    total_vnd: int
+    lines: tuple[FeeLine, ...] = field(default_factory=tuple)
+    note: str = ""
+
+    @property
+    def is_free(self) -> bool:
+        return self.total_vnd <= 0
+
+
+def fee_quote(procedure: Procedure, dossier: Dossier | None = None) -> FeeQuote:
+    """The fee of a dossier of `procedure`: the one place payments asks (the catalogue's rules sit behind it)."""
+    amount = max(int(procedure.fee_vnd or 0), 0)
+    lines = (FeeLine("Lệ phí", amount),) if amount else ()
+    return FeeQuote(amount, lines, procedure.fee_note or "")
+
+
+def collected_vnd(payments: Iterable[Payment]) -> int:
+    """What the dossier's payments brought in, before refunds."""
+    return sum(p.amount_vnd for p in payments if p.state in COLLECTED)
+
+
+def accepts_payment(dossier: Dossier) -> bool:
+    """A dossier the city refused, stopped or closed (or never took) is no longer paid for."""
+    if dossier.state is DossierState.rejected:
+        return False
+    return not (dossier.city_status is not None and CityStatus(dossier.city_status).is_final)
+
+
+def outstanding_vnd(quote: FeeQuote, dossier: Dossier, payments: Iterable[Payment]) -> int:
+    if quote.is_free or not accepts_payment(dossier):
+        return 0
+    return max(quote.total_vnd - collected_vnd(payments), 0)
+
+
+def live_attempt(payments: Iterable[Payment], now: datetime) -> Payment | None:
+    """A pending attempt whose payment page is still open: starting again returns it, not a second one."""
+    for payment in payments:
+        if payment.state is PaymentState.pending and payment.expires_at > now:
+            return payment
+    return None
+
+
+def new_txn_ref() -> str:
+    """A fresh `vnp_TxnRef`: letters and digits only (the checksum's safe set), 16 characters, unguessable."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "HS" + "".join(secrets.choice(alphabet) for _ in range(14))
+
+
+def refundable_vnd(payment: Payment) -> int:
+    """What can still be given back: never more than was paid, less what was already refunded or asked for."""
+    if payment.state not in (PaymentState.paid, PaymentState.partially_refunded):
+        return 0
+    return max(payment.amount_vnd - payment.refunded_vnd, 0)
+
+
+def state_after_refund(payment: Payment, refunded_total: int) -> PaymentState:
+    return PaymentState.refunded if refunded_total >= payment.amount_vnd else PaymentState.partially_refunded
