@@ -8,8 +8,9 @@ from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.procedures.models import CalendarOverride, Procedure
 from agents.ratings.models import Rating
-from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment
+from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment, SignInSession
 from portal.core.audit import AuditEvent
+from portal.core.throttle import ThrottleCounter
 
 __all__ = [
     "Account",
@@ -37,4 +38,6 @@ __all__ = [
     "Rating",
     "Role",
     "RoleAssignment",
+    "SignInSession",
+    "ThrottleCounter",
 ]

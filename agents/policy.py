@@ -26,7 +26,9 @@ from agents.staff.models import Role
 from portal.core.errors import PermissionDenied
 
 if TYPE_CHECKING:
-    from agents.staff.actor import Actor
+    from collections.abc import Iterable
+
+    from agents.staff.actor import Actor, Grant
 
 
 class Permission(str, enum.Enum):
@@ -36,6 +38,9 @@ class Permission(str, enum.Enum):
     see_partner_figures = "see_partner_figures"  # the partner's dashboard and exports
     register_points = "register_points"
     manage_staff = "manage_staff"  # invite, re-role, deactivate the partner's people
+    unlock_sign_in = (
+        "unlock_sign_in"  # lift a sign-in lock: a manager for the partner's people, a lead for their point's
+    )
     manage_api_clients = "manage_api_clients"  # register and revoke the partner's systems
     see_network = "see_network"  # every partner, read only: the center's people
     approve_points = "approve_points"  # approve or close any point
@@ -58,6 +63,7 @@ _AT_PARTNER: dict[Permission, frozenset[Role]] = {
     Permission.see_partner_figures: frozenset({Role.partner_manager}),
     Permission.register_points: frozenset({Role.partner_manager}),
     Permission.manage_staff: frozenset({Role.partner_manager}),
+    Permission.unlock_sign_in: frozenset({Role.partner_manager, Role.point_lead}),
     Permission.manage_api_clients: frozenset({Role.partner_manager}),
     Permission.request_refunds: POINT_ROLES | {Role.partner_manager},
     Permission.see_settlement: frozenset({Role.partner_manager}),
@@ -65,6 +71,7 @@ _AT_PARTNER: dict[Permission, frozenset[Role]] = {
 # Which of those the center's roles hold over any partner, when that partner is named.
 _CENTER_REACH: dict[Permission, frozenset[Role]] = {
     Permission.manage_staff: frozenset({Role.center_admin}),
+    Permission.unlock_sign_in: frozenset({Role.center_admin}),
     Permission.manage_api_clients: frozenset({Role.center_admin}),
     Permission.request_refunds: frozenset({Role.center_admin}),
     Permission.see_settlement: frozenset({Role.center_admin, Role.auditor}),
@@ -85,6 +92,7 @@ CENTER_PERMISSIONS = frozenset(_AT_CENTER)
 _AT_POINT: dict[Permission, frozenset[Role]] = {
     Permission.file_dossiers: POINT_ROLES,
     Permission.see_dossiers: POINT_ROLES,
+    Permission.unlock_sign_in: frozenset({Role.point_lead}),
     Permission.request_refunds: POINT_ROLES,
 }
 
@@ -95,6 +103,7 @@ MESSAGES: dict[Permission, str] = {
     Permission.see_partner_figures: "Trang này dành cho quản lý đối tác",
     Permission.register_points: "Chỉ quản lý đối tác được đăng ký điểm",
     Permission.manage_staff: "Chỉ quản lý đối tác hoặc Trung tâm được quản lý tài khoản",
+    Permission.unlock_sign_in: "Chỉ trưởng điểm, quản lý đối tác hoặc Trung tâm được mở khóa đăng nhập",
     Permission.manage_api_clients: "Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API",
     Permission.see_network: "Trang này dành cho Trung tâm",
     Permission.approve_points: "Chỉ Trung tâm được duyệt hoặc đóng điểm",
@@ -150,6 +159,28 @@ def require(
     permission = Permission(permission)
     if not can(actor, permission, partner_id=partner_id, point_id=point_id):
         raise PermissionDenied(message or MESSAGES[permission])
+
+
+def may_unlock_sign_in(actor: Actor, grants: Iterable[Grant]) -> bool:
+    """May `actor` lift the sign-in lock of the person holding `grants`?
+
+    A partner manager (and the center's admin) for anyone at that partner; a
+    point lead for the staff of their own point only (not another lead, not a
+    manager); the center's own people, the center's admin.
+    """
+    for g in grants:
+        if g.partner_id is None:
+            if can(actor, Permission.manage_center_roles):
+                return True
+            continue
+        point_id = g.agent_point_id if g.role is Role.agent_staff else None
+        if point_id is None:
+            if can(actor, Permission.manage_staff, partner_id=g.partner_id):
+                return True
+            continue
+        if can(actor, Permission.unlock_sign_in, partner_id=g.partner_id, point_id=point_id):
+            return True
+    return False
 
 
 def points_for(actor: Actor, permission: Permission, partner_id: uuid.UUID) -> set[uuid.UUID] | None:

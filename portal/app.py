@@ -1,4 +1,4 @@
-"""The Litestar application: routes, templates, sessions, CSRF, error mapping."""
+"""The Litestar application: routes, templates, the session cookie, CSRF, error mapping."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from portal.api_reference import ApiReferencePlugin
-from portal.auth.security_events import AuditedCookieBackendConfig
+from portal.auth.security_events import SSO_FLOW_COOKIE, SSO_FLOW_SECONDS, AuditedCookieBackendConfig
+from portal.auth.session import session_cookie_writer
 from portal.core.logging import configure_logging
 from portal.core.migrations import check_app_role
 from portal.core.settings import get_settings
@@ -21,6 +22,7 @@ from portal.i18n import load_catalogues
 from portal.observability import count_refused_callbacks, observe_requests
 from portal.routes import ROUTES
 from portal.security.headers import security_headers
+from portal.security.hosts import HostGuardMiddleware
 from portal.security.input_guard import InputGuardMiddleware, InputLimits
 from portal.templating import TEMPLATE_DIR, template_config
 
@@ -32,10 +34,12 @@ def create_app() -> Litestar:
         check_app_role(settings)
     load_catalogues()  # a broken .po stops the start, not a page later
     secure_cookies = settings.is_production
-    session_config = AuditedCookieBackendConfig(
+    # Litestar's encrypted cookie carries only a pending single sign-on (state, nonce, verifier) for a
+    # few minutes; who is signed in is the server-side session (portal/auth/session.py).
+    sso_flow_config = AuditedCookieBackendConfig(
         secret=hashlib.sha256(("session:" + settings.keys.secret_key).encode()).digest(),
-        key="portal_session",
-        max_age=8 * 3600,
+        key=SSO_FLOW_COOKIE,
+        max_age=SSO_FLOW_SECONDS,
         httponly=True,
         secure=secure_cookies,
         samesite="lax",
@@ -49,12 +53,16 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[TEMPLATE_DIR / "static"])],
         template_config=template_config,
-        # The input guard first (outermost): nothing reads a request before it is checked.
+        # The host guard, then the input guard (outermost): nothing reads a request before it is checked.
         middleware=[
+            DefineMiddleware(HostGuardMiddleware, public_url=settings.web.public_url, enforce=settings.is_production),
             DefineMiddleware(InputGuardMiddleware, limits=InputLimits.from_settings(settings.web)),
-            session_config.middleware,
+            sso_flow_config.middleware,
         ],
-        before_send=[security_headers(production=settings.is_production)],
+        before_send=[
+            security_headers(production=settings.is_production),
+            session_cookie_writer(production=settings.is_production),
+        ],
         csrf_config=csrf_config,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from portal.auth.security_events import record_security_event
 from portal.core.errors import AuthenticationFailed, DomainError
 from portal.core.i18n import N_, Message
 from portal.i18n import request_language, translate, translate_errors
+from portal.security.rate_limits import RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
             "bearer"
         ):
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'  # RFC 6750 §3
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
         return Response(body, status_code=exc.status_code, media_type=MediaType.JSON, headers=headers)
     if isinstance(exc, AuthenticationFailed):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -45,6 +48,7 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         template_name="errors/error.html",
         context={"status": exc.status_code, "message": exc.message},
         status_code=exc.status_code,
+        headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None,
     )
 
 

@@ -26,7 +26,7 @@ from agents import policy
 from agents.dossiers.attention import is_overdue
 from agents.dossiers.models import CityStatus, DossierState
 from agents.dossiers.rules import CITY_STATUS_LABELS, STATE_LABELS
-from agents.staff.lifecycle import MIN_PASSWORD_LENGTH
+from agents.staff.service import MIN_PASSWORD_LENGTH
 from portal.core.i18n import SOURCE_LANGUAGE
 from portal.forms import show_date
 from portal.history import history_lines, recorded

@@ -47,6 +47,15 @@ os.environ["FORWARD_GIVE_UP_AFTER_ATTEMPTS"] = "6"
 os.environ["FORWARD_STUCK_AFTER_SECONDS"] = "2"
 os.environ["FORWARD_SWEEP_INTERVAL_SECONDS"] = "1"
 os.environ["CITY_TIMEOUT_SECONDS"] = "3"
+# Small enough that the test of the per-source budget stays short; every test client is its own source.
+os.environ["LOGIN_MAX_FAILURES_PER_SOURCE"] = "8"
+# Rate-limit windows longer than any test (a slow machine must not reset a count mid-test), and target
+# budgets above what a module's shared fixtures use (one person signing in for each of its tests).
+os.environ["RATE_LIMIT_WINDOW_SECONDS"] = "3600"
+os.environ["RATE_LIMIT_LOGIN_PER_TARGET"] = "40"
+os.environ["RATE_LIMIT_TRACK_PER_TARGET"] = "20"
+os.environ["RATE_LIMIT_TOKEN_PER_TARGET"] = "60"
+os.environ["RATE_LIMIT_TOKEN_PER_SOURCE"] = "80"
 os.environ.pop("CELERY_BROKER_URL", None)
 
 _given = os.environ.get("DATABASE_URL", "")

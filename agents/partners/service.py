@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from agents import policy
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.policy import Permission
-from agents.staff import lifecycle
+from agents.staff import lifecycle, sessions
 from agents.staff.actor import Actor
 from agents.staff.models import Invitation, Role
 from portal.core import audit
@@ -73,12 +73,8 @@ def set_status(
         raise Conflict("Đối tác đã ở trạng thái này")
     partner.status = status
     partner.status_reason = reason.strip() or None
-    audit.record(
-        session,
-        f"partner.{status.value}",
-        "partner",
-        partner.id,
-        partner_id=partner.id,
-        detail={"reason": reason.strip()},
-    )
+    detail: dict[str, object] = {"reason": reason.strip()}
+    if status is PartnerStatus.suspended:
+        detail["sessions_ended"] = sessions.revoke_for_partner(session, partner.id, "partner_suspended")
+    audit.record(session, f"partner.{status.value}", "partner", partner.id, partner_id=partner.id, detail=detail)
     return partner

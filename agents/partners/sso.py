@@ -267,6 +267,7 @@ def sign_in_with_sso(
         sso_subject=subject,
         as_account_id=holder.id if holder is not None else None,
     )
+    assert account is not None  # as_account_id names the holder: accept_invitation granted the role
     actor = load_actor(session, account.id)
     if actor is None or partner.id not in actor.partner_ids:  # pragma: no cover - accept_invitation granted it
         raise refuse("no_active_role", MSG_NO_ROLE, account)

@@ -1,4 +1,4 @@
-"""Account lifecycle: invite, activate, change role, deactivate with a reason, reactivate.
+"""Account lifecycle: invite, activate, change role, deactivate with a reason, reactivate, lift a sign-in lock.
 
 Accounts are never deleted. Who may do what:
 - a partner manager runs their own partner's people (staff, point leads, managers);
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,16 +19,16 @@ from sqlalchemy.orm import Session
 from agents import policy
 from agents.points.models import AgentPoint
 from agents.policy import Permission
-from agents.staff.actor import Actor
+from agents.staff import sessions
+from agents.staff.actor import Actor, Grant
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment
-from agents.staff.service import hash_password
-from portal.core import audit
+from agents.staff.service import check_new_password, failures_key, hash_password, locked_until
+from portal.core import audit, throttle
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from portal.core.i18n import N_, PluralMessage
+from portal.core.i18n import N_
 
 INVITATION_LIFETIME = timedelta(days=7)
-MIN_PASSWORD_LENGTH = 10
 
 
 def _token_hash(token: str) -> str:
@@ -151,29 +151,38 @@ def accept_invitation(
     sso_issuer: str | None = None,
     sso_subject: str | None = None,
     as_account_id: uuid.UUID | None = None,
-) -> Account:
+) -> Account | None:
     """Activate: create the account, or add the role to the person's existing one.
 
     An invitation never sets the credentials of an account that already exists
     (whoever holds the link would take it over): an existing account accepts only
     while signed in as itself (`as_account_id`), and keeps its password and SSO link.
+    Anyone else activating for an email that has an account gets the answer a new
+    account gets, and nothing changes (None): whoever invites must not learn
+    which emails have accounts.
     """
     account = session.scalar(select(Account).where(Account.email == invitation.email))
+    if account is not None and as_account_id != account.id:
+        # Answered exactly like a new activation (the link's holder must not learn that the
+        # email has an account anywhere); nothing changes, the attempt is on the record.
+        if password is not None:
+            check_new_password(password)
+        audit.record_refusal(
+            session,
+            "account.activation_refused",
+            "invitation",
+            invitation.id,
+            partner_id=invitation.partner_id,
+            detail={"reason": "email_has_account_sign_in_first"},
+            actor_label=invitation.email,
+        )
+        return None
     if account is not None:
-        if as_account_id != account.id:
-            raise Conflict(
-                "Email này đã có tài khoản trên cổng: hãy đăng nhập bằng tài khoản đó rồi mở lại liên kết mời"
-            )
         if account.status is AccountStatus.deactivated:
             raise PermissionDenied("Tài khoản đã bị khóa: %(reason)s", params={"reason": account.status_reason or ""})
     else:
-        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed(
-                "Mật khẩu quá ngắn",
-                field_errors={
-                    "password": PluralMessage("Tối thiểu %(num)d ký tự", "Tối thiểu %(num)d ký tự", MIN_PASSWORD_LENGTH)
-                },
-            )
+        if password is not None:
+            check_new_password(password)
         if password is None and not (sso_issuer and sso_subject):
             raise ValidationFailed("Cần đặt mật khẩu", field_errors={"password": N_("Bắt buộc nhập")})
         account = Account(
@@ -241,7 +250,14 @@ def deactivate(session: Session, actor: Actor, account_id: uuid.UUID, reason: st
     account = _account_in_reach(session, actor, account_id)
     account.status = AccountStatus.deactivated
     account.status_reason = reason[:500]
-    audit.record(session, "account.deactivated", "account", account.id, detail={"reason": account.status_reason})
+    ended = sessions.revoke_all(session, account.id, "deactivated")
+    audit.record(
+        session,
+        "account.deactivated",
+        "account",
+        account.id,
+        detail={"reason": account.status_reason, "sessions_ended": ended},
+    )
     return account
 
 
@@ -292,3 +308,38 @@ def people_of_partner(session: Session, actor: Actor, partner_id: uuid.UUID) -> 
         .order_by(Account.full_name)
     ).all()
     return [(row[0], row[1]) for row in rows]
+
+
+def unlock_sign_in(session: Session, actor: Actor, account_id: uuid.UUID) -> bool:
+    """Lift the person's sign-in lock (their failure count starts again); whether they were locked.
+
+    A partner manager for their partner's people, a point lead for their point's
+    staff (`policy.may_unlock_sign_in`); anyone else is answered as if the
+    account did not exist. Audited whether or not a lock was in force.
+    """
+    account = session.get(Account, account_id)
+    roles = session.scalars(select(RoleAssignment).where(RoleAssignment.account_id == account_id)).all()
+    grants = [Grant(r.role, r.partner_id, r.agent_point_id) for r in roles]
+    if account is None or account_id == actor.account_id or not policy.may_unlock_sign_in(actor, grants):
+        raise NotFound("Không tìm thấy tài khoản")
+    was_locked = locked_until(session, account.email) is not None
+    throttle.reset(session, failures_key(account.email))
+    audit.record(session, "account.sign_in_unlocked", "account", account.id, detail={"was_locked": was_locked})
+    return was_locked
+
+
+def sign_in_locks(session: Session, actor: Actor, partner_id: uuid.UUID) -> list[tuple[Account, datetime | None]]:
+    """The partner's people whose sign-in lock the actor may lift, each with the end of their lock (or None)."""
+    rows = session.execute(
+        select(Account, RoleAssignment)
+        .join(RoleAssignment, RoleAssignment.account_id == Account.id)
+        .where(RoleAssignment.partner_id == partner_id)
+        .order_by(Account.full_name)
+    ).all()
+    seen: dict[uuid.UUID, tuple[Account, datetime | None]] = {}
+    for account, assignment in rows:
+        grant = Grant(assignment.role, assignment.partner_id, assignment.agent_point_id)
+        if account.id in seen or account.id == actor.account_id or not policy.may_unlock_sign_in(actor, [grant]):
+            continue
+        seen[account.id] = (account, locked_until(session, account.email))
+    return list(seen.values())

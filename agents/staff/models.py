@@ -87,3 +87,28 @@ class Invitation(IdMixin, TimestampMixin, TenantScoped, Base):
     expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
     accepted_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class SignInSession(IdMixin, Base):
+    """One signed-in browser. The cookie holds a random token; only its SHA-256 is stored.
+
+    A session ends when it is revoked (sign-out, "sign out everywhere",
+    deactivation, the partner's suspension, a password change), after
+    `idle_timeout_seconds` without a request, or `absolute_lifetime_seconds`
+    after sign-in, whichever comes first (agents/staff/sessions.py).
+    """
+
+    __tablename__ = "sign_in_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The partner the person works for in this session (a person may hold roles at several).
+    active_partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    idle_timeout_seconds: Mapped[int] = mapped_column(Integer)
+    absolute_lifetime_seconds: Mapped[int] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    user_agent: Mapped[str] = mapped_column(String(120), default="")
+    origin: Mapped[str] = mapped_column(String(100), default="")

@@ -39,6 +39,7 @@ from portal.auth.session import client_ip, partner_scope, require_actor
 from portal.core.db import read_only, unit_of_work
 from portal.core.tenancy import Scope
 from portal.i18n import request_language, translate
+from portal.security import rate_limits
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Send
@@ -177,6 +178,7 @@ def token_response(request: Request[Any, Any, Any], form: dict[str, Any]) -> Res
             raise tokens.InvalidRequest("Chỉ dùng một cách xác thực ứng dụng (Basic hoặc biểu mẫu), không dùng cả hai")
         client_id, client_secret = basic or (str(form.get("client_id") or ""), str(form.get("client_secret") or ""))
         requested = parse_scopes(str(form.get("scope") or ""))
+        rate_limits.check(request, "token", client_id)
         lookup = Scope.network(
             "OAuth2 token request: identify the partner system",
             actor_label="API token request",

@@ -29,6 +29,7 @@ from portal.core.errors import ValidationFailed
 from portal.core.settings import get_settings
 from portal.deps import Actor, Session, api_work, public_work
 from portal.observability import COUNTS_CITY_CALLBACK_REFUSALS
+from portal.security import rate_limits
 
 TokenForm = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -90,8 +91,9 @@ class ApiController(Controller):
         status_code=200,
         opt=public_work("public dossier tracking by code and phone", "citizen (api)", writes=False),
     )
-    def track(self, session: Session, data: JSONBody[TrackIn]) -> DossierOut:
+    def track(self, request: Request[Any, Any, Any], session: Session, data: JSONBody[TrackIn]) -> DossierOut:
         """Public: a dossier's status by tracking code plus the owner's phone number."""
+        rate_limits.check(request, "track", data.tracking_code.strip().upper())
         return DossierOut.of(queries.track(session, data.tracking_code, data.phone))
 
     @post(

@@ -1,4 +1,4 @@
-"""Signing in and out with a local account; the login page (shared with single sign-on)."""
+"""Signing in and out with a local account; the login page (shared with single sign-on); the person's own sessions."""
 
 from __future__ import annotations
 
@@ -12,9 +12,22 @@ from litestar.response import Redirect, Template
 
 from agents.partners import sso
 from agents.staff import service as staff
-from portal.auth.session import landing_for, safe_next, sign_in, sign_out
-from portal.core.errors import AuthenticationFailed
-from portal.deps import Session, Viewer, public_work
+from agents.staff import sessions
+from portal.auth.session import (
+    client_ip,
+    current_sign_in,
+    landing_for,
+    remember_device,
+    safe_next,
+    sign_in,
+    sign_out,
+    trusted_device,
+)
+from portal.core.db import attempt
+from portal.core.errors import AuthenticationFailed, DomainError
+from portal.core.i18n import N_
+from portal.deps import Actor, Session, Viewer, check_work, public_work
+from portal.security import rate_limits
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -50,6 +63,29 @@ def login_page(
     )
 
 
+def account_page(
+    request: Request[Any, Any, Any],
+    session: Session,
+    actor: Actor,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
+    signed_in = current_sign_in(request)
+    return page(
+        "auth/account.html",
+        status_code=status_code,
+        actor=actor,
+        open_sessions=sessions.open_sessions(session, actor.account_id),
+        current_session_id=signed_in.session_id if signed_in else None,
+        has_password=staff.has_password(session, actor),
+        message=message,
+        errors=errors or {},
+        failed=status_code >= 400,
+    )
+
+
 class AuthController(Controller):
     path = "/"
 
@@ -67,15 +103,49 @@ class AuthController(Controller):
     @post("/login", sync_to_thread=True, opt=public_work("sign-in looks up the account", "sign-in"))
     def login(self, request: Request[Any, Any, Any], session: Session, data: Form) -> Template | Redirect:
         email, password, target = data.get("email", ""), data.get("password", ""), data.get("next", "")
+        rate_limits.check(request, "login", email.strip().lower())
         try:
-            actor = staff.authenticate(session, email, password)
+            actor = staff.authenticate(
+                session, email, password, origin=client_ip(request), trusted_device=trusted_device(request)
+            )
         except AuthenticationFailed as exc:
             # The refusal is on the record already (its own transaction); this unit wrote nothing.
             return login_page(session, status_code=401, error=exc.message, email=email, next_path=target)
-        sign_in(request, actor)
+        sign_in(request, session, actor)
+        remember_device(request, actor.account_id)
         return Redirect(safe_next(target) or landing_for(actor))
 
-    @post("/logout", sync_to_thread=False)
-    def logout(self, request: Request[Any, Any, Any]) -> Redirect:
-        sign_out(request)
+    @post("/logout", sync_to_thread=True, opt=public_work("sign-out ends the session", "sign-out"))
+    def logout(self, request: Request[Any, Any, Any], session: Session) -> Redirect:
+        sign_out(request, session)
+        return Redirect("/")
+
+    @get("/account", sync_to_thread=True, opt=check_work("a person looks at their own sign-in sessions"))
+    def account(self, request: Request[Any, Any, Any], actor: Actor, session: Session) -> Template:
+        return account_page(request, session, actor)
+
+    @post("/account/password", sync_to_thread=True, opt=check_work("a person changes their own password"))
+    def change_password(self, request: Request[Any, Any, Any], actor: Actor, session: Session, data: Form) -> Template:
+        signed_in = current_sign_in(request)
+        try:
+            with attempt(session):
+                staff.change_password(
+                    session,
+                    actor,
+                    data.get("current_password", ""),
+                    data.get("password", ""),
+                    keep_session=signed_in.session_id if signed_in else None,
+                )
+        except DomainError as exc:
+            return account_page(
+                request, session, actor, status_code=exc.status_code, message=exc.message, errors=exc.field_errors
+            )
+        return account_page(
+            request, session, actor, message=N_("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc")
+        )
+
+    @post("/logout/everywhere", sync_to_thread=True, opt=public_work("sign-out ends every session", "sign-out"))
+    def logout_everywhere(self, request: Request[Any, Any, Any], session: Session) -> Redirect:
+        """Sign out on every device (a cookie left on a shared counter PC, a lost phone)."""
+        sign_out(request, session, everywhere=True)
         return Redirect("/")

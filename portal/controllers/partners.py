@@ -20,6 +20,7 @@ from portal.core.db import attempt
 from portal.core.errors import DomainError
 from portal.core.i18n import N_
 from portal.deps import Actor, Session, network_work
+from portal.security.hosts import public_link
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -96,7 +97,7 @@ class PartnerController(Controller):
             return network_page(
                 session, actor, status_code=exc.status_code, message=exc.message, errors=exc.field_errors, values=data
             )
-        link = f"{str(request.base_url).rstrip('/')}/invitations/{token}"
+        link = public_link(f"/invitations/{token}")
         return network_page(session, actor, status_code=201, invite_link=link)
 
     @post(

@@ -19,6 +19,7 @@ from portal.core.db import attempt
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.deps import Session, Viewer, public_work
 from portal.i18n import LANGUAGES
+from portal.security import rate_limits
 from portal.security.redirects import same_origin_return_path
 from portal.templating import page
 
@@ -60,8 +61,9 @@ class PublicController(Controller):
         return page("public/track.html", code=code, phone="", error=None, dossier=None, actor=viewer)
 
     @post("/track", sync_to_thread=True, opt=public_work("public dossier tracking by code and phone", writes=False))
-    def track(self, viewer: Viewer, session: Session, data: Form) -> Template:
+    def track(self, request: Request[Any, Any, Any], viewer: Viewer, session: Session, data: Form) -> Template:
         code, phone = data.get("code", ""), data.get("phone", "")
+        rate_limits.check(request, "track", code.strip().upper())
         try:
             dossier = queries.track(session, code, phone)
         except NotFound as exc:

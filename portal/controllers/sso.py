@@ -1,7 +1,7 @@
 """Signing in through a partner's own identity provider (OpenID Connect, code flow + PKCE).
 
 GET /auth/sso                         the login page with one link per partner offering SSO
-GET /auth/sso/{partner}               start: keep state/nonce/verifier in the session cookie, go to the IdP
+GET /auth/sso/{partner}               start: keep state/nonce/verifier in a short-lived encrypted cookie (portal_sso), go to the IdP
 GET /auth/sso/{partner}/callback      finish: check state, redeem the code, validate the ID token, sign in
 
 Refusals are shown on the login page with their reason (never a redirect loop
@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 
 from agents.partners import sso
 from portal.auth.oidc import OidcClient, SsoFailed
-from portal.auth.session import PARTNER_KEY, client_ip, landing_for, safe_next, sign_in
+from portal.auth.session import client_ip, landing_for, safe_next, sign_in
 from portal.controllers.auth import login_page
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import DomainError, NotFound
@@ -59,7 +59,7 @@ def _audit_failure(
 
 
 def _take_flow(request: Request[Any, Any, Any]) -> dict[str, Any] | None:
-    """The pending sign-in kept in the session cookie, removed so it serves once."""
+    """The pending sign-in kept in the SSO flow cookie, removed so it serves once."""
     current = request.scope.get("session")
     if not isinstance(current, dict) or FLOW_KEY not in current:
         return None
@@ -202,8 +202,9 @@ class SsoController(Controller):
                 )
             except DomainError as exc:
                 refusal = exc
+            else:
+                # Work for the partner whose SSO was used.
+                sign_in(request, session, actor, partner_id=partner_id)
         if refusal is not None:
             return _refused(request, refusal)
-        sign_in(request, actor)
-        request.session[PARTNER_KEY] = str(partner_id)  # work for the partner whose SSO was used
         return Redirect(safe_next(str(flow.get("next") or "")) or landing_for(actor))

@@ -1,4 +1,4 @@
-"""People: a partner manager invites, re-roles, deactivates and reactivates; invitees activate."""
+"""People: a partner manager invites, re-roles, deactivates and reactivates; invitees activate; sign-in locks are lifted."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
+from agents import policy
 from agents.points import service as points
 from agents.points.models import AgentPointStatus
 from agents.policy import Permission
@@ -22,6 +23,7 @@ from portal.core.errors import DomainError, ValidationFailed
 from portal.core.i18n import N_
 from portal.core.tenancy import Scope
 from portal.deps import ActivePartner, Actor, Session, Viewer, partner_work, public_work
+from portal.security.hosts import public_link
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -61,6 +63,16 @@ def _staff_page(
         errors=errors or {},
         values=values or {},
         invite_link=invite_link,
+        locks={account.id: until for account, until in lifecycle.sign_in_locks(session, actor, partner_id)},
+    )
+
+
+def _locks_page(session: Session, actor: Actor, partner_id: uuid.UUID, *, message: str | None = None) -> Template:
+    return page(
+        "partner/sign_in_locks.html",
+        actor=actor,
+        people=lifecycle.sign_in_locks(session, actor, partner_id),
+        message=message,
     )
 
 
@@ -114,7 +126,7 @@ class StaffController(Controller):
                 errors=exc.field_errors,
                 values=data,
             )
-        link = f"{str(request.base_url).rstrip('/')}/invitations/{token}"
+        link = public_link(f"/invitations/{token}")
         return _staff_page(session, actor, active_partner_id, status_code=201, invite_link=link)
 
     # Acting on a person is checked across partners (their roles elsewhere) in a unit of its own,
@@ -160,6 +172,36 @@ class StaffController(Controller):
             lifecycle.reactivate(work, actor, account_id)
         return _staff_page(session, actor, active_partner_id)
 
+    @get(
+        "/partner/sign-in-locks",
+        sync_to_thread=True,
+        guards=[requires(Permission.unlock_sign_in)],
+        opt=partner_work(),
+    )
+    def sign_in_locks(self, actor: Actor, active_partner_id: ActivePartner, session: Session) -> Template:
+        return _locks_page(session, actor, active_partner_id)
+
+    @post(
+        "/partner/staff/{account_id:uuid}/unlock",
+        sync_to_thread=True,
+        guards=[signed_in],
+        opt=partner_work(writes=False),
+    )
+    def unlock(
+        self,
+        request: Request[Any, Any, Any],
+        actor: Actor,
+        active_partner_id: ActivePartner,
+        session: Session,
+        account_id: FromPath[uuid.UUID],
+    ) -> Template:
+        """Lift a sign-in lock (a manager for the partner's people, a point lead for their point's staff)."""
+        with unit_of_work(_lifecycle_scope(request, actor)) as work:
+            lifecycle.unlock_sign_in(work, actor, account_id)
+        if policy.can(actor, Permission.manage_staff, partner_id=active_partner_id):
+            return _staff_page(session, actor, active_partner_id)
+        return _locks_page(session, actor, active_partner_id, message=N_("Đã mở khóa đăng nhập"))
+
     @post("/partner/roles/{assignment_id:uuid}", sync_to_thread=True, guards=[signed_in], opt=partner_work())
     def change_role(
         self,
@@ -186,13 +228,14 @@ class StaffController(Controller):
     )
     def invitation(self, viewer: Viewer, session: Session, token: FromPath[str]) -> Template:
         invitation = lifecycle.invitation_by_token(session, token)
+        # The page is the same whether or not the email has an account, unless the invitee is signed in.
         return page(
             "auth/activate.html",
             invitation=invitation,
             token=token,
             errors={},
             actor=viewer,
-            existing=lifecycle.account_exists(session, invitation.email),
+            is_invitee=viewer is not None and viewer.email == invitation.email,
             message=None,
         )
 
@@ -201,19 +244,20 @@ class StaffController(Controller):
         self, request: Request[Any, Any, Any], viewer: Viewer, session: Session, token: FromPath[str], data: Form
     ) -> Template | Redirect:
         invitation = lifecycle.invitation_by_token(session, token)
-        existing = lifecycle.account_exists(session, invitation.email)
+        is_invitee = viewer is not None and viewer.email == invitation.email
         errors: dict[str, str] = {}
         message = None
         status = 422
-        if not existing and data.get("password", "") != data.get("password_again", ""):
+        if not is_invitee and data.get("password", "") != data.get("password_again", ""):
             errors["password_again"] = N_("Hai mật khẩu không khớp")
+        account = None
         if not errors:
             try:
                 with attempt(session):
-                    lifecycle.accept_invitation(
+                    account = lifecycle.accept_invitation(
                         session,
                         invitation,
-                        password=None if existing else data.get("password", ""),
+                        password=None if is_invitee else data.get("password", ""),
                         as_account_id=viewer.account_id if viewer else None,
                     )
             except DomainError as exc:
@@ -226,10 +270,10 @@ class StaffController(Controller):
                 token=token,
                 errors=errors,
                 actor=viewer,
-                existing=existing,
+                is_invitee=is_invitee,
                 message=message,
             )
-        if existing:
+        if is_invitee and account is not None:
             request.state.pop("actor", None)  # roles changed: reload them on the next request
             return Redirect("/", status_code=303)
         return Redirect("/login?activated=1", status_code=303)

@@ -14,7 +14,10 @@ A refusal (a wrong password, a forged token, a tampered cookie, a request
 without its CSRF token) is the exception: the attempt changes nothing, yet
 its record must stay. `record_refusal` is the one way to write it: it rolls
 back the caller's unit of work and writes the entry in a short transaction
-of its own, which commits whatever the request does afterwards.
+of its own, which commits whatever the request does afterwards. The same refusal
+repeated (one tampered cookie on every page, one script guessing) is written
+once per window and counted in between (`repeat_key`, portal/core/throttle.py):
+the next entry for it says how many repeats were counted (`repeats_counted`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Integer, String, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from portal.core import throttle
 from portal.core.db import Base, unit_of_work, utcnow
+from portal.core.settings import get_settings
 from portal.core.tenancy import Scope, current_scope
 
 GENESIS = "0" * 64
@@ -132,6 +137,7 @@ def record_refusal(
     detail: dict[str, Any] | None = None,
     actor_id: uuid.UUID | None = None,
     actor_label: str | None = None,
+    repeat_key: str | None = None,
 ) -> None:
     """Record a refused attempt in its own short transaction; the caller's unit of work is rolled back.
 
@@ -140,7 +146,8 @@ def record_refusal(
     transaction never waits on it). `scope` defaults to the caller's. `also`
     may change rows in the refusal's transaction (a failed sign-in counts
     towards the account's lockout). The entry commits even though the request
-    fails.
+    fails. With `repeat_key` (what makes two refusals "the same", e.g. the
+    source and the cookie), a repeat within the tally window is only counted.
     """
     if caller is not None:
         caller.rollback()
@@ -150,6 +157,16 @@ def record_refusal(
     with unit_of_work(scope) as session:
         if also is not None:
             also(session)
+        if repeat_key is not None:
+            tally = throttle.hit(
+                session,
+                throttle.counter_key("refusal", action, repeat_key),
+                get_settings().rate_limits.refusal_tally_seconds,
+            )
+            if tally.hits > 1:
+                return
+            if tally.previous_hits > 1:
+                detail = {**(detail or {}), "repeats_counted": tally.previous_hits - 1}
         record(
             session,
             action,

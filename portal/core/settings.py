@@ -115,6 +115,32 @@ class ForwardingSettings:
 class SignInSettings:
     max_failures: int = 5
     lockout_seconds: int = 900
+    # Failed sign-ins from one source (any accounts) within lockout_seconds before it is refused.
+    max_failures_per_source: int = 50
+    # A correct password from a device the person signed in on lately passes a lock (docs/security.md).
+    trusted_device_days: int = 30
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    # A sign-in session ends after this long without a request, and this long after sign-in whatever happens.
+    idle_timeout_seconds: int = 30 * 60
+    absolute_lifetime_seconds: int = 8 * 3600
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    """Requests allowed per window (portal/security/rate_limits.py), shared by every process through the database."""
+
+    window_seconds: int = 60
+    track_per_source: int = 30
+    track_per_target: int = 10
+    login_per_source: int = 30
+    login_per_target: int = 10
+    token_per_source: int = 60
+    token_per_target: int = 20
+    # The same refusal repeated within this long is counted, not written again (portal/core/audit.py).
+    refusal_tally_seconds: int = 3600
 
 
 @dataclass(frozen=True)
@@ -222,6 +248,8 @@ class Settings:
     city: CitySettings
     forwarding: ForwardingSettings = field(default_factory=ForwardingSettings)
     sign_in: SignInSettings = field(default_factory=SignInSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     api_clients: ApiClientSettings = field(default_factory=ApiClientSettings)
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -392,6 +420,30 @@ def _sign_in(r: _Reader) -> SignInSettings:
     return SignInSettings(
         max_failures=r.whole("LOGIN_MAX_FAILURES", 5, low=1),
         lockout_seconds=r.whole("LOGIN_LOCKOUT_SECONDS", 900, low=1),
+        max_failures_per_source=r.whole("LOGIN_MAX_FAILURES_PER_SOURCE", 50, low=1),
+        trusted_device_days=r.whole("LOGIN_TRUSTED_DEVICE_DAYS", 30, low=0, high=365),
+    )
+
+
+def _session(r: _Reader) -> SessionSettings:
+    idle = r.whole("SESSION_IDLE_TIMEOUT_SECONDS", SessionSettings.idle_timeout_seconds, low=60)
+    lifetime = r.whole("SESSION_ABSOLUTE_LIFETIME_SECONDS", SessionSettings.absolute_lifetime_seconds, low=60)
+    if lifetime < idle:
+        r.errors.append("SESSION_ABSOLUTE_LIFETIME_SECONDS must not be shorter than SESSION_IDLE_TIMEOUT_SECONDS")
+    return SessionSettings(idle_timeout_seconds=idle, absolute_lifetime_seconds=lifetime)
+
+
+def _rate_limits(r: _Reader) -> RateLimitSettings:
+    d = RateLimitSettings
+    return RateLimitSettings(
+        window_seconds=r.whole("RATE_LIMIT_WINDOW_SECONDS", d.window_seconds, low=1),
+        track_per_source=r.whole("RATE_LIMIT_TRACK_PER_SOURCE", d.track_per_source, low=1),
+        track_per_target=r.whole("RATE_LIMIT_TRACK_PER_TARGET", d.track_per_target, low=1),
+        login_per_source=r.whole("RATE_LIMIT_LOGIN_PER_SOURCE", d.login_per_source, low=1),
+        login_per_target=r.whole("RATE_LIMIT_LOGIN_PER_TARGET", d.login_per_target, low=1),
+        token_per_source=r.whole("RATE_LIMIT_TOKEN_PER_SOURCE", d.token_per_source, low=1),
+        token_per_target=r.whole("RATE_LIMIT_TOKEN_PER_TARGET", d.token_per_target, low=1),
+        refusal_tally_seconds=r.whole("AUDIT_REFUSAL_TALLY_SECONDS", d.refusal_tally_seconds, low=1),
     )
 
 
@@ -517,6 +569,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         city=_city(r, web.public_url),
         forwarding=_forwarding(r),
         sign_in=_sign_in(r),
+        session=_session(r),
+        rate_limits=_rate_limits(r),
         api_clients=_api_clients(r),
         scanner=_scanner(r, var_dir),
         storage=_storage(r, var_dir),

@@ -74,8 +74,8 @@ CHECKED_HEADERS = frozenset(
     }
 )
 # Cookies the portal reads; a foreign cookie for the same host is not ours to judge.
-CHECKED_COOKIES = frozenset({"lang", "portal_session"})
-_SESSION_CHUNK = re.compile(r"portal_session-\d+")  # a large session is split into numbered cookies
+CHECKED_COOKIES = frozenset({"lang", "portal_session", "portal_sso", "portal_device"})
+_SESSION_CHUNK = re.compile(r"portal_sso-\d+")  # Litestar splits a large cookie session into numbered cookies
 DEFAULT_CSRF_COOKIE, DEFAULT_CSRF_HEADER, CSRF_FORM_FIELD = "csrftoken", "x-csrftoken", "_csrf_token"
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -50,6 +50,7 @@ KEYWORDS: dict[str, str] = {
     "InvalidClient": "1",
     "InvalidScope": "1",
     "UnsupportedGrantType": "1",
+    "UnknownHost": "1",
     "NothingToPay": "1",
     "RefundNotAllowed": "1",
     # The sign-in services' local helpers that audit a refusal and return its error:
@@ -74,6 +75,7 @@ ERRORS_WITHOUT_LITERALS = {
             "UnknownSlot",
         )
     },
+    "RateLimited": "words its own Message with the seconds to wait (portal/security/rate_limits.py)",
     "ScanningUnavailable": "words its own message, marked N_() (agents/documents/service.py)",
     "Incomplete": "words its own message, marked N_() (agents/dossiers/drafts.py)",
     "ScannerUnavailable": "operator-facing (names clamd's address); the upload service answers people in its own words",

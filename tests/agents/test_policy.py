@@ -37,6 +37,7 @@ EXPECTED = {
         Permission.file_dossiers,
         Permission.see_dossiers,
         Permission.request_refunds,
+        Permission.unlock_sign_in,
     },
     "manager": {
         Permission.work_for_partner,
@@ -44,6 +45,7 @@ EXPECTED = {
         Permission.see_partner_figures,
         Permission.register_points,
         Permission.manage_staff,
+        Permission.unlock_sign_in,
         Permission.manage_api_clients,
         Permission.request_refunds,
         Permission.see_settlement,
@@ -102,3 +104,19 @@ def test_a_refusal_says_why():
     with pytest.raises(PermissionDenied, match="nói riêng"):
         policy.require(STAFF, Permission.manage_staff, message="nói riêng")
     policy.require(AUDITOR, "read_audit_log")  # templates name permissions by their value
+
+
+def test_a_sign_in_lock_is_lifted_by_the_persons_point_lead_or_manager_and_nobody_else():
+    staff_here = [Grant(Role.agent_staff, PARTNER, POINT)]
+    staff_elsewhere = [Grant(Role.agent_staff, PARTNER, OTHER_POINT)]
+    a_lead = [Grant(Role.point_lead, PARTNER, POINT)]
+    a_manager = [Grant(Role.partner_manager, PARTNER, None)]
+    assert policy.may_unlock_sign_in(LEAD, staff_here)
+    assert not policy.may_unlock_sign_in(LEAD, staff_elsewhere)
+    assert not policy.may_unlock_sign_in(LEAD, a_lead) and not policy.may_unlock_sign_in(LEAD, a_manager)
+    assert all(policy.may_unlock_sign_in(MANAGER, g) for g in (staff_here, staff_elsewhere, a_lead, a_manager))
+    assert not policy.may_unlock_sign_in(MANAGER, [Grant(Role.agent_staff, OTHER, OTHER_POINT)])
+    assert not policy.may_unlock_sign_in(STAFF, staff_here)
+    assert policy.may_unlock_sign_in(ADMIN, staff_elsewhere)
+    assert policy.may_unlock_sign_in(ADMIN, [Grant(Role.auditor, None, None)])
+    assert not policy.may_unlock_sign_in(AUDITOR, staff_here)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -64,13 +65,37 @@ def app():  # type: ignore[no-untyped-def]
     return create_app()
 
 
+class FromAddress:
+    """The app as reached from one client address (each browser of a test is its own source).
+
+    Rate limits and sign-in budgets count per source address; Litestar's test
+    client would otherwise make every client of the whole run one source.
+    """
+
+    def __init__(self, app, host: str) -> None:  # type: ignore[no-untyped-def]
+        self.app, self.host = app, host
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] in ("http", "websocket"):
+            scope = {**scope, "client": (self.host, 50000)}
+        await self.app(scope, receive, send)
+
+
+_addresses = itertools.count(1)
+
+
+def next_address() -> str:
+    n = next(_addresses)
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
 @pytest.fixture
 def portal(app):  # type: ignore[no-untyped-def]
-    """A browser-like client with its own cookie jar."""
+    """A browser-like client with its own cookie jar and its own source address (or the one given)."""
 
     # Not entered as a context manager: several clients share one app, and the
     # app has no lifespan hooks to run.
-    def make() -> PortalClient:
-        return PortalClient(TestClient(app, base_url="http://testserver.local"))
+    def make(source: str | None = None) -> PortalClient:
+        return PortalClient(TestClient(FromAddress(app, source or next_address()), base_url="http://testserver.local"))
 
     return make
