@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -145,7 +146,7 @@ def log_message(
     direction: MessageDirection,
     kind: str,
     raw: str | bytes,
-    fields: dict[str, object],
+    fields: Mapping[str, object],
     outcome: str = "",
 ) -> GatewayMessage:
     """Append one raw gateway message to the payment's log (they carry signatures, never the secret)."""

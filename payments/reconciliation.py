@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -143,7 +144,7 @@ def _decide(payment: Payment, answer: QueryOutcome, amount_vnd: int | None, now:
     return Reconciled.needs_review
 
 
-def _json(body: dict[str, object]) -> str:
+def _json(body: Mapping[str, object]) -> str:
     import json
 
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -281,5 +282,5 @@ def pending_requests(session: Session, actor: Actor) -> list[tuple[Refund, Payme
     return [(r, p) for r, p in rows]
 
 
-def _json(body: dict[str, object]) -> str:
+def _json(body: Mapping[str, object]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

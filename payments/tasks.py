@@ -18,7 +18,7 @@ from payments import reconciliation, refunds, settlement
 from payments.gateways import vnpay_client
 from payments.gateways.vnpay import GatewayUnavailable
 from portal.core import audit
-from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, celery_app
+from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, ScopedTask, celery_app
 from portal.core.db import read_only, unit_of_work
 from portal.core.settings import get_settings
 
@@ -37,12 +37,12 @@ def run_reconciliation() -> dict[str, str]:
 
 
 @celery_app.task(name="payments.reconcile", bind=True)
-def reconcile(self) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def reconcile(self: ScopedTask) -> dict[str, str]:
     return run_reconciliation()
 
 
 @celery_app.task(name="payments.send_refund", bind=True, max_retries=20)
-def send_refund(self, refund_id: str, partner_id: str) -> str:  # type: ignore[no-untyped-def]
+def send_refund(self: ScopedTask, refund_id: str, partner_id: str) -> str:
     scope = self.work_scope(uuid.UUID(partner_id), label=refunds.AUTOMATIC)
     try:
         with vnpay_client() as client:
@@ -80,6 +80,6 @@ def run_comparison(day: date) -> list[settlement.Difference]:
 
 
 @celery_app.task(name="payments.compare_settlement", bind=True)
-def compare_settlement(self) -> int:  # type: ignore[no-untyped-def]
+def compare_settlement(self: ScopedTask) -> int:
     yesterday = datetime.now(settlement.VN).date() - timedelta(days=1)
     return len(run_comparison(yesterday))
