@@ -20,11 +20,12 @@ from portal.deps import DEPENDENCIES
 from portal.exceptions import EXCEPTION_HANDLERS
 from portal.i18n import load_catalogues
 from portal.observability import count_refused_callbacks, observe_requests
+from portal.openapi import allow_every_method, describe_answers
 from portal.routes import ROUTES
 from portal.security.headers import security_headers
 from portal.security.hosts import HostGuardMiddleware
 from portal.security.input_guard import InputGuardMiddleware, InputLimits
-from portal.templating import TEMPLATE_DIR, template_config
+from portal.templating import TEMPLATE_DIR, StaticFiles, template_config
 
 
 def create_app() -> Litestar:
@@ -51,7 +52,12 @@ def create_app() -> Litestar:
         exclude=["/api/city/callbacks"],
     )
     app = Litestar(
-        route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[TEMPLATE_DIR / "static"])],
+        route_handlers=[
+            *ROUTES,
+            create_static_files_router(
+                path="/static", directories=[TEMPLATE_DIR / "static"], file_system=StaticFiles()
+            ),
+        ],
         template_config=template_config,
         # The host guard, then the input guard (outermost): nothing reads a request before it is checked.
         middleware=[
@@ -62,6 +68,7 @@ def create_app() -> Litestar:
         before_send=[
             security_headers(production=settings.is_production),
             session_cookie_writer(production=settings.is_production),
+            allow_every_method(),
         ],
         csrf_config=csrf_config,
         dependencies=DEPENDENCIES,
@@ -72,4 +79,5 @@ def create_app() -> Litestar:
         logging_config=None,  # configured once, above, like every other process
         after_exception=[count_refused_callbacks],
     )
+    describe_answers(app)  # built once, here: every operation's real answers (portal/openapi.py)
     return observe_requests(app)

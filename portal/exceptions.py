@@ -18,13 +18,19 @@ from portal.auth.security_events import record_security_event
 from portal.core.errors import AuthenticationFailed, DomainError
 from portal.core.i18n import N_, Message
 from portal.i18n import request_language, translate, translate_errors
+from portal.security.input_guard import OAUTH_TOKEN_PATH
 from portal.security.rate_limits import RateLimited
 
 log = logging.getLogger(__name__)
 
 
+def answers_json(path: str) -> bool:
+    """Errors under /api (and of /healthz) are JSON; elsewhere they are pages (portal/openapi.py says so too)."""
+    return path.startswith("/api/") or path == "/healthz"
+
+
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+    return answers_json(request.url.path)
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -60,15 +66,22 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
             request.client.host if request.client else "",
             {"path": request.url.path, "method": request.method},
         )
+    # Litestar's own headers stay (a 405 says which methods the path has, in `Allow`).
+    headers = dict(exc.headers or {})
     if _wants_json(request):
+        said = translate(exc.detail, request_language(request))
+        if request.url.path == OAUTH_TOKEN_PATH and exc.status_code == 400:  # RFC 6749 §5.2's shape
+            return Response(
+                {"error": "invalid_request", "error_description": said},
+                status_code=400,
+                media_type=MediaType.JSON,
+                headers={**headers, "Cache-Control": "no-store"},
+            )
         return Response(
-            {
-                "error": "http_error",
-                "message": translate(exc.detail, request_language(request)),
-                **({"extra": exc.extra} if exc.extra else {}),
-            },
+            {"error": "http_error", "message": said, **({"extra": exc.extra} if exc.extra else {})},
             status_code=exc.status_code,
             media_type=MediaType.JSON,
+            headers=headers,
         )
     # A page shows our own messages; Litestar's (English, technical) stay out of it: the
     # page's title says what happened in the reader's language.
@@ -79,6 +92,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         template_name="errors/error.html",
         context={"status": exc.status_code, "message": message},
         status_code=exc.status_code,
+        headers=headers,
     )
 
 

@@ -17,9 +17,12 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from litestar.file_system import BaseLocalFileSystem
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from litestar.types import PathType
+from litestar.types.file_types import FileInfo
 from markupsafe import Markup, escape
 
 from agents import policy
@@ -139,3 +142,22 @@ def render_text(engine: Any, name: str, **context: Any) -> str:
 
 def page(name: str, status_code: int = 200, **context: Any) -> Template:
     return Template(template_name=name, context=context, status_code=status_code)
+
+
+class StaticFiles(BaseLocalFileSystem):
+    """The file system behind /static: a name no file can have is a file that does not exist (404).
+
+    Litestar's own turns the operating system's refusals into 500s: a name longer
+    than the file system allows (ENAMETOOLONG), or one that decodes to a NUL byte
+    (`/static/%2500` arrives here as `\\x00`; `os.stat` raises ValueError).
+    """
+
+    async def info(self, path: PathType, **kwargs: Any) -> FileInfo:
+        try:
+            return await super().info(path, **kwargs)
+        except FileNotFoundError:
+            raise
+        except (ValueError, OSError) as exc:
+            if isinstance(exc, PermissionError):
+                raise
+            raise FileNotFoundError(str(path)[:200]) from exc

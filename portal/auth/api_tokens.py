@@ -22,7 +22,6 @@ that does not carry a bearer token. Nothing about the CSRF check is reimplemente
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
@@ -153,7 +152,7 @@ def _basic_credentials(request: Request[Any, Any, Any]) -> tuple[str, str] | Non
         raise tokens.InvalidRequest("Chỉ hỗ trợ xác thực ứng dụng kiểu Basic hoặc client_secret trong biểu mẫu")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # binascii.Error, UnicodeDecodeError, and non-ASCII text (UnicodeEncodeError)
         raise tokens.InvalidRequest("Tiêu đề Authorization không đúng định dạng Basic") from exc
     client_id, sep, secret = decoded.partition(":")
     if not sep:

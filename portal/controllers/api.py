@@ -11,10 +11,13 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, JSONBody, Parameter, RawBody
 
+from agents.api_clients.schemas import OAuthErrorOut, TokenOut, TokenRequest
 from agents.city.callbacks import verify_signature
 from agents.city.wire import MalformedReport, parse_status_report
 from agents.dossiers import city_status, filing, queries
@@ -25,13 +28,20 @@ from agents.procedures import service as procedures
 from agents.procedures.schemas import ProcedureOut
 from portal.auth.api_tokens import BearerOrCSRFMiddleware, token_response
 from portal.auth.guards import api_caller
-from portal.core.errors import ValidationFailed
+from portal.core.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.settings import get_settings
 from portal.deps import Actor, Session, api_work, public_work
 from portal.observability import COUNTS_CITY_CALLBACK_REFUSALS
+from portal.openapi import CITY_SIGNATURE, raises
 from portal.security import rate_limits
+from portal.security.rate_limits import RateLimited
 
-TokenForm = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+TokenForm = Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)]
+NO_STORE_HEADERS = [ResponseHeader(name="Cache-Control", value="no-store", documentation_only=True)]
+
+
+def _oauth_error(description: str) -> ResponseSpec:
+    return ResponseSpec(OAuthErrorOut, description=description, generate_examples=False)
 
 
 class ApiController(Controller):
@@ -41,10 +51,23 @@ class ApiController(Controller):
     def list_procedures(self, session: Session) -> list[ProcedureOut]:
         return [ProcedureOut.of(p) for p in procedures.list_published(session)]
 
-    @post("/api/oauth/token", sync_to_thread=True, status_code=200, exclude_from_csrf=True)
-    def oauth_token(self, request: Request[Any, Any, Any], data: TokenForm) -> Response[Any]:
+    @post(
+        "/api/oauth/token",
+        sync_to_thread=True,
+        status_code=200,
+        exclude_from_csrf=True,
+        response_headers=NO_STORE_HEADERS,
+        # RFC 6749 §5.2's error shape, refusals at the edge included (portal/security/input_guard.py).
+        responses={
+            400: _oauth_error("invalid_request, invalid_scope or unsupported_grant_type"),
+            401: _oauth_error("invalid_client (with `WWW-Authenticate: Basic` when Basic was used)"),
+            413: _oauth_error("invalid_request: the body is larger than the portal accepts"),
+            429: _oauth_error("rate_limited, with `Retry-After`"),
+        },
+    )
+    def oauth_token(self, request: Request[Any, Any, Any], data: TokenForm) -> Response[TokenOut]:
         """OAuth2 client credentials (RFC 6749 §4.4) for partner systems; not a browser form, so no CSRF."""
-        return token_response(request, data)
+        return token_response(request, dict(data))
 
     # Bearer or session: CSRF applies to session callers only (see portal/auth/api_tokens.py).
     @post(
@@ -55,6 +78,9 @@ class ApiController(Controller):
         middleware=[BearerOrCSRFMiddleware],
         guards=[api_caller],
         opt=api_work("dossiers:write"),
+        # The point or procedure is unknown (404), not the caller's (403); the form is refused (422);
+        # the idempotency key was used for someone else's dossier (409).
+        raises=raises(NotFound, PermissionDenied, ValidationFailed, Conflict),
     )
     def file_dossier(self, actor: Actor, session: Session, data: JSONBody[DossierIn]) -> DossierOut:
         """File a dossier. Repeating the same idempotency_key returns the same dossier."""
@@ -90,6 +116,7 @@ class ApiController(Controller):
         sync_to_thread=True,
         status_code=200,
         opt=public_work("public dossier tracking by code and phone", "citizen (api)", writes=False),
+        raises=raises(NotFound, RateLimited),  # no dossier with that code and phone; too many tries
     )
     def track(self, request: Request[Any, Any, Any], session: Session, data: JSONBody[TrackIn]) -> DossierOut:
         """Public: a dossier's status by tracking code plus the owner's phone number."""
@@ -101,6 +128,8 @@ class ApiController(Controller):
         sync_to_thread=True,
         status_code=200,
         exclude_from_csrf=True,
+        security=[{CITY_SIGNATURE: []}],
+        raises=raises(AuthenticationFailed),  # a missing, stale or wrong signature
         opt={
             **public_work("status callback from the city system", "city system"),
             COUNTS_CITY_CALLBACK_REFUSALS: True,  # refusals by reason in /metrics
@@ -129,6 +158,7 @@ class ApiController(Controller):
         sync_to_thread=True,
         status_code=200,
         exclude_from_csrf=True,
+        raises=raises(AuthenticationFailed),  # a missing, stale or wrong signature
         opt=public_work("delivery report from the SMS gateway", "SMS gateway"),
     )
     def sms_delivery_report(self, request: Request[Any, Any, Any], session: Session, body: RawBody) -> dict[str, str]:
