@@ -123,8 +123,9 @@ def authenticate(
     email_failures = throttle.current(session, email_key, window)
     source_failures = throttle.current(session, source_key, window)
 
-    has_password = account is not None and account.password_hash is not None
-    password_ok = _password_matches(account.password_hash if has_password else _DUMMY_HASH, password) and has_password
+    stored_hash = account.password_hash if account is not None else None
+    has_password = stored_hash is not None
+    password_ok = _password_matches(stored_hash or _DUMMY_HASH, password) and has_password
     trusted = password_ok and trusted_device is not None and trusted_device == account_id
     spent = email_failures.hits >= settings.max_failures or source_failures.hits >= settings.max_failures_per_source
 

@@ -145,16 +145,16 @@ def _load_sign_in(request: ASGIConnection[Any, Any, Any, Any]) -> tuple[SignedIn
 
 def current_sign_in(request: ASGIConnection[Any, Any, Any, Any]) -> SignedIn | None:
     current_actor(request)
-    return request.state.get(_STATE_SIGN_IN)  # type: ignore[no-any-return]
+    return request.state.get(_STATE_SIGN_IN)
 
 
 def current_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
     if "actor" in request.state:
-        return request.state["actor"]  # type: ignore[no-any-return]
+        return request.state["actor"]
     loaded = _load_sign_in(request)
     request.state[_STATE_SIGN_IN] = loaded[0] if loaded else None
     request.state["actor"] = loaded[1] if loaded else None
-    return request.state["actor"]  # type: ignore[no-any-return]
+    return request.state["actor"]
 
 
 def require_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:

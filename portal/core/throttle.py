@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Integer, String, case, delete, literal
+from sqlalchemy import Integer, String, Table, case, delete, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -54,10 +55,10 @@ def hit(session: Session, key: str, window_seconds: int, *, now: datetime | None
     now = now or utcnow()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = ThrottleCounter.__table__
-    stmt = insert(table).values(key=key, window_started_at=now, hits=1, previous_hits=0)
+    table = cast("Table", ThrottleCounter.__table__)
+    values = insert(table).values(key=key, window_started_at=now, hits=1, previous_hits=0)
     expired = table.c.window_started_at <= literal(now - timedelta(seconds=window_seconds), UTCDateTime())
-    stmt = stmt.on_conflict_do_update(
+    stmt = values.on_conflict_do_update(
         index_elements=[table.c.key],
         set_={
             "hits": case((expired, 1), else_=table.c.hits + 1),
