@@ -329,7 +329,11 @@ def check_url_and_headers(scope: Scope) -> None:
     raw_path = scope.get("raw_path")
     if raw_path:
         # Some servers put the query string into raw_path too; it is checked below.
-        decode_text(unquote_to_bytes(raw_path.partition(b"?")[0]), "path", in_body=False)
+        once = unquote_to_bytes(raw_path.partition(b"?")[0])
+        decode_text(once, "path", in_body=False)
+        # Litestar percent-decodes path parameters once more, so /rate/%2500 would hand a handler a NUL:
+        # check what that second decoding gives as well.
+        decode_text(unquote_to_bytes(once), "path", in_body=False)
     else:
         check_text(scope.get("path", ""), "path", in_body=False)
     check_pairs(scope.get("query_string", b""), "query", in_body=False)

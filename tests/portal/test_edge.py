@@ -161,6 +161,9 @@ NUL_PROBES: list[tuple[str, str, bool, Probe]] = [
         lambda c, p: c.post_form("/rate/HN-%00", {"token": "x", "stars": "3"}),
     ),
     ("/auth/sso/vn%00post", "anonymous", False, lambda c, p: c.get("/auth/sso/vn%00post")),
+    # Percent-encoded twice: Litestar decodes path parameters again after the edge decoded the path once.
+    ("GET /rate/HN-%2500", "anonymous", False, lambda c, p: c.get("/rate/HN-%2500")),
+    ("/auth/sso/vn%2500post", "anonymous", False, lambda c, p: c.get("/auth/sso/vn%2500post")),
     (
         "/auth/sso/vn%00post/callback",
         "anonymous",
