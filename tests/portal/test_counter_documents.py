@@ -63,7 +63,8 @@ def _stored(partner, draft_id: str) -> list[DossierDocument]:
 def _refusals(draft_id: str) -> list[AuditEvent]:
     with unit_of_work(Scope.network("test", actor_label="t")) as session:
         rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "document.refused", AuditEvent.object_id == draft_id)
+            select(AuditEvent)
+            .where(AuditEvent.action == "document.refused", AuditEvent.object_id == draft_id)
             .order_by(AuditEvent.seq)
         ).all()
         session.expunge_all()
