@@ -6,8 +6,9 @@ from agents.dossiers.models import CityStatus, Dossier, DossierDraft, DossierEve
 from agents.notifications.models import Notification
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus
+from agents.problems.models import ProblemMessage, ProblemReport
 from agents.procedures.models import CalendarOverride, Procedure
-from agents.ratings.models import Rating
+from agents.ratings.models import Rating, RatingFlag
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment, SignInSession
 from portal.core.audit import AuditEvent
 from portal.core.throttle import ThrottleCounter
@@ -34,8 +35,11 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "PartnerStatus",
+    "ProblemMessage",
+    "ProblemReport",
     "Procedure",
     "Rating",
+    "RatingFlag",
     "Role",
     "RoleAssignment",
     "SignInSession",

@@ -77,7 +77,9 @@ def figures_per_point(session: Session) -> list[PointFigures]:
             figures[point_id].on_time = int(on_time or 0)
 
     for point_id, count, average in session.execute(
-        select(Rating.agent_point_id, func.count(), func.avg(Rating.stars)).group_by(Rating.agent_point_id)
+        select(Rating.agent_point_id, func.count(), func.avg(Rating.stars))
+        .where(Rating.excluded.is_(False))  # the center left these out (agents/ratings/flags.py)
+        .group_by(Rating.agent_point_id)
     ):
         if point_id in figures:
             figures[point_id].ratings = count

@@ -131,6 +131,11 @@ def _receipt_context(session: Session, dossier: Any) -> dict[str, Any]:
         "base_url": public_url,
         "track_url": track_url,
         "tracking_qr": qr_svg(track_url, size_mm=28, title=dossier.tracking_code),
+        "rating_qr": qr_svg(
+            f"{public_url}/rate/{dossier.tracking_code}?token={rating_token(dossier.tracking_code, dossier.submitted_at)}",
+            size_mm=22,
+            title=dossier.tracking_code,
+        ),
         "received": documents.received_with(session, dossier.id, view.procedure.required_documents),
     }
 
@@ -160,7 +165,7 @@ def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
     panel = payment_queries.panel_for(session, dossier)
     return {
         **queries.view_of(session, dossier).context(),
-        "rating_token": rating_token(dossier.tracking_code),
+        "rating_token": rating_token(dossier.tracking_code, dossier.submitted_at),
         "panel": panel,
         "pay_qr": payment_qr(panel.live.payment_url) if panel.live else None,
         "pay_action": f"/dossiers/{dossier.id}/payments",

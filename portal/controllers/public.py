@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -14,7 +15,9 @@ from agents.dossiers.models import Dossier
 from agents.points import service as points
 from agents.ratings import service as ratings
 from agents.ratings.links import rating_token
+from agents.ratings.rules import RatingKind, Sipas, Timeliness
 from payments import queries as payment_queries
+from portal.auth.session import client_ip
 from portal.core.db import attempt
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.deps import Session, Viewer, public_work
@@ -34,12 +37,50 @@ def _tracked_context(session: Session, dossier: Dossier) -> dict[str, Any]:
         "point": view.point,
         "owner_masked": rules.mask_name(dossier.owner_full_name),
         "rating": ratings.existing_rating(session, dossier),
-        "can_rate": ratings.can_rate(dossier),
-        "rating_token": rating_token(dossier.tracking_code),
+        "can_rate": ratings.can_rate(session, dossier),
+        "rating_token": rating_token(dossier.tracking_code, dossier.submitted_at),
         "panel": payment_queries.panel_for(session, dossier),
         "pay_token": payment_queries.pay_token(dossier.tracking_code),
         "pay_action": f"/track/{dossier.tracking_code}/pay",
     }
+
+
+RATING_DEVICE_COOKIE = "rating_device"  # a random id per browser: bursts from one device are flagged
+
+
+def _rating_page(
+    request: Request[Any, Any, Any],
+    session: Session,
+    dossier: Dossier,
+    token: str,
+    *,
+    status: int = 200,
+    errors: dict[str, Any] | None = None,
+    done: str | None = None,
+    message: str | None = None,
+    kind: str = "",
+) -> Template:
+    given = ratings.ratings_of(session, dossier)
+    response = page(
+        "public/rate.html",
+        status_code=status,
+        token=token,
+        errors=errors or {},
+        done=done,
+        message=message,
+        failed_kind=kind,
+        given=given,
+        open_kinds=[k.value for k in RatingKind if ratings.is_open(dossier, k) and k not in given],
+        result_waiting=ratings.done_at(dossier) is None,
+        sipas_levels=[s.value for s in Sipas],
+        timeliness_choices=[t.value for t in Timeliness],
+        **_tracked_context(session, dossier),
+    )
+    if not request.cookies.get(RATING_DEVICE_COOKIE):
+        response.set_cookie(
+            RATING_DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=365 * 24 * 3600, httponly=True, samesite="lax"
+        )
+    return response
 
 
 class PublicController(Controller):
@@ -81,28 +122,30 @@ class PublicController(Controller):
         )
 
     @get("/rate/{code:str}", sync_to_thread=True, opt=public_work("citizen opens the rating link"))
-    def rating_form(self, session: Session, code: FromPath[str], token: FromQuery[str] = "") -> Template:
+    def rating_form(
+        self, request: Request[Any, Any, Any], session: Session, code: FromPath[str], token: FromQuery[str] = ""
+    ) -> Template:
         dossier = ratings.dossier_for_rating(session, code, token)
-        return page("public/rate.html", token=token, errors={}, done=False, **_tracked_context(session, dossier))
+        return _rating_page(request, session, dossier, token)
 
     @post("/rate/{code:str}", sync_to_thread=True, opt=public_work("citizen rates the service"))
-    def submit_rating(self, session: Session, code: FromPath[str], data: Form) -> Template:
+    def submit_rating(
+        self, request: Request[Any, Any, Any], session: Session, code: FromPath[str], data: Form
+    ) -> Template:
         token = data.get("token", "")
+        kind_text = data.get("kind", "")
+        origin = ratings.Origin(ip=client_ip(request), device=request.cookies.get(RATING_DEVICE_COOKIE, ""))
+        done: str | None = None
         try:
             with attempt(session):
-                ratings.rate(session, code, token, data.get("stars", ""), data.get("comment", ""))
-                done, errors, status, message = True, {}, 201, None
+                kind = ratings.parse_kind(kind_text)
+                ratings.rate(session, code, token, kind, data, origin)
+                done, errors, status, message = kind.value, {}, 201, None
         except ValidationFailed as exc:
-            done, errors, status, message = False, exc.field_errors, 422, exc.message
+            errors, status, message = exc.field_errors, 422, exc.message
         except Conflict as exc:
-            done, errors, status, message = False, {}, 409, exc.message
+            errors, status, message = {}, 409, exc.message
         dossier = ratings.dossier_for_rating(session, code, token)
-        return page(
-            "public/rate.html",
-            status_code=status,
-            token=token,
-            errors=errors,
-            done=done,
-            message=message,
-            **_tracked_context(session, dossier),
+        return _rating_page(
+            request, session, dossier, token, status=status, errors=errors, done=done, message=message, kind=kind_text
         )

@@ -107,7 +107,9 @@ def test_public_pages_fit_a_390_px_phone_without_sideways_scrolling(stack, brows
     _fits_the_phone(page)
     page.screenshot(path=str(SHOTS / f"31-track-390-{language}.png"), full_page=True)
 
-    page.goto(f"{stack.web_url}/rate/{tracked.tracking_code}?token={rating_token(tracked.tracking_code)}")
+    page.goto(
+        f"{stack.web_url}/rate/{tracked.tracking_code}?token={rating_token(tracked.tracking_code, tracked.submitted_at)}"
+    )
     _fits_the_phone(page)
     page.screenshot(path=str(SHOTS / f"32-rate-390-{language}.png"), full_page=True)
 

@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -406,7 +407,9 @@ def test_a_rating_link_never_tells_a_real_tracking_code_from_an_unknown_one(port
         "real code, non-ASCII token": client.get(f"/rate/{real}?token=%C3%A9"),
         "real code, wrong token": client.get(f"/rate/{real}?token=abc"),
         "unknown code, non-ASCII token": client.get(f"/rate/{unknown}?token=%C3%A9"),
-        "unknown code, its would-be token": client.get(f"/rate/{unknown}?token={rating_token(unknown)}"),
+        "unknown code, its would-be token": client.get(
+            f"/rate/{unknown}?token={rating_token(unknown, datetime.now(UTC))}"
+        ),
         "POST real code, non-ASCII token": client.post_form(f"/rate/{real}", {"token": "é", "stars": "3"}),
         "POST real code, wrong token": client.post_form(f"/rate/{real}", {"token": "abc", "stars": "3"}),
         "POST unknown code, non-ASCII token": client.post_form(f"/rate/{unknown}", {"token": "é", "stars": "3"}),
@@ -414,7 +417,7 @@ def test_a_rating_link_never_tells_a_real_tracking_code_from_an_unknown_one(port
     assert {name: r.status_code for name, r in answers.items()} == dict.fromkeys(answers, 404)
     assert len({r.text for r in answers.values()}) == 1, "the pages differ"
     assert "Liên kết đánh giá không hợp lệ" in answers["real code, wrong token"].text
-    genuine = client.get(f"/rate/{real}?token={rating_token(real)}")
+    genuine = client.get(f"/rate/{real}?token={rating_token(real, people['dossier'].submitted_at)}")
     assert genuine.status_code == 200
 
 

@@ -57,20 +57,33 @@ def test_tracking_needs_the_code_and_the_owners_phone(portal, filed):
     assert "Không tìm thấy hồ sơ với mã và số điện thoại này" in wrong_phone.text
 
 
-def test_a_citizen_rates_once_after_the_city_has_finished(portal, filed):
+def test_a_citizen_rates_the_counter_now_and_the_result_once_the_city_has_finished(portal, filed):
     partner, _point, _, dossier = filed
     client = portal()
-    link = f"/rate/{dossier.tracking_code}?token={rating_token(dossier.tracking_code)}"
-    assert "Chỉ đánh giá được sau khi hồ sơ đã xử lý xong" in client.get(link).text
+    token = rating_token(dossier.tracking_code, dossier.submitted_at)
+    link = f"/rate/{dossier.tracking_code}?token={token}"
+    page = client.get(link)
+    assert page.status_code == 200 and 'data-testid="rate-counter"' in page.text
+    assert 'data-testid="rate-result"' not in page.text and "chỉ đánh giá được sau khi hồ sơ đã xử lý xong" in page.text
     assert client.get(f"/rate/{dossier.tracking_code}?token=forged").status_code == 404
+    answers = {"token": token, "attitude": "very_satisfied", "timeliness": "on_time", "came_back": "0"}
+    early = client.post_form(f"/rate/{dossier.tracking_code}", {**answers, "kind": "result", "stars": "5"})
+    assert early.status_code == 409
+    counter = client.post_form(f"/rate/{dossier.tracking_code}", {**answers, "kind": "counter", "stars": "5"})
+    assert counter.status_code == 201 and 'data-testid="rated-counter"' in counter.text
     _report_status(dossier, CityStatus.processed, 5)
-    token = rating_token(dossier.tracking_code)
-    bad = client.post_form(f"/rate/{dossier.tracking_code}", {"token": token, "stars": "7"})
+    bad = client.post_form(f"/rate/{dossier.tracking_code}", {"token": token, "kind": "result", "stars": "7"})
     assert bad.status_code == 422 and "Chọn từ 1 đến 5 sao" in bad.text
-    done = client.post_form(f"/rate/{dossier.tracking_code}", {"token": token, "stars": "4", "comment": "Nhanh"})
+    assert "Cho biết bạn có phải quay lại không" in bad.text
+    done = client.post_form(
+        f"/rate/{dossier.tracking_code}", {**answers, "kind": "result", "stars": "4", "comment": "Nhanh"}
+    )
     assert done.status_code == 201 and "Cảm ơn bạn đã đánh giá!" in done.text
-    again = client.post_form(f"/rate/{dossier.tracking_code}", {"token": token, "stars": "1"})
+    again = client.post_form(f"/rate/{dossier.tracking_code}", {**answers, "kind": "result", "stars": "1"})
     assert again.status_code == 409
+    expired = rating_token(dossier.tracking_code, datetime(2020, 1, 1, tzinfo=UTC))
+    gone = client.get(f"/rate/{dossier.tracking_code}?token={expired}")
+    assert gone.status_code == 410 and "Liên kết đánh giá đã hết hạn" in gone.text
 
     manager = create_person((Role.partner_manager, partner, None))
     boss = portal()
@@ -78,9 +91,9 @@ def test_a_citizen_rates_once_after_the_city_has_finished(portal, filed):
     figures = boss.get("/partner/dashboard")
     assert figures.status_code == 200
     row = figures.text.split('data-point="Điểm Hàng Bài"')[1].split("</tr>")[0]
-    assert 'data-testid="avg">4.00<' in row
+    assert 'data-testid="avg">4.50<' in row
     csv = boss.get("/partner/dashboard.csv").text
-    assert "Điểm Hàng Bài" in csv and ",4.0" in csv
+    assert "Điểm Hàng Bài" in csv and ",4.5" in csv
 
 
 def _signed_post(client, payload: dict, secret: str, *, timestamp: int | None = None):
