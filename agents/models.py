@@ -2,7 +2,16 @@
 
 from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
 from agents.documents.models import DossierDocument
-from agents.dossiers.models import CityStatus, Dossier, DossierDraft, DossierEvent, DossierState, DraftState
+from agents.dossiers.models import (
+    CityRequest,
+    CityStatus,
+    Dossier,
+    DossierDraft,
+    DossierEvent,
+    DossierState,
+    DraftState,
+    FollowUp,
+)
 from agents.notifications.models import Notification
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus
@@ -23,6 +32,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "CalendarOverride",
+    "CityRequest",
     "CityStatus",
     "Dossier",
     "DossierDocument",
@@ -30,6 +40,7 @@ __all__ = [
     "DossierEvent",
     "DossierState",
     "DraftState",
+    "FollowUp",
     "Invitation",
     "Notification",
     "Partner",

@@ -51,6 +51,8 @@ class Permission(str, enum.Enum):
     approve_refunds = "approve_refunds"  # decide a refund request: the center's admins only
     see_settlement = "see_settlement"  # money collected and refunded: the partner's manager, the center
     resend_dossiers = "resend_dossiers"  # send again a dossier the city never took (forward_failed)
+    # Mark the city's request for more documents as the point's miss (counted against the point's quality).
+    mark_supplement_cause = "mark_supplement_cause"
 
 
 POINT_ROLES = frozenset({Role.agent_staff, Role.point_lead})
@@ -67,6 +69,7 @@ _AT_PARTNER: dict[Permission, frozenset[Role]] = {
     Permission.manage_api_clients: frozenset({Role.partner_manager}),
     Permission.request_refunds: POINT_ROLES | {Role.partner_manager},
     Permission.see_settlement: frozenset({Role.partner_manager}),
+    Permission.mark_supplement_cause: POINT_ROLES | {Role.partner_manager},
 }
 # Which of those the center's roles hold over any partner, when that partner is named.
 _CENTER_REACH: dict[Permission, frozenset[Role]] = {
@@ -75,6 +78,7 @@ _CENTER_REACH: dict[Permission, frozenset[Role]] = {
     Permission.manage_api_clients: frozenset({Role.center_admin}),
     Permission.request_refunds: frozenset({Role.center_admin}),
     Permission.see_settlement: frozenset({Role.center_admin, Role.auditor}),
+    Permission.mark_supplement_cause: frozenset({Role.center_admin}),
 }
 # Held at the center.
 _AT_CENTER: dict[Permission, frozenset[Role]] = {
@@ -94,6 +98,7 @@ _AT_POINT: dict[Permission, frozenset[Role]] = {
     Permission.see_dossiers: POINT_ROLES,
     Permission.unlock_sign_in: frozenset({Role.point_lead}),
     Permission.request_refunds: POINT_ROLES,
+    Permission.mark_supplement_cause: POINT_ROLES,
 }
 
 MESSAGES: dict[Permission, str] = {
@@ -114,6 +119,7 @@ MESSAGES: dict[Permission, str] = {
     Permission.approve_refunds: "Chỉ quản trị viên Trung tâm được duyệt hoàn tiền",
     Permission.see_settlement: "Trang này dành cho quản lý đối tác và Trung tâm",
     Permission.resend_dossiers: "Chỉ Trung tâm được gửi lại hồ sơ",
+    Permission.mark_supplement_cause: "Không tìm thấy hồ sơ",
 }
 
 

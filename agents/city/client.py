@@ -38,6 +38,14 @@ class CityReceipt:
     due_at: datetime | None
 
 
+class CityStateConflict(ExternalServiceError):
+    """The city refused an operation in the dossier's current status (409 invalid_state); `status` is that status."""
+
+    def __init__(self, message: str, status: int | None) -> None:
+        super().__init__(message, retryable=False)
+        self.status = status
+
+
 def _parse_time(raw: str | None) -> datetime | None:
     return datetime.fromisoformat(raw) if raw else None
 
@@ -94,6 +102,8 @@ class CityClient:
                 retryable=True,
                 retry_after=_retry_after(response),
             )
+        if response.status_code == 409 and (state := self._invalid_state(response)) is not False:
+            raise CityStateConflict(self._reason(response), state)
         if response.status_code >= 400 and response.status_code != 401:
             raise ExternalServiceError(self._reason(response), retryable=False)
         if response.status_code == 401 and url == "/oauth/token":
@@ -101,6 +111,18 @@ class CityClient:
                 "Hệ thống một cửa không chấp nhận thông tin xác thực của cổng (mã lỗi 401)", retryable=False
             )
         return response
+
+    @staticmethod
+    def _invalid_state(response: httpx.Response) -> int | bool | None:
+        """The city's current status from a 409 invalid_state (None when it did not say); False for another 409."""
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        if not isinstance(body, dict) or body.get("error") != "invalid_state":
+            return False
+        status = body.get("TrangThaiHoSo")
+        return int(status) if isinstance(status, int) else None
 
     @staticmethod
     def _reason(response: httpx.Response) -> str:
@@ -154,6 +176,16 @@ class CityClient:
             )
             for entry in body.get("LichSu", [])
         ]
+
+    def supplement(self, city_dossier_code: str, note: str) -> int:
+        """The documents asked for in status 5 were supplied; the city's status after it (4)."""
+        body = self._api("POST", f"/api/v1/dossiers/{city_dossier_code}/supplement", json={"GhiChu": note}).json()
+        return int(body["TrangThaiHoSo"])
+
+    def withdraw(self, city_dossier_code: str, reason: str) -> int:
+        """The citizen withdraws the dossier; the city's status after it (7)."""
+        body = self._api("POST", f"/api/v1/dossiers/{city_dossier_code}/withdraw", json={"LyDo": reason}).json()
+        return int(body["TrangThaiHoSo"])
 
     def list_procedures(self) -> list[dict[str, Any]]:
         """LayDanhSachTTHC: the city's procedure catalogue."""

@@ -18,7 +18,9 @@ from portal.core.tenancy import TenantScoped
 class DossierDocument(IdMixin, TimestampMixin, TenantScoped, Base):
     __tablename__ = "dossier_documents"
 
-    draft_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier_drafts.id"), index=True)
+    # The draft it was uploaded into at the counter; None for a file added to a filed dossier
+    # (a supplement, the citizen's withdrawal request).
+    draft_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossier_drafts.id"), index=True)
     # Set when the draft is filed: the dossier the document went in with.
     dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
     slot: Mapped[str] = mapped_column(String(80))  # the required document's code (agents/documents/slots)
@@ -28,3 +30,7 @@ class DossierDocument(IdMixin, TimestampMixin, TenantScoped, Base):
     pages: Mapped[int] = mapped_column(Integer)
     file_name: Mapped[str] = mapped_column(String(200), default="")  # as uploaded, for people only
     uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    # Brought for the city's n-th request for more documents (None: filed with the dossier).
+    supplement_round: Mapped[int | None] = mapped_column(Integer)
+    # Replaced by the files of that supplement round: kept, no longer the current version.
+    replaced_in_round: Mapped[int | None] = mapped_column(Integer)

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from agents.documents import rules
 from agents.documents.models import DossierDocument
 from agents.dossiers import drafts
+from agents.dossiers.models import Dossier
+from agents.procedures.models import Procedure
 from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.blob_store import BlobStore, FilesystemBlobStore
@@ -28,6 +30,8 @@ from portal.core.scanner import ClamdScanner, Clean, Infected, ScannerUnavailabl
 from portal.core.settings import get_settings
 
 log = logging.getLogger(__name__)
+#: The slot of the citizen's signed request to withdraw a dossier (not one of a procedure's documents).
+WITHDRAWAL_REQUEST = "withdrawal_request"
 
 
 class ScanningUnavailable(ExternalServiceError):
@@ -109,12 +113,52 @@ def upload(
     draft = drafts.get_own(session, actor, draft_id)
     drafts.require_open(draft)
     procedure = drafts.procedure_of(session, draft)
-    slot = next((s for s in rules.document_slots(procedure.required_documents) if s.code == slot_code), None)
+    slot = _slot(procedure.required_documents, slot_code)
+    kind, pages = _checked(session, data, slot, slot_code, "dossier_draft", draft.id, draft.partner_id, clamd)
+    digest = (files or store()).put(data)
+    document = DossierDocument(
+        partner_id=draft.partner_id,
+        draft_id=draft.id,
+        slot=slot_code,
+        content_hash=digest,
+        content_type=kind.value,
+        size_bytes=len(data),
+        pages=pages,
+        file_name=(file_name or "")[:200],
+        uploaded_by=actor.account_id,
+    )
+    session.add(document)
+    draft.saved_at = utcnow()  # the draft has something in it now: listed, resumed, never silently reused
+    drafts.touch(draft, draft.saved_at)
+    session.flush()
+    audit.record(
+        session, "document.stored", "dossier_document", document.id, partner_id=draft.partner_id,
+        detail={"draft": str(draft.id), "slot": slot_code, "sha256": digest, "type": kind.value, "pages": pages},
+    )  # fmt: skip
+    return document
+
+
+def _slot(required_documents: list[str], slot_code: str) -> rules.DocumentSlot | None:
+    return next((s for s in rules.document_slots(required_documents) if s.code == slot_code), None)
+
+
+def _checked(
+    session: Session,
+    data: bytes,
+    slot: rules.DocumentSlot | None,
+    slot_code: str,
+    object_type: str,
+    object_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    clamd: ClamdScanner | None,
+    accepted: frozenset[rules.DocumentType] | None = None,
+) -> tuple[rules.DocumentType, int]:
+    """Size, type by content, virus scan, pages: (type, pages), or the refusal recorded on the audit log and raised."""
     try:
-        if slot is None:
+        if slot is None and accepted is None:
             raise rules.UnknownSlot(slot_code)
         rules.check_size(data, get_settings().counter.document_max_bytes)
-        kind = rules.check_type_accepted(data, slot.accepted)
+        kind = rules.check_type_accepted(data, accepted if slot is None else slot.accepted)  # type: ignore[arg-type]
         try:
             verdict = (clamd or scanner()).scan(data)
         except ScannerUnavailable as exc:
@@ -131,9 +175,9 @@ def upload(
         audit.record_refusal(
             session,
             "document.refused",
-            "dossier_draft",
-            draft_id,
-            partner_id=draft.partner_id,
+            object_type,
+            object_id,
+            partner_id=partner_id,
             detail={
                 "slot": slot_code[:80],
                 "error": exc.code,
@@ -142,27 +186,64 @@ def upload(
             },
         )
         raise
+    return kind, pages
+
+
+def add_to_dossier(
+    session: Session,
+    actor: Actor,
+    dossier: Dossier,
+    slot_code: str,
+    data: bytes,
+    file_name: str = "",
+    *,
+    supplement_round: int | None = None,
+    clamd: ClamdScanner | None = None,
+    files: BlobStore | None = None,
+) -> DossierDocument:
+    """Check, scan and store one file into a filed dossier: a slot of its procedure (a supplement), or
+    `WITHDRAWAL_REQUEST` (the citizen's signed request). Refused like a counter upload, nothing kept."""
+    procedure = session.get(Procedure, dossier.procedure_id)
+    assert procedure is not None
+    slot = _slot(procedure.required_documents, slot_code)
+    accepted = rules.ANY_DOCUMENT if slot_code == WITHDRAWAL_REQUEST else None
+    kind, pages = _checked(session, data, slot, slot_code, "dossier", dossier.id, dossier.partner_id, clamd, accepted)
     digest = (files or store()).put(data)
     document = DossierDocument(
-        partner_id=draft.partner_id,
-        draft_id=draft.id,
-        slot=slot.code,
+        partner_id=dossier.partner_id,
+        draft_id=None,
+        dossier_id=dossier.id,
+        slot=slot_code,
         content_hash=digest,
         content_type=kind.value,
         size_bytes=len(data),
         pages=pages,
         file_name=(file_name or "")[:200],
         uploaded_by=actor.account_id,
+        supplement_round=supplement_round,
     )
     session.add(document)
-    draft.saved_at = utcnow()  # the draft has something in it now: listed, resumed, never silently reused
-    drafts.touch(draft, draft.saved_at)
     session.flush()
     audit.record(
-        session, "document.stored", "dossier_document", document.id, partner_id=draft.partner_id,
-        detail={"draft": str(draft.id), "slot": slot.code, "sha256": digest, "type": kind.value, "pages": pages},
+        session, "document.stored", "dossier_document", document.id, partner_id=dossier.partner_id,
+        detail={"dossier": str(dossier.id), "slot": slot_code, "sha256": digest, "type": kind.value, "pages": pages,
+                "supplement_round": supplement_round},
     )  # fmt: skip
     return document
+
+
+def slot_names(required_documents: list[str]) -> dict[str, str]:
+    """A procedure's document slots, code -> name, in its order."""
+    return {slot.code: slot.name for slot in rules.document_slots(required_documents)}
+
+
+def of_dossier(session: Session, dossier_id: uuid.UUID) -> list[DossierDocument]:
+    """Every file of a filed dossier, replaced ones included, oldest first."""
+    return list(
+        session.scalars(
+            select(DossierDocument).where(DossierDocument.dossier_id == dossier_id).order_by(DossierDocument.created_at)
+        )
+    )
 
 
 def remove(session: Session, actor: Actor, draft_id: uuid.UUID, document_id: uuid.UUID) -> None:

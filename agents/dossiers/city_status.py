@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.city.wire import CityUpdate
-from agents.dossiers import rules
+from agents.dossiers import follow_ups, rules, supplements
 from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
 from agents.notifications import outbox
 from agents.notifications import rules as notification_rules
@@ -123,6 +123,14 @@ def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, u
         detail={**detail, "outcome": outcome.value},
     )
     if outcome is ReportOutcome.applied:
+        session.flush()  # the report is in the history: the counts below include it
+        if status is CityStatus.supplement_requested:
+            procedure = session.get(Procedure, dossier.procedure_id)
+            supplements.flag_breach_if_repeated(session, dossier, procedure.handled_by if procedure else "")
+        elif status is CityStatus.processed:
+            follow_ups.open_for_result(session, dossier)
+        elif status is CityStatus.returned:
+            follow_ups.close_on_return(session, dossier)
         _tell_the_citizen(session, dossier, status, update_.note)
     return outcome
 

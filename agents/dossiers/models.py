@@ -99,6 +99,13 @@ class Dossier(IdMixin, TimestampMixin, TenantScoped, Base):
     # Ours, in working days from the procedure's processing time (agents/procedures/calendar.py);
     # `due_at` is the city's own, when it sends one.
     expected_result_date: Mapped[date | None] = mapped_column(Date)
+    # The city asked for more documents a second time: a breach of its at-most-once rule
+    # (agents/dossiers/supplements.py); the center lists every such dossier.
+    supplement_breach: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Someone marked the city's request for more documents as the point's own miss (the completeness
+    # check should have caught it): counted against the point's quality figures.
+    agent_caused_supplement_at: Mapped[datetime | None]
+    agent_caused_supplement_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
 
     events: Mapped[list[DossierEvent]] = relationship(
         back_populates="dossier", order_by="DossierEvent.occurred_at", lazy="selectin"
@@ -168,3 +175,59 @@ class DossierEvent(IdMixin, TenantScoped, Base):
     refused_after: Mapped[int | None] = mapped_column(Integer)
 
     dossier: Mapped[Dossier] = relationship(back_populates="events")
+
+
+class CityRequestKind(str, enum.Enum):
+    supplement = "supplement"  # the documents the city asked for (status 5), back through its supplement operation
+    withdrawal = "withdrawal"  # the citizen's signed request to withdraw, through the city's withdrawal operation
+
+
+class CityRequestState(str, enum.Enum):
+    pending = "pending"  # written with the staff member's action; waiting for its (next) attempt
+    sending = "sending"  # a worker holds it until lease_until
+    sent = "sent"  # the city took it (or had already: an answer lost on the way back)
+    refused = "refused"  # the city will not take it (its reason kept)
+
+
+class CityRequest(IdMixin, TimestampMixin, TenantScoped, Base):
+    """One operation we owe the city about a dossier, sent after commit, at most once (agents/dossiers/city_requests.py).
+
+    The unique key (dossier, kind, round) is "once": round n of a supplement answers the
+    city's n-th request for more documents; a withdrawal has round 1 only.
+    """
+
+    __tablename__ = "city_requests"
+    __table_args__ = (UniqueConstraint("dossier_id", "kind", "round"),)
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    kind: Mapped[CityRequestKind] = mapped_column(Enum(CityRequestKind, native_enum=False, length=16))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    state: Mapped[CityRequestState] = mapped_column(
+        Enum(CityRequestState, native_enum=False, length=16), default=CityRequestState.pending, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+
+class FollowUpKind(str, enum.Enum):
+    tell_result_ready = "tell_result_ready"  # status 9: call or tell the citizen the result is ready
+
+
+class FollowUp(IdMixin, TimestampMixin, TenantScoped, Base):
+    """A task for the point's staff about one dossier (agents/dossiers/follow_ups.py)."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("dossier_id", "kind"),)
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    agent_point_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent_points.id"), index=True)
+    kind: Mapped[FollowUpKind] = mapped_column(Enum(FollowUpKind, native_enum=False, length=32))
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    # "done" by a staff member, or "returned": the city returned the result (10), which closes the task.
+    closed_reason: Mapped[str | None] = mapped_column(String(16))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from agents import policy
 from agents.dossiers import rules
-from agents.dossiers.models import Dossier
+from agents.dossiers.models import CityStatus, Dossier
 from agents.notifications import outbox
 from agents.notifications.models import Notification
 from agents.points.models import AgentPoint
@@ -106,6 +106,14 @@ def track(session: Session, tracking_code: str, phone: str) -> Dossier:
     if dossier is None or not hmac.compare_digest(dossier.owner_phone_index, blind_index(rules.normalise_phone(phone))):
         raise NotFound("Không tìm thấy hồ sơ với mã và số điện thoại này")
     return dossier
+
+
+def city_reason(dossier: Dossier) -> str | None:
+    """The city's own words when it refused (3) or stopped (8) the dossier: the note of that report."""
+    if dossier.city_status not in (CityStatus.refused, CityStatus.stopped):
+        return None
+    notes = [e.note for e in dossier.timeline if e.source == "city" and e.city_status == dossier.city_status]
+    return (notes[-1] if notes else "") or None
 
 
 def notifications_of(session: Session, dossier_id: uuid.UUID) -> list[Notification]:

@@ -13,10 +13,11 @@ import uuid
 from datetime import timedelta
 
 import agents.models  # noqa: F401 - every mapper: flushes order rows by their foreign keys
-from agents.city.client import CityClient, city_client
-from agents.dossiers import city_status, forwarding
+from agents.city.client import CityClient, CityStateConflict, city_client
+from agents.dossiers import city_requests, city_status, forwarding
 from agents.dossiers.city_status import ReportOutcome
 from agents.dossiers.forwarding import FORWARDER, ForwardOutcome, ForwardResult
+from agents.dossiers.models import CityRequestKind
 from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, ScopedTask, celery_app, enqueue
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ExternalServiceError
@@ -66,6 +67,54 @@ def sync_status_from_city(dossier_id: uuid.UUID, scope: Scope, client: CityClien
             result = city_status.apply_city_update(session, report)
         applied += result is not ReportOutcome.duplicate
     return applied
+
+
+def send_city_request(request_id: uuid.UUID, scope: Scope, client: CityClient) -> float | None:
+    """Send one operation we owe the city (supplement, withdrawal) if it is ours to send; safe to run any number of
+    times. Returns the seconds until its next attempt, None when there is none."""
+    with unit_of_work(scope) as session:
+        claimed = city_requests.claim(session, request_id)
+    if claimed is None:
+        return None
+    outcome: city_requests.Outcome
+    try:
+        if claimed.kind is CityRequestKind.supplement:
+            status = client.supplement(claimed.city_dossier_code, claimed.note)
+        else:
+            status = client.withdraw(claimed.city_dossier_code, claimed.note)
+        outcome = city_requests.Taken(status)
+    except CityStateConflict as exc:
+        outcome = city_requests.interpret_state_conflict(claimed.kind, exc.status, exc.message)
+    except ExternalServiceError as exc:
+        outcome = (
+            city_requests.TryLater(exc.message, exc.retry_after)
+            if exc.retryable
+            else city_requests.Refused(exc.message)
+        )
+    with unit_of_work(scope) as session:
+        return city_requests.record_outcome(session, request_id, outcome)
+
+
+@celery_app.task(name="dossiers.send_city_request", bind=True, max_retries=None)
+def send_request(self: ScopedTask, request_id: str, partner_id: str) -> str:
+    scope = self.work_scope(uuid.UUID(partner_id), label=city_requests.SENDER)
+    again = send_city_request(uuid.UUID(request_id), scope, city_client())
+    if again is None:
+        return "done"
+    if again > MAX_RETRY_COUNTDOWN_SECONDS:
+        return "left_for_sweeper"
+    raise self.retry(countdown=again)
+
+
+@celery_app.task(name="dossiers.sweep_city_requests")
+def sweep_city_requests() -> int:
+    origin = "worker:dossiers.sweep_city_requests"
+    with read_only(Scope.network("sweeper: operations owed to the city", origin=origin)) as session:
+        due = city_requests.due_for_sending(session)
+    for request_id, partner_id in due:
+        scope = Scope.partner(partner_id, actor_label=SWEEPER, origin=origin)
+        enqueue("dossiers.send_city_request", [str(request_id), str(partner_id)], scope=scope)
+    return len(due)
 
 
 @celery_app.task(name="dossiers.forward", bind=True, max_retries=None)

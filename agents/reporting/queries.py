@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from agents.dossiers.models import Dossier, DossierState
+from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
 from agents.partners.models import Partner
 from agents.points.models import AgentPoint
 from agents.ratings.models import Rating
@@ -33,6 +33,9 @@ class PointFigures:
     late: int = 0
     ratings: int = 0
     average_rating: float | None = None
+    # Requests for more documents (status 5) marked as the point's own miss: against its quality.
+    supplements_asked: int = 0
+    agent_caused_supplements: int = 0
 
 
 def figures_per_point(session: Session) -> list[PointFigures]:
@@ -75,6 +78,24 @@ def figures_per_point(session: Session) -> list[PointFigures]:
         if point_id in figures:
             figures[point_id].late = int(late or 0)
             figures[point_id].on_time = int(on_time or 0)
+
+    asked = (
+        select(DossierEvent.dossier_id)
+        .where(
+            DossierEvent.source == "city",
+            DossierEvent.city_status == CityStatus.supplement_requested.value,
+            DossierEvent.refused_after.is_(None),
+        )
+        .distinct()
+    )
+    for point_id, count, agent_caused in session.execute(
+        select(Dossier.agent_point_id, func.count(), func.count(Dossier.agent_caused_supplement_at))
+        .where(Dossier.id.in_(asked))
+        .group_by(Dossier.agent_point_id)
+    ):
+        if point_id in figures:
+            figures[point_id].supplements_asked = int(count)
+            figures[point_id].agent_caused_supplements = int(agent_caused)
 
     for point_id, count, average in session.execute(
         select(Rating.agent_point_id, func.count(), func.avg(Rating.stars))

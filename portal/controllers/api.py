@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import ResponseHeader, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
@@ -20,7 +20,8 @@ from litestar.params import Body, FromPath, JSONBody, Parameter, RawBody
 from agents.api_clients.schemas import OAuthErrorOut, TokenOut, TokenRequest
 from agents.city.callbacks import verify_signature
 from agents.city.wire import MalformedReport, parse_status_report
-from agents.dossiers import city_status, filing, queries
+from agents.documents.service import ScanningUnavailable
+from agents.dossiers import city_status, filing, queries, supplements, withdrawals
 from agents.dossiers.schemas import DossierIn, DossierOut, DossierSummaryOut, TrackIn
 from agents.notifications import outbox
 from agents.notifications.sms import verify_delivery_report
@@ -37,6 +38,46 @@ from portal.security import rate_limits
 from portal.security.rate_limits import RateLimited
 
 TokenForm = Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+
+def uploaded_files(data: dict[str, Any], *, skip: tuple[str, ...] = ()) -> list[tuple[str, UploadFile]]:
+    """The files of a multipart body, each under its part's name (a name given several times: several files).
+
+    A file input left empty (no name, no bytes) is no file."""
+    out = []
+    for name, value in data.items():
+        if name in skip:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, UploadFile) and (item.filename or item.file.tell() or item.file.read(1)):
+                item.file.seek(0)
+                out.append((name, item))
+    return out
+
+
+def supplied_files(data: dict[str, Any]) -> list[supplements.SuppliedFile]:
+    return [
+        supplements.SuppliedFile(name, upload.file.read(), upload.filename or "")
+        for name, upload in uploaded_files(data, skip=("note", "_csrf_token"))
+    ]
+
+
+def withdrawal_request(data: dict[str, Any]) -> tuple[bytes | None, str]:
+    """The citizen's signed request (the `request` part), its bytes and name."""
+    files = [upload for name, upload in uploaded_files(data) if name == "request"]
+    if not files:
+        return None, ""
+    return files[0].file.read(), files[0].filename or ""
+
+
+def text_field(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value if isinstance(value, str) else ""
+
+
 NO_STORE_HEADERS = [ResponseHeader(name="Cache-Control", value="no-store", documentation_only=True)]
 
 
@@ -108,6 +149,52 @@ class ApiController(Controller):
 
     @get("/api/v1/dossiers/{dossier_id:uuid}", sync_to_thread=True, guards=[api_caller], opt=api_work("dossiers:read"))
     def get_dossier(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]) -> DossierOut:
+        dossier = queries.get_for_actor(session, actor, dossier_id)
+        return DossierOut.of(dossier, queries.notifications_of(session, dossier.id))
+
+    @post(
+        "/api/v1/dossiers/{dossier_id:uuid}/supplement",
+        sync_to_thread=True,
+        status_code=200,
+        exclude_from_csrf=True,
+        middleware=[BearerOrCSRFMiddleware],
+        guards=[api_caller],
+        opt=api_work("dossiers:write"),
+        # Not the caller's dossier, or none (404); not at the caller's point (403); not waiting for a
+        # supplement, or answered already (409); a bad note, slot or file (422); the virus scanner down (503).
+        raises=raises(NotFound, PermissionDenied, Conflict, ValidationFailed, ScanningUnavailable),
+    )
+    def supplement(
+        self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID], data: Multipart
+    ) -> DossierOut:
+        """Send a dossier the city asked more documents of (status 5) back to it, once.
+
+        Multipart: `note` (optional, to the city) and the files, each part named by the code of the
+        document slot it adds or replaces (the slot's files so far are kept, marked replaced).
+        """
+        supplements.submit(session, actor, dossier_id, text_field(data, "note"), supplied_files(data))
+        dossier = queries.get_for_actor(session, actor, dossier_id)
+        return DossierOut.of(dossier, queries.notifications_of(session, dossier.id))
+
+    @post(
+        "/api/v1/dossiers/{dossier_id:uuid}/withdraw",
+        sync_to_thread=True,
+        status_code=200,
+        exclude_from_csrf=True,
+        middleware=[BearerOrCSRFMiddleware],
+        guards=[api_caller],
+        opt=api_work("dossiers:write"),
+        # Not the caller's dossier (404) or point (403); finished, not at the city yet, or withdrawn
+        # already (409); no reason or no request file, or the file refused (422); the scanner down (503).
+        raises=raises(NotFound, PermissionDenied, Conflict, ValidationFailed, ScanningUnavailable),
+    )
+    def withdraw(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID], data: Multipart) -> DossierOut:
+        """Withdraw a dossier at the citizen's request (city status 7), once.
+
+        Multipart: `reason`, and `request`: the citizen's signed request (PDF, JPEG or PNG).
+        """
+        content, name = withdrawal_request(data)
+        withdrawals.submit(session, actor, dossier_id, text_field(data, "reason"), content, name)
         dossier = queries.get_for_actor(session, actor, dossier_id)
         return DossierOut.of(dossier, queries.notifications_of(session, dossier.id))
 

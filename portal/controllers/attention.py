@@ -14,7 +14,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from agents.dossiers import attention, forwarding
+from agents.dossiers import attention, forwarding, supplements
 from agents.policy import Permission
 from portal.auth.guards import requires
 from portal.core.settings import get_settings
@@ -43,6 +43,15 @@ class AttentionController(Controller):
     def for_center(self, actor: Actor, session: Session) -> Template:
         lists = attention.needing_attention(session, None, ack_timeout=_ack_timeout())
         return page("dossiers/attention.html", actor=actor, lists=lists, center=True, ack=_ack_timeout())
+
+    @get(
+        "/center/supplements",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_network)],
+        opt=network_work("center: dossiers asked for more documents more than once"),
+    )
+    def supplement_breaches(self, actor: Actor, session: Session) -> Template:
+        return page("center/supplements.html", actor=actor, breaches=supplements.breaches(session))
 
     @post(
         "/center/dossiers/{dossier_id:uuid}/send-again",

@@ -13,17 +13,18 @@ from litestar.response import Redirect, Response, Template
 
 from agents.documents import service as documents
 from agents.documents.rules import DocumentRefused
-from agents.dossiers import drafts, filing, queries
-from agents.dossiers.models import DossierDraft, DraftState
+from agents.dossiers import city_requests, drafts, filing, follow_ups, queries, supplements, withdrawals
+from agents.dossiers.models import CityStatus, DossierDraft, DraftState
 from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.ratings.links import rating_token
 from payments import queries as payment_queries
 from portal.auth.guards import requires, signed_in
+from portal.controllers.api import supplied_files, text_field, withdrawal_request
 from portal.controllers.payments import payment_qr
 from portal.core.db import attempt
-from portal.core.errors import PermissionDenied, ValidationFailed
+from portal.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
 from portal.core.printing import qr_svg, render_pdf
 from portal.core.settings import get_settings
@@ -159,6 +160,34 @@ DELIVERY_STATES = {
     "refused": N_("Không gửi được"),
     "gave_up": N_("Ngừng gửi sau nhiều lần lỗi"),
 }
+
+
+CITY_REQUEST_STATES = {
+    "pending": N_("Đang chờ gửi sang hệ thống một cửa"),
+    "sending": N_("Đang gửi sang hệ thống một cửa"),
+    "sent": N_("Hệ thống một cửa đã nhận"),
+    "refused": N_("Hệ thống một cửa không nhận"),
+}
+
+
+def _after_counter(session: Session, actor: Actor, dossier: Any) -> dict[str, Any]:
+    """What the page shows and offers once the dossier is at the city: supplement, withdrawal, tasks."""
+    asked = supplements.requests_made(session, dossier.id)
+    status = CityStatus(dossier.city_status) if dossier.city_status else None
+    return {
+        "supplement_round": supplements.waiting_round(session, dossier),
+        "supplement_note": supplements.city_note(session, dossier) if asked else "",
+        "supplement_changes": {n: supplements.changes_of(session, dossier, n) for n in range(1, asked + 1)},
+        "supplement_slots": documents.slot_names(queries.view_of(session, dossier).procedure.required_documents),
+        "supplements_asked": asked,
+        "city_requests": city_requests.of_dossier(session, dossier.id),
+        "follow_ups": follow_ups.of_dossier(session, dossier.id),
+        "city_reason": queries.city_reason(dossier),
+        "may_withdraw": dossier.state.value == "forwarded" and status in withdrawals.WITHDRAWABLE,
+        "city_request_states": CITY_REQUEST_STATES,
+        "closed": dossier.city_status
+        in (CityStatus.returned, CityStatus.withdrawn, CityStatus.refused, CityStatus.stopped),
+    }
 
 
 def _detail_context(session: Session, dossier: Any) -> dict[str, Any]:
@@ -315,5 +344,79 @@ class DossierController(Controller):
         opt=partner_work(writes=True),  # the view of the citizen's data is audited
     )
     def dossier_detail(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]) -> Template:
-        dossier = queries.view_personal_data(session, actor, dossier_id)
-        return page("dossiers/detail.html", actor=actor, **_detail_context(session, dossier))
+        return _detail_page(session, actor, dossier_id)
+
+    # The city asked for more documents (status 5): the staff member brings only those, once.
+    @post("/dossiers/{dossier_id:uuid}/supplement", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def supplement(
+        self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID], data: Upload
+    ) -> Template | Redirect:
+        try:
+            supplements.submit(session, actor, dossier_id, text_field(data, "note"), supplied_files(data))
+        except (Conflict, ValidationFailed, documents.ScanningUnavailable) as exc:
+            return _refused_action(session, actor, dossier_id, exc, "supplement")
+        return Redirect(f"/dossiers/{dossier_id}#supplement", status_code=303)
+
+    # The citizen withdraws the dossier, their signed request attached.
+    @post("/dossiers/{dossier_id:uuid}/withdraw", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def withdraw(
+        self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID], data: Upload
+    ) -> Template | Redirect:
+        content, name = withdrawal_request(data)
+        try:
+            withdrawals.submit(session, actor, dossier_id, text_field(data, "reason"), content, name)
+        except (Conflict, ValidationFailed, documents.ScanningUnavailable) as exc:
+            return _refused_action(session, actor, dossier_id, exc, "withdraw")
+        return Redirect(f"/dossiers/{dossier_id}#withdraw", status_code=303)
+
+    # The city's request for more documents was the point's own miss: counted against the point.
+    @post("/dossiers/{dossier_id:uuid}/supplement-cause", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def mark_supplement_cause(self, actor: Actor, session: Session, dossier_id: FromPath[uuid.UUID]) -> Redirect:
+        supplements.mark_agent_caused(session, actor, dossier_id)
+        return Redirect(f"/dossiers/{dossier_id}#supplement", status_code=303)
+
+    @get(
+        "/dossiers/follow-ups",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_dossiers)],
+        opt=partner_work(writes=True),  # lists owners' names: the view is on the record
+    )
+    def follow_ups_page(self, actor: Actor, session: Session) -> Template:
+        open_ = follow_ups.for_actor(session, actor)
+        done = follow_ups.for_actor(session, actor, done=True, limit=20)
+        queries.record_list_view(session, [row.dossier for row in open_ + done])
+        return page("dossiers/follow_ups.html", actor=actor, open=open_, done=done)
+
+    @post("/follow-ups/{task_id:uuid}/done", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def follow_up_done(self, actor: Actor, session: Session, task_id: FromPath[uuid.UUID], data: Form) -> Redirect:
+        task = follow_ups.mark_done(session, actor, task_id)
+        back = data.get("back") or ""
+        return Redirect(
+            f"/dossiers/{task.dossier_id}" if back == "dossier" else "/dossiers/follow-ups", status_code=303
+        )
+
+
+def _detail_page(
+    session: Session, actor: Actor, dossier_id: uuid.UUID, *, status_code: int = 200, **extra: Any
+) -> Template:
+    dossier = queries.view_personal_data(session, actor, dossier_id)
+    return page(
+        "dossiers/detail.html",
+        status_code=status_code,
+        actor=actor,
+        **_detail_context(session, dossier),
+        **_after_counter(session, actor, dossier),
+        **extra,
+    )
+
+
+def _refused_action(session: Session, actor: Actor, dossier_id: uuid.UUID, exc: DomainError, form: str) -> Template:
+    """The page again with why the supplement or withdrawal was refused (nothing of it was kept)."""
+    session.rollback()
+    return _detail_page(
+        session,
+        actor,
+        dossier_id,
+        status_code=exc.status_code,
+        action_error={"form": form, "message": exc.message, "fields": getattr(exc, "field_errors", {}) or {}},
+    )

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from agents.dossiers import queries, rules
 from agents.dossiers.models import Dossier
+from agents.notifications.rules import plain_reason
 from agents.points import service as points
 from agents.ratings import service as ratings
 from agents.ratings.links import rating_token
@@ -42,6 +43,7 @@ def _tracked_context(session: Session, dossier: Dossier) -> dict[str, Any]:
         "panel": payment_queries.panel_for(session, dossier),
         "pay_token": payment_queries.pay_token(dossier.tracking_code),
         "pay_action": f"/track/{dossier.tracking_code}/pay",
+        "city_reason": plain_reason(queries.city_reason(dossier)),
     }
 
 

@@ -145,6 +145,8 @@ def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
             "dossiers.sync_status": {"queue": prefix + QueueNames.CITY},
             "dossiers.sweep_unforwarded": {"queue": prefix + QueueNames.PERIODIC},
             "dossiers.poll_silent": {"queue": prefix + QueueNames.PERIODIC},
+            "dossiers.send_city_request": {"queue": prefix + QueueNames.CITY},
+            "dossiers.sweep_city_requests": {"queue": prefix + QueueNames.PERIODIC},
             "payments.reconcile": {"queue": prefix + QueueNames.PAYMENTS},
             "payments.send_refund": {"queue": prefix + QueueNames.PAYMENTS},
             "payments.compare_settlement": {"queue": prefix + QueueNames.PAYMENTS},
@@ -159,6 +161,10 @@ def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
             "poll-silent-dossiers": {
                 "task": "dossiers.poll_silent",
                 "schedule": settings.forwarding.sweep_interval_seconds * 2,
+            },
+            "sweep-city-requests": {
+                "task": "dossiers.sweep_city_requests",
+                "schedule": settings.forwarding.sweep_interval_seconds,
             },
             "reconcile-vnpay-payments": {
                 "task": "payments.reconcile",
