@@ -78,6 +78,7 @@ ERRORS_WITHOUT_LITERALS = {
     "RateLimited": "words its own Message with the seconds to wait (portal/security/rate_limits.py)",
     "ScanningUnavailable": "words its own message, marked N_() (agents/documents/service.py)",
     "Incomplete": "words its own message, marked N_() (agents/dossiers/drafts.py)",
+    "CityStateConflict": "the city's own reason, quoted with its code, as the other city errors (agents/city/client.py)",
     "ScannerUnavailable": "operator-facing (names clamd's address); the upload service answers people in its own words",
     **{
         name: "VNPay's protocol: answered to the gateway with its RspCode, logged, never shown to people"

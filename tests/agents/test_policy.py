@@ -31,6 +31,7 @@ EXPECTED = {
         Permission.file_dossiers,
         Permission.see_dossiers,
         Permission.request_refunds,
+        Permission.mark_supplement_cause,
     },
     "lead": {
         Permission.work_for_partner,
@@ -38,6 +39,7 @@ EXPECTED = {
         Permission.see_dossiers,
         Permission.request_refunds,
         Permission.unlock_sign_in,
+        Permission.mark_supplement_cause,
     },
     "manager": {
         Permission.work_for_partner,
@@ -49,6 +51,7 @@ EXPECTED = {
         Permission.manage_api_clients,
         Permission.request_refunds,
         Permission.see_settlement,
+        Permission.mark_supplement_cause,
     },
     "admin": {
         Permission.see_network,
