@@ -25,11 +25,11 @@ from portal.core import audit
 from portal.core.celery_app import enqueue
 from portal.core.db import on_commit, rows_changed, utcnow
 from portal.core.errors import Conflict
+from portal.core.settings import get_settings
 from portal.core.tenancy import Scope, current_scope
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 20
 RETRY_BASE_SECONDS = 5.0
 RETRY_CAP_SECONDS = 600.0
@@ -112,7 +112,7 @@ def claim(session: Session, request_id: uuid.UUID, now: datetime | None = None) 
             ),
         )
         .values(
-            state=CityRequestState.sending, lease_until=now + LEASE, attempts=CityRequest.attempts + 1, updated_at=now
+            state=CityRequestState.sending, lease_until=now + timedelta(seconds=get_settings().forwarding.lease_seconds), attempts=CityRequest.attempts + 1, updated_at=now
         ),
     )
     if not taken:

@@ -42,14 +42,13 @@ from portal.core.celery_app import enqueue
 from portal.core.db import on_commit, rows_changed, utcnow
 from portal.core.errors import ValidationFailed
 from portal.core.i18n import N_
+from portal.core.settings import get_settings
 from portal.core.tenancy import Scope, current_scope
 
 log = logging.getLogger(__name__)
 
 #: Attempts per message, the first included, before it is given up.
 MAX_ATTEMPTS = 8
-#: How long a worker may hold a message it is sending before the sweeper takes it back.
-LEASE = timedelta(minutes=5)
 RETRY_BASE_SECONDS = 15.0
 RETRY_CAP_SECONDS = 3600.0
 #: Where the SMS gateway posts its delivery reports (our public URL + this).
@@ -177,7 +176,7 @@ def claim(session: Session, notification_id: uuid.UUID, now: datetime | None = N
             ),
         )
         .values(
-            state=DeliveryState.sending, lease_until=now + LEASE, attempts=Notification.attempts + 1, updated_at=now
+            state=DeliveryState.sending, lease_until=now + timedelta(seconds=get_settings().forwarding.lease_seconds), attempts=Notification.attempts + 1, updated_at=now
         ),
     )
     if not taken:

@@ -109,6 +109,9 @@ class ForwardingSettings:
     # Attempts in all (task retries and sweeps) before a dossier the city keeps failing to take is
     # marked forward_failed for the center to send again, instead of being retried for ever.
     give_up_after_attempts: int = 30
+    # How long a worker holds an outbox row it is sending (a notification, an operation owed to the
+    # city) before the sweepers take it back from a worker that died holding it.
+    lease_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -413,6 +416,7 @@ def _forwarding(r: _Reader) -> ForwardingSettings:
         stuck_after_seconds=r.whole("FORWARD_STUCK_AFTER_SECONDS", 120, low=1),
         sweep_interval_seconds=r.number("FORWARD_SWEEP_INTERVAL_SECONDS", 30.0, low=0.1),
         give_up_after_attempts=r.whole("FORWARD_GIVE_UP_AFTER_ATTEMPTS", 30, low=1),
+        lease_seconds=r.number("WORKER_LEASE_SECONDS", 300.0, low=1),
     )
 
 

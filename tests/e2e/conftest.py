@@ -128,6 +128,9 @@ class RunningStack:
         self.sms = httpx.Client(base_url=sms_url, timeout=10)
         self.maildir = logs / "mail"  # what the stack's SMTP server received
 
+    def configure_sms(self, **knobs: object) -> None:
+        self.sms.put("/_sim/config", json=knobs).raise_for_status()
+
     def configure_city(self, **knobs: object) -> None:
         self.city.put("/_sim/config", json=knobs).raise_for_status()
 
@@ -242,6 +245,9 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             "WORKER_METRICS_PORT": str(worker_metrics_port),
             "SMS_API_URL": f"http://127.0.0.1:{sms_port}",
             "SMSSIM_DELIVERY_DELAY_SECONDS": "0.2",
+            # A killed worker's outbox rows (messages, operations owed to the city) are taken back
+            # by the sweepers this soon, so the worker-loss tests need not wait five minutes.
+            "WORKER_LEASE_SECONDS": "8",
             "SMTP_PORT": str(smtp_port),
         }
     )
