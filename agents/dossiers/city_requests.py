@@ -112,7 +112,10 @@ def claim(session: Session, request_id: uuid.UUID, now: datetime | None = None) 
             ),
         )
         .values(
-            state=CityRequestState.sending, lease_until=now + timedelta(seconds=get_settings().forwarding.lease_seconds), attempts=CityRequest.attempts + 1, updated_at=now
+            state=CityRequestState.sending,
+            lease_until=now + timedelta(seconds=get_settings().forwarding.lease_seconds),
+            attempts=CityRequest.attempts + 1,
+            updated_at=now,
         ),
     )
     if not taken:

@@ -176,7 +176,10 @@ def claim(session: Session, notification_id: uuid.UUID, now: datetime | None = N
             ),
         )
         .values(
-            state=DeliveryState.sending, lease_until=now + timedelta(seconds=get_settings().forwarding.lease_seconds), attempts=Notification.attempts + 1, updated_at=now
+            state=DeliveryState.sending,
+            lease_until=now + timedelta(seconds=get_settings().forwarding.lease_seconds),
+            attempts=Notification.attempts + 1,
+            updated_at=now,
         ),
     )
     if not taken:
