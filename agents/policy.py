@@ -53,6 +53,7 @@ class Permission(str, enum.Enum):
     resend_dossiers = "resend_dossiers"  # send again a dossier the city never took (forward_failed)
     # Mark the city's request for more documents as the point's miss (counted against the point's quality).
     mark_supplement_cause = "mark_supplement_cause"
+    review_ratings = "review_ratings"  # leave a flagged rating out of the averages (or count it again)
 
 
 POINT_ROLES = frozenset({Role.agent_staff, Role.point_lead})
@@ -89,6 +90,7 @@ _AT_CENTER: dict[Permission, frozenset[Role]] = {
     Permission.read_audit_log: frozenset({Role.auditor}),
     Permission.approve_refunds: frozenset({Role.center_admin}),
     Permission.resend_dossiers: frozenset({Role.center_admin}),
+    Permission.review_ratings: frozenset({Role.center_admin}),
 }
 CENTER_PERMISSIONS = frozenset(_AT_CENTER)
 
@@ -120,6 +122,7 @@ MESSAGES: dict[Permission, str] = {
     Permission.see_settlement: "Trang này dành cho quản lý đối tác và Trung tâm",
     Permission.resend_dossiers: "Chỉ Trung tâm được gửi lại hồ sơ",
     Permission.mark_supplement_cause: "Không tìm thấy hồ sơ",
+    Permission.review_ratings: "Chỉ quản trị viên Trung tâm được loại đánh giá",
 }
 
 

@@ -13,6 +13,7 @@ from portal.controllers.partners import PartnerController
 from portal.controllers.payments import PaymentController
 from portal.controllers.points import PointController
 from portal.controllers.public import PublicController
+from portal.controllers.ratings import RatingController
 from portal.controllers.sso import SsoController
 from portal.controllers.staff import StaffController
 
@@ -32,4 +33,5 @@ ROUTES = [
     MetricsController,
     ApiClientController,
     PaymentController,
+    RatingController,
 ]

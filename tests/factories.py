@@ -128,11 +128,12 @@ def file_birth_registration(
     key: str | None = None,
     notify_sms: bool = False,
     notify_email: str | None = None,
+    origin: str = "",
     **citizen_overrides: str,
 ) -> Dossier:
-    """File a birth registration (1.001193) the way the counter does, through the service."""
+    """File a birth registration (1.001193) the way the counter does, through the service (from `origin`)."""
     ensure_procedures()
-    with unit_of_work(actor.partner_scope(point.partner_id)) as session:
+    with unit_of_work(actor.partner_scope(point.partner_id, origin=origin)) as session:
         filed = filing.file_dossier(
             session,
             actor,

@@ -15,13 +15,20 @@ import hashlib
 import hmac
 import ipaddress
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agents import policy
+from agents.dossiers.models import Dossier
+from agents.partners.models import Partner
+from agents.points.models import AgentPoint
+from agents.policy import Permission
 from agents.ratings.models import Rating, RatingFlag
+from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.audit import AuditEvent
 from portal.core.db import utcnow
@@ -148,24 +155,36 @@ def check(session: Session, rating: Rating) -> None:
     session.flush()
 
 
-def flagged(
-    session: Session, *, include_excluded: bool = True, limit: int = 200
-) -> list[tuple[Rating, list[RatingFlag]]]:
-    """Flagged ratings, newest first, each with its flags (in the session's scope)."""
-    flags = session.scalars(select(RatingFlag).order_by(RatingFlag.created_at.desc())).all()
+@dataclass
+class FlaggedRating:
+    rating: Rating
+    flags: list[RatingFlag]
+    tracking_code: str
+    point_name: str
+    partner_name: str
+
+
+def flagged(session: Session, *, limit: int = 200) -> list[FlaggedRating]:
+    """Flagged ratings, newest first, each with its flags and where it was given (in the session's scope)."""
+    rows = session.execute(
+        select(Rating, Dossier.tracking_code, AgentPoint.name, Partner.name)
+        .join(Dossier, Dossier.id == Rating.dossier_id)
+        .join(AgentPoint, AgentPoint.id == Rating.agent_point_id)
+        .join(Partner, Partner.id == Rating.partner_id)
+        .where(Rating.id.in_(select(RatingFlag.rating_id)))
+        .order_by(Rating.created_at.desc())
+        .limit(limit)
+    ).all()
+    ids = [row[0].id for row in rows]
     by_rating: dict[uuid.UUID, list[RatingFlag]] = {}
-    for flag in flags:
+    for flag in session.scalars(select(RatingFlag).where(RatingFlag.rating_id.in_(ids)).order_by(RatingFlag.reason)):
         by_rating.setdefault(flag.rating_id, []).append(flag)
-    if not by_rating:
-        return []
-    query = select(Rating).where(Rating.id.in_(list(by_rating))).order_by(Rating.created_at.desc()).limit(limit)
-    if not include_excluded:
-        query = query.where(Rating.excluded.is_(False))
-    return [(r, by_rating[r.id]) for r in session.scalars(query)]
+    return [FlaggedRating(r, by_rating.get(r.id, []), code, point, partner) for r, code, point, partner in rows]
 
 
-def exclude(session: Session, rating_id: uuid.UUID, reason: str, *, exclude: bool = True) -> Rating:
+def exclude(session: Session, actor: Actor, rating_id: uuid.UUID, reason: str, *, exclude: bool = True) -> Rating:
     """The center leaves a flagged rating out of averages (or counts it again), with a reason, audited."""
+    policy.require(actor, Permission.review_ratings)
     rating = session.get(Rating, rating_id)
     if rating is None:
         raise NotFound("Không tìm thấy đánh giá")

@@ -60,6 +60,7 @@ EXPECTED = {
         Permission.manage_center_roles,
         Permission.approve_refunds,
         Permission.resend_dossiers,
+        Permission.review_ratings,
     },
     "auditor": {Permission.see_network, Permission.read_audit_log},
 }
