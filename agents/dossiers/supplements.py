@@ -110,7 +110,13 @@ def submit(session: Session, actor: Actor, dossier_id: uuid.UUID, note: str, fil
     already), 422 naming the field for a bad note, an unknown slot or a refused file.
     Nothing is kept unless everything is.
     """
-    dossier = queries.get_for_actor(session, actor, dossier_id)
+    try:
+        dossier = queries.get_for_actor(session, actor, dossier_id)
+    except NotFound:  # missing or out of reach, the same answer; the attempt goes on the record
+        audit.record_refusal(
+            session, "dossier.supplement_refused", "dossier", dossier_id, detail={"reason": "not_found"}
+        )
+        raise
     policy.require(actor, Permission.file_dossiers, partner_id=dossier.partner_id, point_id=dossier.agent_point_id)
     round_ = waiting_round(session, dossier)
     if round_ is None:

@@ -19,7 +19,7 @@ from agents.policy import Permission
 from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.core.errors import Conflict, ValidationFailed
+from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.core.i18n import N_
 
 MAX_REASON = 1000
@@ -34,7 +34,13 @@ def submit(
 ) -> CityRequest:
     """Withdraw the dossier at the citizen's request: 404 when out of reach, 409 when it is finished (or not at
     the city, or withdrawn already), 422 naming the field for a missing reason or request file."""
-    dossier = queries.get_for_actor(session, actor, dossier_id)
+    try:
+        dossier = queries.get_for_actor(session, actor, dossier_id)
+    except NotFound:  # missing or out of reach, the same answer; the attempt goes on the record
+        audit.record_refusal(
+            session, "dossier.withdrawal_refused", "dossier", dossier_id, detail={"reason": "not_found"}
+        )
+        raise
     policy.require(actor, Permission.file_dossiers, partner_id=dossier.partner_id, point_id=dossier.agent_point_id)
     status = CityStatus(dossier.city_status) if dossier.city_status else None
     if dossier.state is not DossierState.forwarded or status not in WITHDRAWABLE:

@@ -29,6 +29,7 @@ from agents.procedures import service as procedures
 from agents.procedures.schemas import ProcedureOut
 from portal.auth.api_tokens import BearerOrCSRFMiddleware, token_response
 from portal.auth.guards import api_caller
+from portal.auth.security_events import record_security_event
 from portal.core.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.settings import get_settings
 from portal.deps import Actor, Session, api_work, public_work
@@ -224,12 +225,22 @@ class ApiController(Controller):
     )
     def city_callback(self, request: Request[Any, Any, Any], session: Session, body: RawBody) -> dict[str, str]:
         """Status change pushed by the city system; signed with the shared webhook secret."""
-        verify_signature(
-            get_settings().city.webhook_secret,
-            request.headers.get("x-city-timestamp"),
-            request.headers.get("x-city-signature"),
-            body,
-        )
+        try:
+            verify_signature(
+                get_settings().city.webhook_secret,
+                request.headers.get("x-city-timestamp"),
+                request.headers.get("x-city-signature"),
+                body,
+            )
+        except AuthenticationFailed as exc:  # forged, or replayed after the freshness window: on the record
+            source = request.client.host if request.client else ""
+            record_security_event(
+                "city.callback_refused",
+                source,
+                {"reason": str(exc.message), "event_id": request.headers.get("x-city-event-id", "")[:80]},
+                repeat_key=f"{source}:{exc.message}",
+            )
+            raise
         try:
             report = parse_status_report(body)
         except MalformedReport as exc:

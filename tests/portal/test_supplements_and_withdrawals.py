@@ -176,6 +176,12 @@ def test_another_points_dossier_is_not_found_exactly_like_a_missing_one(portal, 
     assert theirs.status_code == missing.status_code == 404
     assert theirs.content == missing.content
     assert _requests(dossier.id) == []
+    assert [e.detail["reason"] for e in _audit("dossier.supplement_refused", dossier.id)] == ["not_found"]
+    request = [("request", ("don.pdf", a_pdf(), "application/pdf"))]
+    withdrawn = _post_multipart(client, f"/api/v1/dossiers/{dossier.id}/withdraw", {"reason": "x"}, request)
+    assert withdrawn.status_code == 404 and withdrawn.json() == missing.json()
+    assert [e.detail["reason"] for e in _audit("dossier.withdrawal_refused", dossier.id)] == ["not_found"]
+    assert reload_dossier(dossier.id).city_status == 5
 
 
 def test_a_refused_file_or_an_unknown_slot_keeps_nothing_and_names_the_field(
@@ -353,3 +359,53 @@ def test_the_citys_reason_for_a_refusal_is_shown_to_staff_and_in_plain_words_to_
     tracked = citizen.post_form("/track", {"code": dossier.tracking_code, "phone": "0912345678"}).text
     reason = tracked.split('data-testid="city-reason"', 1)[1].split("</p>", 1)[0]
     assert "thành phần hồ sơ không đầy đủ" in reason and "Hồ sơ không được tiếp nhận:" not in reason
+
+
+def _callback(client, payload: dict, secret: str, *, timestamp: int | None = None):
+    import json
+    import time
+
+    from agents.city.callbacks import sign
+
+    body = json.dumps(payload).encode()
+    ts = str(timestamp or int(time.time()))
+    headers = {
+        "content-type": "application/json",
+        "x-city-timestamp": ts,
+        "x-city-signature": sign(secret, ts, body),
+        "x-city-event-id": payload["event_id"],
+    }
+    return client.http.post("/api/city/callbacks", content=body, headers=headers)
+
+
+def test_forged_and_replayed_callbacks_are_refused_on_the_record_and_a_repeat_changes_nothing(
+    portal, counter, city, city_simulator, settings
+):
+    import time
+
+    dossier, code = _at_city(counter, city, city_simulator, 2, 4)
+    client = portal()
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "seq": 4,
+        "MaHoSo": code,
+        "MaHoSoDoiTac": dossier.tracking_code,
+        "TrangThaiHoSo": 5,
+        "ThoiGian": "2026-12-02T10:00:00+07:00",
+        "GhiChu": "Bổ sung giấy chứng sinh",
+    }
+    forged = _callback(client, event, "not the city's secret")
+    replayed = _callback(client, event, settings.city.webhook_secret, timestamp=int(time.time()) - 3600)
+    assert forged.status_code == replayed.status_code == 401
+    assert reload_dossier(dossier.id).city_status == 4
+    with read_only(setup_scope()) as session:
+        refused = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "city.callback_refused").order_by(AuditEvent.seq)
+        ).all()
+        reasons = [e.detail["reason"] for e in refused if e.detail.get("event_id") == event["event_id"]]
+    assert reasons == ["callback signature does not match", "callback timestamp too old or in the future"]
+    assert _callback(client, event, settings.city.webhook_secret).json() == {"result": "applied"}
+    assert _callback(client, event, settings.city.webhook_secret).json() == {"result": "duplicate"}
+    stored = reload_dossier(dossier.id)
+    assert stored.city_status == 5
+    assert len([e for e in stored.events if e.city_event_id == event["event_id"]]) == 1

@@ -223,6 +223,24 @@ def test_an_address_the_relay_refuses_is_given_up_for_good_with_an_audit_entry(c
     assert actions == ["notification.refused"]
 
 
+def test_a_number_that_cannot_take_an_sms_is_refused_for_good_with_its_reason_and_an_audit_entry(
+    counter, providers, gateway
+):
+    dossier = _file(counter, email=None)
+    _received(dossier)
+    [row] = _messages(dossier.id)
+    with unit_of_work(NETWORK) as session:  # a landline where a mobile was (the row was written earlier)
+        session.execute(update(Notification).where(Notification.id == row.id).values(recipient="02438251234"))
+    assert _send_all(counter, dossier.id, providers) == [None]
+    assert _send_all(counter, dossier.id, providers) == [None]  # final: nothing sent, nothing recorded twice
+    [row] = _messages(dossier.id)
+    assert row.state is DeliveryState.refused and "not a Vietnamese mobile number" in (row.last_error or "")
+    assert gateway.get("/_sim/messages").json()["items"] == []
+    with unit_of_work(NETWORK) as session:
+        entries = session.scalars(select(AuditEvent).where(AuditEvent.object_id == str(row.id))).all()
+        assert [(e.action, "mobile" in e.detail["reason"]) for e in entries] == [("notification.refused", True)]
+
+
 def test_the_sweeper_takes_back_a_message_whose_worker_died_holding_it(counter, providers, gateway):
     dossier = _file(counter, email=None)
     _received(dossier)
