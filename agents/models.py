@@ -14,11 +14,12 @@ from agents.dossiers.models import (
 )
 from agents.notifications.models import Notification
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
-from agents.points.models import AgentPoint, AgentPointStatus
+from agents.points.models import AgentPoint, AgentPointStatus, PointClosure, PointProcedure
 from agents.problems.models import ProblemMessage, ProblemReport
 from agents.procedures.models import CalendarOverride, Procedure
 from agents.ratings.models import Rating, RatingFlag
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment, SignInSession
+from agents.wards.models import Ward
 from portal.core.audit import AuditEvent
 from portal.core.throttle import ThrottleCounter
 
@@ -46,6 +47,8 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "PartnerStatus",
+    "PointClosure",
+    "PointProcedure",
     "ProblemMessage",
     "ProblemReport",
     "Procedure",
@@ -55,4 +58,5 @@ __all__ = [
     "RoleAssignment",
     "SignInSession",
     "ThrottleCounter",
+    "Ward",
 ]

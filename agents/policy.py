@@ -37,6 +37,7 @@ class Permission(str, enum.Enum):
     see_dossiers = "see_dossiers"  # a point's dossiers (staff, leads there) or all of a partner's (its manager)
     see_partner_figures = "see_partner_figures"  # the partner's dashboard and exports
     register_points = "register_points"
+    manage_points = "manage_points"  # a point's week, closures and offered procedures: the partner's manager
     manage_staff = "manage_staff"  # invite, re-role, deactivate the partner's people
     unlock_sign_in = (
         "unlock_sign_in"  # lift a sign-in lock: a manager for the partner's people, a lead for their point's
@@ -54,6 +55,7 @@ class Permission(str, enum.Enum):
     # Mark the city's request for more documents as the point's miss (counted against the point's quality).
     mark_supplement_cause = "mark_supplement_cause"
     review_ratings = "review_ratings"  # leave a flagged rating out of the averages (or count it again)
+    manage_wards = "manage_wards"  # the wards' reference data (population): the center's admins
 
 
 POINT_ROLES = frozenset({Role.agent_staff, Role.point_lead})
@@ -65,6 +67,7 @@ _AT_PARTNER: dict[Permission, frozenset[Role]] = {
     Permission.see_dossiers: POINT_ROLES | {Role.partner_manager},
     Permission.see_partner_figures: frozenset({Role.partner_manager}),
     Permission.register_points: frozenset({Role.partner_manager}),
+    Permission.manage_points: frozenset({Role.partner_manager}),
     Permission.manage_staff: frozenset({Role.partner_manager}),
     Permission.unlock_sign_in: frozenset({Role.partner_manager, Role.point_lead}),
     Permission.manage_api_clients: frozenset({Role.partner_manager}),
@@ -91,6 +94,7 @@ _AT_CENTER: dict[Permission, frozenset[Role]] = {
     Permission.approve_refunds: frozenset({Role.center_admin}),
     Permission.resend_dossiers: frozenset({Role.center_admin}),
     Permission.review_ratings: frozenset({Role.center_admin}),
+    Permission.manage_wards: frozenset({Role.center_admin}),
 }
 CENTER_PERMISSIONS = frozenset(_AT_CENTER)
 
@@ -109,6 +113,7 @@ MESSAGES: dict[Permission, str] = {
     Permission.see_dossiers: "Không tìm thấy hồ sơ",
     Permission.see_partner_figures: "Trang này dành cho quản lý đối tác",
     Permission.register_points: "Chỉ quản lý đối tác được đăng ký điểm",
+    Permission.manage_points: "Chỉ quản lý đối tác được sửa giờ mở cửa và thủ tục của điểm",
     Permission.manage_staff: "Chỉ quản lý đối tác hoặc Trung tâm được quản lý tài khoản",
     Permission.unlock_sign_in: "Chỉ trưởng điểm, quản lý đối tác hoặc Trung tâm được mở khóa đăng nhập",
     Permission.manage_api_clients: "Chỉ quản lý đối tác hoặc Trung tâm được quản lý ứng dụng kết nối API",
@@ -123,6 +128,7 @@ MESSAGES: dict[Permission, str] = {
     Permission.resend_dossiers: "Chỉ Trung tâm được gửi lại hồ sơ",
     Permission.mark_supplement_cause: "Không tìm thấy hồ sơ",
     Permission.review_ratings: "Chỉ quản trị viên Trung tâm được loại đánh giá",
+    Permission.manage_wards: "Chỉ quản trị viên Trung tâm được sửa dữ liệu phường, xã",
 }
 
 

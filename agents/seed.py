@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from agents.partners.models import Partner, PartnerKind
 from agents.partners.sso import configure_sso
-from agents.points.models import AgentPoint, AgentPointStatus
+from agents.points import rules as point_rules
+from agents.points.models import AgentPoint, AgentPointStatus, PointProcedure
 from agents.procedures.catalogue import PROCEDURES
 from agents.procedures.models import Procedure
 from agents.procedures.rules import definition_problems
@@ -23,11 +24,14 @@ from agents.staff.actor import load_actor
 from agents.staff.lifecycle import invite, open_invitation_for
 from agents.staff.models import Account, AccountStatus, Role, RoleAssignment
 from agents.staff.service import hash_password
+from agents.wards.models import Ward
+from agents.wards.service import find_ward
 from portal.core import audit
 from portal.core.db import read_only, unit_of_work
 from portal.core.tenancy import Scope
 
 DEMO_PASSWORD = "demo1234"
+DEMO_POPULATION = "demo"  # the population_source of made-up figures
 
 # (code, name, kind, email domain, [(point code, name, address, ward, lat, lon), ...])
 PARTNERS = [
@@ -210,10 +214,35 @@ def seed_procedures(session: Session) -> None:
                 setattr(procedure, name, value)
 
 
+def _seed_point_details(session: Session, point: AgentPoint) -> None:
+    """The demo point's ward code, usual week and every published procedure (where not set yet)."""
+    if point.ward_code is None:
+        found = find_ward(session, point.ward)
+        point.ward_code = found.code if found else None
+    if point.weekly_hours is None:
+        point.weekly_hours = {day: [list(p) for p in periods] for day, periods in point_rules.USUAL_WEEK.items()}
+        point.opening_hours = point_rules.summary(point.weekly_hours)
+    offered = set(session.scalars(select(PointProcedure.procedure_id).where(PointProcedure.agent_point_id == point.id)))
+    if not offered:
+        for procedure in session.scalars(select(Procedure).where(Procedure.published.is_(True))):
+            session.add(PointProcedure(partner_id=point.partner_id, agent_point_id=point.id, procedure_id=procedure.id))
+    session.flush()
+
+
+def seed_demo_population(session: Session) -> None:
+    """Made-up ward populations for the demo's coverage map, marked "demo" (no package has the real ones)."""
+    for ward in session.scalars(select(Ward).where(Ward.population.is_(None))):
+        density = 20_000 if ward.kind == "phuong" else 1_500  # people per km², a round guess
+        ward.population = int(round((ward.area_km2 or 5.0) * density, -2))
+        ward.population_source = DEMO_POPULATION
+
+
 def seed_demo() -> list[DemoLogin]:
     logins: list[DemoLogin] = []
     with unit_of_work(Scope.network("demo seed", actor_label="seed", origin="cli")) as session:
         seed_procedures(session)
+        session.flush()
+        seed_demo_population(session)
         for index, (code, name, kind, domain, points) in enumerate(PARTNERS):
             partner = session.scalar(select(Partner).where(Partner.code == code))
             if partner is None:
@@ -242,11 +271,11 @@ def seed_demo() -> list[DemoLogin]:
                         ward=ward,
                         latitude=lat,
                         longitude=lon,
-                        opening_hours="T2–T7 7:30–17:30",
                         status=AgentPointStatus.approved,
                     )
                     session.add(point)
                     session.flush()
+                _seed_point_details(session, point)
                 point_rows.append(point)
             staff = _account(session, f"nhanvien@{domain}.demo.vn", FIRST_NAMES[index])
             _grant(session, staff, Role.agent_staff, partner, point_rows[0])

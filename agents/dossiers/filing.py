@@ -24,6 +24,7 @@ from agents.dossiers.forwarding import enqueue_forward
 from agents.dossiers.models import Dossier, DossierEvent, DossierState
 from agents.dossiers.queries import get_for_actor
 from agents.notifications import outbox
+from agents.points import hours
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.policy import Permission
 from agents.procedures import service as procedures
@@ -100,6 +101,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     policy.require(actor, Permission.file_dossiers, partner_id=point.partner_id, point_id=point.id)
     if point.status is not AgentPointStatus.approved:
         raise PermissionDenied("Điểm đại lý chưa được Trung tâm phê duyệt")
+    hours.check_open_for_filing(session, point)  # a temporary or public-holiday closure refuses
 
     errors: dict[str, str] = {}
     try:

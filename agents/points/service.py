@@ -13,6 +13,7 @@ from agents.points import rules
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.policy import Permission
 from agents.staff.actor import Actor
+from agents.wards import service as wards
 from portal.core import audit
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
@@ -52,6 +53,9 @@ def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> Ag
     values, coords, errors = rules.check_point(fields)
     if values["code"] and session.scalar(select(AgentPoint.id).where(AgentPoint.code == values["code"])):
         errors["code"] = N_("Mã điểm đã tồn tại")
+    ward = wards.find_ward(session, values["ward"]) if values["ward"] else None
+    if values["ward"] and ward is None:
+        errors["ward"] = N_("Không phải phường, xã của Hà Nội")
     if errors:
         raise ValidationFailed("Thông tin điểm chưa hợp lệ", field_errors=errors)
     point = AgentPoint(
@@ -59,7 +63,8 @@ def register_point(session: Session, actor: Actor, fields: dict[str, str]) -> Ag
         code=values["code"],
         name=values["name"],
         address=values["address"],
-        ward=values["ward"],
+        ward=ward.name if ward else values["ward"],
+        ward_code=ward.code if ward else None,
         latitude=coords["latitude"],
         longitude=coords["longitude"],
         opening_hours=values["opening_hours"],

@@ -46,6 +46,7 @@ EXPECTED = {
         Permission.see_dossiers,
         Permission.see_partner_figures,
         Permission.register_points,
+        Permission.manage_points,
         Permission.manage_staff,
         Permission.unlock_sign_in,
         Permission.manage_api_clients,
@@ -61,6 +62,7 @@ EXPECTED = {
         Permission.approve_refunds,
         Permission.resend_dossiers,
         Permission.review_ratings,
+        Permission.manage_wards,
     },
     "auditor": {Permission.see_network, Permission.read_audit_log},
 }

@@ -1,0 +1,71 @@
+"""Which procedures a point offers: chosen by the partner's manager among the published ones."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.points.hours import managed_point
+from agents.points.models import AgentPoint, PointProcedure
+from agents.procedures import service as procedures
+from agents.procedures.models import Procedure
+from agents.staff.actor import Actor
+from portal.core import audit
+from portal.core.errors import ValidationFailed
+from portal.core.i18n import N_
+
+
+def choosable(session: Session, point: AgentPoint) -> list[Procedure]:
+    """The procedures this point's partner may offer: the published catalogue."""
+    return procedures.list_published(session)
+
+
+def offered_codes(session: Session, point_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    ids = list(point_ids)
+    found: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
+    if not ids:
+        return found
+    rows = session.execute(
+        select(PointProcedure.agent_point_id, Procedure.code)
+        .join(Procedure, Procedure.id == PointProcedure.procedure_id)
+        .where(PointProcedure.agent_point_id.in_(ids))
+    )
+    for point_id, code in rows:
+        found[point_id].add(code)
+    return found
+
+
+def set_offered(session: Session, actor: Actor, point_id: uuid.UUID, codes: Iterable[str]) -> set[str]:
+    """The point offers exactly these procedures from now on (the change is audited)."""
+    point = managed_point(session, actor, point_id)
+    allowed = {p.code: p for p in choosable(session, point)}
+    wanted = {c.strip() for c in codes if c.strip()}
+    unknown = sorted(wanted - set(allowed))
+    if unknown:
+        raise ValidationFailed(
+            "Thủ tục không có trong danh mục được phép: %(codes)s",
+            params={"codes": ", ".join(unknown)},
+            field_errors={"procedures": N_("Có thủ tục không được phép chọn")},
+        )
+    current = session.scalars(select(PointProcedure).where(PointProcedure.agent_point_id == point.id)).all()
+    by_id = {p.id: code for code, p in allowed.items()}
+    before = {by_id.get(row.procedure_id, str(row.procedure_id)) for row in current}
+    for row in current:
+        if by_id.get(row.procedure_id) not in wanted:
+            session.delete(row)
+    for code in sorted(wanted - before):
+        session.add(PointProcedure(partner_id=point.partner_id, agent_point_id=point.id, procedure_id=allowed[code].id))
+    session.flush()
+    if wanted != before:
+        audit.record(
+            session,
+            "agent_point.procedures_changed",
+            "agent_point",
+            point.id,
+            partner_id=point.partner_id,
+            detail={"added": sorted(wanted - before), "removed": sorted(before - wanted)},
+        )
+    return wanted

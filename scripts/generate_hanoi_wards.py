@@ -1,0 +1,126 @@
+"""Regenerate Hanoi's communes and wards (since 1 July 2025) from the `vietnamadminunits` package.
+
+    python -m venv /tmp/wards-venv && /tmp/wards-venv/bin/pip install vietnamadminunits==1.0.4
+    /tmp/wards-venv/bin/python scripts/generate_hanoi_wards.py
+
+A dev-time tool, run once and committed with its output: the portal never imports the
+package (it pulls in numpy, shapely and geopy). Writes, under agents/wards/data/:
+
+- hanoi_wards.csv: code, name, kind (phuong | xa), latitude, longitude, area_km2 of each of
+  the 126 units, from the package's SQLite dataset (table admin_units, province code 01);
+- hanoi_wards_schematic.geojson: one cell per unit, the Voronoi diagram of the centroids
+  clipped to a buffer around them. A SCHEMATIC (sơ đồ), not the units' legal boundaries:
+  no package ships the 2025 boundaries; the map labels it as a diagram.
+
+The source, the version and the licence are written to agents/wards/data/SOURCE.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import vietnamadminunits
+from shapely.geometry import MultiPoint, Point, mapping
+from shapely.ops import voronoi_diagram
+
+TARGET = Path(__file__).resolve().parents[1] / "agents" / "wards" / "data"
+HANOI = "01"
+KINDS = {"Phường": "phuong", "Xã": "xa"}
+EXPECTED = 126
+
+
+def _rows() -> list[dict[str, object]]:
+    dataset = Path(vietnamadminunits.__file__).parent / "data" / "dataset.db"
+    with sqlite3.connect(dataset) as conn:
+        found = conn.execute(
+            "SELECT DISTINCT wardCode, ward, wardType, wardLat, wardLon, wardAreaKm2 FROM admin_units"
+            " WHERE provinceCode = ? ORDER BY wardCode",
+            (HANOI,),
+        ).fetchall()
+    rows = [
+        {
+            "code": code,
+            "name": name,
+            "kind": KINDS[kind],
+            "latitude": f"{lat:.4f}",
+            "longitude": f"{lon:.4f}",
+            "area_km2": "" if area is None else f"{area:.2f}",
+        }
+        for code, name, kind, lat, lon, area in found
+    ]
+    if len(rows) != EXPECTED or len({r["code"] for r in rows}) != EXPECTED:
+        raise SystemExit(f"expected {EXPECTED} distinct Hanoi units, the dataset has {len(rows)}")
+    return rows
+
+
+def _schematic(rows: list[dict[str, object]]) -> dict[str, object]:
+    points = [Point(float(str(r["longitude"])), float(str(r["latitude"]))) for r in rows]
+    hull = MultiPoint(points).convex_hull.buffer(0.03)
+    cells = voronoi_diagram(MultiPoint(points), envelope=hull.envelope)
+    features = []
+    for row, point in zip(rows, points, strict=True):
+        cell = next(c for c in cells.geoms if c.contains(point)).intersection(hull)
+        cell = cell.simplify(0.0005)
+        geometry = json.loads(json.dumps(mapping(cell)), parse_float=lambda v: round(float(v), 4))
+        features.append(
+            {"type": "Feature", "properties": {"code": row["code"], "name": row["name"]}, "geometry": geometry}
+        )
+    return {"type": "FeatureCollection", "schematic": True, "features": features}
+
+
+def main() -> None:
+    rows = _rows()
+    TARGET.mkdir(parents=True, exist_ok=True)
+    with (TARGET / "hanoi_wards.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    (TARGET / "hanoi_wards_schematic.geojson").write_text(
+        json.dumps(_schematic(rows), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
+    version = metadata.version("vietnamadminunits")
+    licence = _licence_text()
+    (TARGET / "SOURCE.md").write_text(
+        SOURCE.format(version=version, python=sys.version.split()[0], licence=licence.strip()), encoding="utf-8"
+    )
+    print(f"wrote {len(rows)} units to {TARGET}")
+
+
+def _licence_text() -> str:
+    dist = metadata.distribution("vietnamadminunits")
+    for file in dist.files or []:
+        if file.name == "LICENSE":
+            return Path(str(dist.locate_file(file))).read_text(encoding="utf-8")
+    raise SystemExit("the package's LICENSE file was not found")
+
+
+SOURCE = """# Hanoi's communes and wards (since 1 July 2025): where these files come from
+
+- `hanoi_wards.csv`: the 126 commune-level units of Hà Nội (51 phường, 75 xã) after the
+  2025 rearrangement: code (the national statistics office's 5-digit code), name, kind
+  (`phuong` | `xa`), centroid (latitude, longitude; WGS 84, 4 decimals) and area in km².
+- `hanoi_wards_schematic.geojson`: a **schematic** (sơ đồ) of the units: the Voronoi cells of
+  the centroids clipped to a buffer around them. It is not the units' legal boundaries (no
+  package ships the 2025 boundaries); every map that draws it says it is a diagram.
+
+Source: the Python package `vietnamadminunits` {version} (https://github.com/tranngocminhhieu/vietnamadminunits),
+its SQLite dataset `data/dataset.db`, table `admin_units`, province code 01. Generated by
+`scripts/generate_hanoi_wards.py` (Python {python}); regenerate with that script, never by hand.
+The package is not a dependency of the portal.
+
+Population is not in any package: the center imports it (`/center/coverage`, a CSV of code and
+population); the demo seed fills made-up values marked `demo`.
+
+## Licence of the source data
+
+{licence}
+"""
+
+
+if __name__ == "__main__":
+    main()
