@@ -84,10 +84,12 @@ def check_open_for_filing(session: Session, point: AgentPoint) -> None:
         raise Conflict("Điểm đại lý chưa được Trung tâm phê duyệt hoặc đã đóng; không thể tiếp nhận hồ sơ")
     today = hanoi_now().date()
     day = plan(point, closures_of(session, [point.id], today)[point.id], procedures.working_calendar(session), today)
-    if day.closed_because in (rules.CLOSED_TEMPORARILY, rules.CLOSED_HOLIDAY):
+    why = day.closed_because
+    if why in (rules.CLOSED_TEMPORARILY, rules.CLOSED_HOLIDAY):
+        assert why is not None
         raise Conflict(
             "Điểm đại lý đóng cửa hôm nay (%(why)s: %(detail)s); không thể tiếp nhận hồ sơ",
-            params={"why": Message(day.closed_because or ""), "detail": day.detail},
+            params={"why": Message(why), "detail": day.detail},
         )
 
 

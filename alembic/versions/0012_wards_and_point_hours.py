@@ -123,9 +123,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in _TENANT_TABLES:
             op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-            op.execute(
-                f"CREATE POLICY tenant_isolation ON {table} USING ({_RLS_POLICY}) WITH CHECK ({_RLS_POLICY})"
-            )
+            op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({_RLS_POLICY}) WITH CHECK ({_RLS_POLICY})")
 
 
 def downgrade() -> None:
