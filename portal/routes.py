@@ -11,7 +11,7 @@ from portal.controllers.health import HealthController
 from portal.controllers.metrics import MetricsController
 from portal.controllers.partners import PartnerController
 from portal.controllers.payments import PaymentController
-from portal.controllers.points import PointController
+from portal.controllers.points import PointController, PointSheetController
 from portal.controllers.public import PublicController
 from portal.controllers.ratings import RatingController
 from portal.controllers.sso import SsoController
@@ -27,6 +27,7 @@ ROUTES = [
     StaffController,
     PartnerController,
     PointController,
+    PointSheetController,
     AuditController,
     ApiController,
     HealthController,

@@ -122,6 +122,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         state_label=_state_label,
         label=_label,
         translate=_translate,
+        day=show_date,
     )
     env.tests["overdue"] = is_overdue  # {% if dossier is overdue %}: past the city's due date, not finished
     env.globals["CityStatus"] = CityStatus

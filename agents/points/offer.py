@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents.points import hours
 from agents.points.hours import managed_point
-from agents.points.models import AgentPoint, PointProcedure
+from agents.points.models import AgentPoint, PointClosure, PointProcedure
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.staff.actor import Actor
@@ -69,3 +71,24 @@ def set_offered(session: Session, actor: Actor, point_id: uuid.UUID, codes: Iter
             detail={"added": sorted(wanted - before), "removed": sorted(before - wanted)},
         )
     return wanted
+
+
+@dataclass(frozen=True)
+class PointSheet:
+    """What the manager's page of one point shows."""
+
+    point: AgentPoint
+    closures: list[PointClosure]
+    choosable: list[Procedure]
+    offered: set[str]
+
+
+def point_sheet(session: Session, actor: Actor, point_id: uuid.UUID) -> PointSheet:
+    point = managed_point(session, actor, point_id)
+    today = hours.hanoi_now().date()
+    return PointSheet(
+        point,
+        hours.closures_of(session, [point.id], today)[point.id],
+        choosable(session, point),
+        offered_codes(session, [point.id])[point.id],
+    )

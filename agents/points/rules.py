@@ -172,6 +172,18 @@ def summary(week: Week | None) -> str:
     return " · ".join(parts)
 
 
+def _day(text: str) -> date | None:
+    """A date typed as yyyy-mm-dd (a date picker) or dd/mm/yyyy."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
+            d, m, y = (int(part) for part in text.split("/"))
+            return date(y, m, d)
+        return date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class Closure:
     starts_on: date
@@ -184,10 +196,11 @@ def closure_problems(starts_on: str, ends_on: str, reason: str, today: date) -> 
     errors: dict[str, str] = {}
     days: dict[str, date] = {}
     for name, value in (("starts_on", starts_on), ("ends_on", ends_on)):
-        try:
-            days[name] = date.fromisoformat(value.strip())
-        except ValueError:
+        day = _day(value)
+        if day is None:
             errors[name] = N_("Ngày không hợp lệ") if value.strip() else N_("Bắt buộc nhập")
+        else:
+            days[name] = day
     if not reason.strip():
         errors["reason"] = N_("Cần ghi lý do tạm đóng cửa")
     elif len(reason.strip()) > 300:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from litestar import Controller, get, post
@@ -10,9 +11,12 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Template
 
+from agents.points import hours, offer
+from agents.points import rules as point_rules
 from agents.points import service as points
 from agents.points.models import AgentPointStatus
 from agents.policy import Permission
+from agents.wards import service as wards
 from portal.auth.guards import requires
 from portal.controllers.partners import center_action, network_page
 from portal.core.db import attempt
@@ -38,6 +42,7 @@ def _points_page(
         status_code=status_code,
         actor=actor,
         points=points.list_points(session),
+        wards=wards.all_wards(session),
         message=message,
         errors=errors or {},
         values=values or {},
@@ -90,4 +95,109 @@ class PointController(Controller):
             return network_page(session, actor, status_code=422, message=N_("Giá trị không hợp lệ"))
         return center_action(
             session, actor, lambda: points.set_status(session, actor, point_id, status, data.get("reason", ""))
+        )
+
+
+def _sheet_page(
+    session: Session,
+    actor: Actor,
+    point_id: uuid.UUID,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    done: str | None = None,
+) -> Template:
+    return page(
+        "partner/point.html",
+        status_code=status_code,
+        actor=actor,
+        sheet=offer.point_sheet(session, actor, point_id),
+        weekdays=point_rules.WEEKDAYS,
+        day_labels=point_rules.DAY_LABELS,
+        shifts=range(1, point_rules.SHIFTS + 1),
+        message=message,
+        errors=errors or {},
+        values=values,
+        done=done,
+    )
+
+
+def _sheet_action(
+    session: Session, actor: Actor, point_id: uuid.UUID, data: dict[str, str], action: Callable[[], object], done: str
+) -> Template:
+    try:
+        with attempt(session):
+            action()
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        return _sheet_page(
+            session,
+            actor,
+            point_id,
+            status_code=exc.status_code,
+            message=exc.message,
+            errors=exc.field_errors,
+            values=data,
+        )
+    return _sheet_page(session, actor, point_id, done=done)
+
+
+class PointSheetController(Controller):
+    """One point's week, closures and offered procedures, for the partner's manager."""
+
+    path = "/partner/points/{point_id:uuid}"
+    guards = [requires(Permission.manage_points, message=MANAGERS_ONLY)]
+
+    @get("/", sync_to_thread=True, opt=partner_work())
+    def sheet(self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID]) -> Template:
+        return _sheet_page(session, actor, point_id)
+
+    @post("/hours", sync_to_thread=True, opt=partner_work())
+    def set_hours(self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID], data: Form) -> Template:
+        return _sheet_action(
+            session,
+            actor,
+            point_id,
+            data,
+            lambda: hours.set_week(session, actor, point_id, data),
+            N_("Đã lưu giờ mở cửa"),
+        )
+
+    @post("/closures", sync_to_thread=True, opt=partner_work())
+    def add_closure(self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID], data: Form) -> Template:
+        return _sheet_action(
+            session,
+            actor,
+            point_id,
+            data,
+            lambda: hours.add_closure(session, actor, point_id, data),
+            N_("Đã lưu đợt tạm đóng cửa"),
+        )
+
+    @post("/closures/{closure_id:uuid}/cancel", sync_to_thread=True, opt=partner_work())
+    def cancel_closure(
+        self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID], closure_id: FromPath[uuid.UUID]
+    ) -> Template:
+        return _sheet_action(
+            session,
+            actor,
+            point_id,
+            {},
+            lambda: hours.cancel_closure(session, actor, point_id, closure_id),
+            N_("Đã hủy đợt tạm đóng cửa"),
+        )
+
+    @post("/procedures", sync_to_thread=True, opt=partner_work())
+    def set_procedures(self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID], data: Form) -> Template:
+        codes = [name.removeprefix("offer:") for name, value in data.items() if name.startswith("offer:") and value]
+        return _sheet_action(
+            session,
+            actor,
+            point_id,
+            {},
+            lambda: offer.set_offered(session, actor, point_id, codes),
+            N_("Đã lưu các thủ tục của điểm"),
         )
