@@ -58,7 +58,7 @@ def test_english_readers_get_the_page_in_english(portal):
 
 
 def test_another_partners_manager_and_the_points_staff_get_no_page(portal):
-    partner, point, staff = create_counter()
+    _, point, staff = create_counter()
     stranger = _manager(portal, create_partner())
     assert stranger.get(f"/partner/points/{point.id}").status_code == 404
     clerk = portal()
