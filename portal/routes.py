@@ -8,6 +8,7 @@ from portal.controllers.auth import AuthController
 from portal.controllers.dashboards import DashboardController
 from portal.controllers.dossiers import DossierController
 from portal.controllers.health import HealthController
+from portal.controllers.locator import LocatorController
 from portal.controllers.metrics import MetricsController
 from portal.controllers.partners import PartnerController
 from portal.controllers.payments import PaymentController
@@ -19,6 +20,7 @@ from portal.controllers.staff import StaffController
 
 ROUTES = [
     PublicController,
+    LocatorController,
     AuthController,
     SsoController,
     DossierController,

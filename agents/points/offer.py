@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,9 +10,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents.partners.models import Partner, PartnerStatus
 from agents.points import hours
 from agents.points.hours import managed_point
-from agents.points.models import AgentPoint, PointClosure, PointProcedure
+from agents.points.models import AgentPoint, AgentPointStatus, PointClosure, PointProcedure
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.staff.actor import Actor
@@ -92,3 +94,43 @@ def point_sheet(session: Session, actor: Actor, point_id: uuid.UUID) -> PointShe
         choosable(session, point),
         offered_codes(session, [point.id])[point.id],
     )
+
+
+@dataclass(frozen=True)
+class PublicProcedure:
+    procedure: Procedure
+    points: list[AgentPoint]
+
+
+def _plain(text: str) -> str:
+    """Lower case without diacritics, so "khai sinh" finds "Đăng ký khai sinh"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D")).casefold()
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def public_catalogue(session: Session, query: str = "") -> list[PublicProcedure]:
+    """Every published procedure matching the search, with the approved points that offer it."""
+    wanted = _plain(" ".join(query.split()))[:100]
+    found = []
+    for procedure in procedures.list_published(session):
+        haystack = _plain(f"{procedure.code} {procedure.name} {procedure.field_name} {procedure.handled_by}")
+        if wanted and not all(word in haystack for word in wanted.split()):
+            continue
+        found.append(PublicProcedure(procedure, []))
+    if not found:
+        return found
+    by_id = {item.procedure.id: item for item in found}
+    rows = session.execute(
+        select(PointProcedure.procedure_id, AgentPoint)
+        .join(AgentPoint, AgentPoint.id == PointProcedure.agent_point_id)
+        .join(Partner, Partner.id == AgentPoint.partner_id)
+        .where(
+            PointProcedure.procedure_id.in_(list(by_id)),
+            AgentPoint.status == AgentPointStatus.approved,
+            Partner.status == PartnerStatus.active,
+        )
+        .order_by(AgentPoint.ward, AgentPoint.name)
+    )
+    for procedure_id, point in rows:
+        by_id[procedure_id].points.append(point)
+    return found

@@ -78,3 +78,23 @@ def import_population(session: Session, actor: Actor, text: str, source: str) ->
         ward.population, ward.population_source, ward.population_updated_at = population, source, now
     audit.record(session, "wards.population_imported", "ward", None, detail={"rows": len(rows), "source": source})
     return len(rows)
+
+
+def _short(name: str) -> str:
+    for prefix in ("Phường ", "Xã "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def ward_in_address(session: Session, address: str) -> Ward | None:
+    """The ward an address names ("12 Hàng Bài, Hoàn Kiếm"), the longest name found in it."""
+    text = f" {_key(address.replace(',', ' ').replace('.', ' '))} "
+    if not text.strip():
+        return None
+    best: Ward | None = None
+    for ward in all_wards(session):
+        short = f" {_key(_short(ward.name))} "
+        if short in text and (best is None or len(_short(ward.name)) > len(_short(best.name))):
+            best = ward
+    return best

@@ -241,6 +241,24 @@ class CounterSettings:
 
 
 @dataclass(frozen=True)
+class MapSettings:
+    """The public maps (locator, coverage): Leaflet served by the portal.
+
+    With no tile URL (the demo, the tests) a map draws only the wards' schematic and the points,
+    labelled as a diagram; a production may name a tile server it is licensed to use.
+    """
+
+    tile_url: str = ""  # e.g. https://tiles.example.vn/{z}/{x}/{y}.png
+    tile_attribution: str = ""
+
+    @property
+    def tile_origin(self) -> str:
+        """scheme://host[:port] of the tile server (for the pages' Content-Security-Policy)."""
+        match = re.match(r"^(https?://[^/]+)", self.tile_url)
+        return match.group(1) if match else ""
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     var_dir: Path
@@ -272,6 +290,7 @@ class Settings:
     )
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     counter: CounterSettings = field(default_factory=CounterSettings)
+    map: MapSettings = field(default_factory=MapSettings)
 
     @property
     def is_production(self) -> bool:
@@ -554,6 +573,20 @@ def _counter(r: _Reader, web: WebSettings) -> CounterSettings:
     )
 
 
+def _map(r: _Reader) -> MapSettings:
+    tile_url = r.text("MAP_TILE_URL").strip()
+    if tile_url:
+        if not re.match(r"^https?://[^/\s]+/\S*$", tile_url) or not all(
+            part in tile_url for part in ("{z}", "{x}", "{y}")
+        ):
+            r.errors.append(
+                f"MAP_TILE_URL must be an http(s) URL template with {{z}}, {{x}} and {{y}}, got {tile_url!r}"
+            )
+        elif r.production and tile_url.startswith("http://"):
+            r.errors.append("MAP_TILE_URL must be an https:// URL in production")
+    return MapSettings(tile_url=tile_url, tile_attribution=r.text("MAP_TILE_ATTRIBUTION").strip())
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping; raise SettingsError naming every problem."""
     env = dict(os.environ if environ is None else environ)
@@ -583,6 +616,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         vnpay=_vnpay(r),
         observability=_observability(r),
         counter=_counter(r, web),
+        map=_map(r),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))
