@@ -74,6 +74,8 @@ class DossierOut(msgspec.Struct):
     due_date: date | None = None
     overdue: bool = False
     supplement_count: int = 0
+    # The city asked more than once (its rule is at most once): the center lists these.
+    supplement_breach: bool = False
 
     @classmethod
     def of(cls, dossier: Dossier, notifications: list[Notification] | None = None) -> DossierOut:
@@ -91,6 +93,7 @@ class DossierOut(msgspec.Struct):
             due_date=dossier.due_at.astimezone(VIETNAM_TIME).date() if dossier.due_at else None,
             overdue=is_overdue(dossier),
             supplement_count=supplement_count(dossier),
+            supplement_breach=dossier.supplement_breach,
         )
 
 

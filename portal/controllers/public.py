@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from agents.dossiers import queries, rules
+from agents.dossiers import queries, rules, supplements
 from agents.dossiers.models import Dossier
 from agents.notifications.rules import plain_reason
 from agents.points import service as points
@@ -44,6 +44,10 @@ def _tracked_context(session: Session, dossier: Dossier) -> dict[str, Any]:
         "pay_token": payment_queries.pay_token(dossier.tracking_code),
         "pay_action": f"/track/{dossier.tracking_code}/pay",
         "city_reason": plain_reason(queries.city_reason(dossier)),
+        # The city asked for more documents: what to bring, in its words made plain.
+        "to_bring": plain_reason(supplements.city_note(session, dossier))
+        if supplements.waiting_round(session, dossier)
+        else None,
     }
 
 

@@ -224,6 +224,7 @@ def test_a_second_request_for_documents_flags_the_dossier_for_the_center_with_th
     dossier, _code = _at_city(counter, city, city_simulator, 2, 4, 5, 4, 5)
     stored = reload_dossier(dossier.id)
     assert stored.supplement_breach is True
+    assert _signed_in(portal, staff).get(f"/api/v1/dossiers/{dossier.id}").json()["supplement_breach"] is True
     assert [e.detail["requests"] for e in _audit("dossier.supplement_breach", dossier.id)] == [2]
     admin = create_person((Role.center_admin, None, None))
     page = _signed_in(portal, admin).get("/center/supplements")
@@ -409,3 +410,56 @@ def test_forged_and_replayed_callbacks_are_refused_on_the_record_and_a_repeat_ch
     stored = reload_dossier(dossier.id)
     assert stored.city_status == 5
     assert len([e for e in stored.events if e.city_event_id == event["event_id"]]) == 1
+
+
+def test_the_pages_forms_supplement_and_withdraw_and_say_why_when_refused(
+    portal,
+    counter,
+    city,
+    city_simulator,
+    portal_clamd,  # noqa: F811
+):
+    _partner, _point, staff = counter
+    dossier, _code = _at_city(counter, city, city_simulator, 2, 4, 5)
+    client = _signed_in(portal, staff)
+    citizen = portal()
+    tracked = citizen.post_form("/track", {"code": dossier.tracking_code, "phone": "0912345678"}).text
+    assert "Giấy chứng sinh bản gốc" in tracked.split('data-testid="to-bring"', 1)[1].split("</p>", 1)[0]
+
+    url = f"/dossiers/{dossier.id}/supplement"
+    refused = client.http.post(
+        url,
+        data={"_csrf_token": client.csrf, "note": "x"},
+        files=[(CERTIFICATE, ("virus.pdf", EICAR, "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    assert 'data-testid="supplement-error"' in refused.text and 'data-testid="supplement-form"' in refused.text
+    sent = client.http.post(
+        url,
+        data={"_csrf_token": client.csrf, "note": "Bản gốc"},
+        files=[(CERTIFICATE, ("goc.pdf", a_pdf(), "application/pdf")), (DECLARATION, ("", b"", "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:300]
+    page = client.get(f"/dossiers/{dossier.id}").text
+    assert 'data-testid="supplement-diff"' in page and 'data-testid="supplement-form"' not in page
+    assert "goc.pdf" in page and "Tờ khai" not in page.split('data-testid="supplement-diff"', 1)[1].split("</table>")[0]
+
+    withdraw = f"/dossiers/{dossier.id}/withdraw"
+    no_reason = client.http.post(
+        withdraw,
+        data={"_csrf_token": client.csrf, "reason": ""},
+        files=[("request", ("don.pdf", a_pdf(), "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert no_reason.status_code == 422 and 'data-testid="withdraw-error"' in no_reason.text
+    done = client.http.post(
+        withdraw,
+        data={"_csrf_token": client.csrf, "reason": "Công dân đổi ý"},
+        files=[("request", ("don.pdf", a_pdf(), "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = client.get(f"/dossiers/{dossier.id}").text
+    assert "Công dân đổi ý" in page.split('data-testid="withdraw-state"', 1)[1].split("</p>", 1)[0]
