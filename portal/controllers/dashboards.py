@@ -48,6 +48,8 @@ def _csv(figures: list[PointFigures]) -> Response[str]:
             "late",
             "ratings",
             "average_rating",
+            "supplements_asked",
+            "agent_caused_supplements",
         ]
     )
     for f in figures:
@@ -64,6 +66,8 @@ def _csv(figures: list[PointFigures]) -> Response[str]:
                 f.late,
                 f.ratings,
                 "" if f.average_rating is None else f.average_rating,
+                f.supplements_asked,
+                f.agent_caused_supplements,
             ]
         )
     return Response(

@@ -463,3 +463,59 @@ def test_the_pages_forms_supplement_and_withdraw_and_say_why_when_refused(
     assert done.status_code == 303
     page = client.get(f"/dossiers/{dossier.id}").text
     assert "Công dân đổi ý" in page.split('data-testid="withdraw-state"', 1)[1].split("</p>", 1)[0]
+
+
+def test_a_supplement_whose_worker_died_or_met_a_city_outage_is_sent_later_and_once(
+    portal,
+    counter,
+    city,
+    city_simulator,
+    portal_clamd,  # noqa: F811
+):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from agents.dossiers import city_requests
+    from portal.core.db import unit_of_work
+    from portal.core.tenancy import Scope
+
+    partner, _point, staff = counter
+    dossier, code = _at_city(counter, city, city_simulator, 2, 4, 5)
+    client = _signed_in(portal, staff)
+    answer = _post_multipart(
+        client, f"/api/v1/dossiers/{dossier.id}/supplement", {}, [(CERTIFICATE, ("c.pdf", a_pdf(), "application/pdf"))]
+    )
+    assert answer.status_code == 200
+    [request] = _requests(dossier.id)
+    network = Scope.network("test: sweeper", actor_label="test")
+
+    city_simulator.configure(down=True)  # the city is down: tried again later, nothing lost
+    again = tasks.send_city_request(request.id, worker_scope(partner), city)
+    assert again is not None and again > 0
+    [request] = _requests(dossier.id)
+    assert request.state is CityRequestState.pending and request.last_error
+    city_simulator.configure(down=False)
+
+    with unit_of_work(network) as session:  # time passes; then a worker takes it... and is killed
+        session.execute(
+            update(CityRequest).where(CityRequest.id == request.id).values(next_attempt_at=datetime.now(UTC))
+        )
+    with unit_of_work(worker_scope(partner)) as session:
+        assert city_requests.claim(session, request.id) is not None
+    assert tasks.send_city_request(request.id, worker_scope(partner), city) is None  # held by the lease
+    with read_only(network) as session:
+        assert (request.id, partner.id) not in city_requests.due_for_sending(session)
+    with unit_of_work(network) as session:  # the lease runs out: the sweeper's to take back
+        session.execute(
+            update(CityRequest)
+            .where(CityRequest.id == request.id)
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    with read_only(network) as session:
+        assert (request.id, partner.id) in city_requests.due_for_sending(session)
+    assert tasks.send_city_request(request.id, worker_scope(partner), city) is None
+    [request] = _requests(dossier.id)
+    assert request.state is CityRequestState.sent and request.attempts == 3
+    history = city_simulator.http.get(f"/_sim/dossiers/{code}").json()["LichSu"]
+    assert [e["TrangThaiHoSo"] for e in history] == [1, 2, 4, 5, 4], "the city took it once"
