@@ -41,22 +41,12 @@ def cmd_seed(_: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from portal.launcher import prepare_metrics
+    from portal.serving import serve
 
     configure_logging(_settings_or_exit(), service="web")
     prepare_metrics(os.environ, "web")  # before anything imports prometheus_client
-    uvicorn.run(
-        "portal.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        log_config=None,  # uvicorn's own lines in our format too (configured above)
-        access_log=False,  # the portal writes its own access line, with the request id
-    )
+    serve("portal.app:create_app", host=args.host, port=args.port, workers=args.workers)
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

@@ -253,8 +253,20 @@ def actor_for_token(session: Session, bearer: str) -> ApiCaller:
     """
     _require_lookup_scope(session)
     bearer = (bearer or "").strip()
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(bearer))) if bearer else None
-    client = session.get(ApiClient, row.api_client_id) if row is not None else None
+    row: ApiToken | None = None
+    client: ApiClient | None = None
+    if bearer:
+        # One round trip for everything the checks below read: the token, its client, the client's
+        # partner and owner land in the session's identity map, where `session.get` finds them.
+        found = session.execute(
+            select(ApiToken, ApiClient, Partner, Account)
+            .join(ApiClient, ApiClient.id == ApiToken.api_client_id)
+            .outerjoin(Partner, Partner.id == ApiClient.partner_id)
+            .outerjoin(Account, Account.id == ApiClient.owner_account_id)
+            .where(ApiToken.token_hash == _sha256(bearer))
+        ).first()
+        if found is not None:
+            row, client = found[0], found[1]
 
     def reject(reason: str, message: str) -> AuthenticationFailed:
         audit.record_refusal(

@@ -146,7 +146,9 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     try:
         with session.begin_nested():
             session.add(dossier)
-            session.add(
+            # Appended to the new dossier's (still empty, never loaded) history, so the answer
+            # built after commit has it without reading the history back.
+            dossier.events.append(
                 DossierEvent(
                     partner_id=dossier.partner_id,
                     dossier_id=dossier.id,

@@ -134,8 +134,12 @@ def _check_writes(session: Session, _flush_context: object, _instances: object) 
 
 
 @event.listens_for(Session, "after_begin")
-def _copy_scope_into_transaction(session: Session, _transaction: object, connection: object) -> None:
+def _copy_scope_into_transaction(session: Session, transaction: object, connection: object) -> None:
     if connection.dialect.name != "postgresql":  # type: ignore[attr-defined]
+        return
+    if getattr(transaction, "nested", False):
+        # A SAVEPOINT inside the unit's transaction: the settings made when it began still hold
+        # (a rollback to the savepoint cannot undo what was set before it).
         return
     scope = session.info.get("scope")
     partner = str(scope.partner_id) if isinstance(scope, Scope) and scope.partner_id else ""
