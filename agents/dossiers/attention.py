@@ -98,6 +98,11 @@ def needing_attention(
     )
 
 
+def visible_to(session: Session, actor: Actor | None, query: Select[Dossier]) -> Select[Dossier]:
+    """`query` narrowed to the dossiers `actor` may see (None: whatever the session's scope reaches)."""
+    return _visible(session, actor, query)
+
+
 def _visible(session: Session, actor: Actor | None, query: Select[Dossier]) -> Select[Dossier]:
     if actor is None:
         return query  # the scope's wall decides (a network scope: every partner)

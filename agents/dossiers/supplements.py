@@ -22,6 +22,7 @@ from agents import policy
 from agents.documents import service as documents
 from agents.documents.models import DossierDocument
 from agents.dossiers import city_requests, queries
+from agents.dossiers.attention import visible_to
 from agents.dossiers.models import (
     CityRequest,
     CityRequestKind,
@@ -322,3 +323,12 @@ def breaches(session: Session, limit: int = 200) -> list[Breach]:
         ]
         out.append(Breach(dossier, procedure, procedure.handled_by, notes))
     return out
+
+
+def waiting_at_points(session: Session, actor: Actor, limit: int = 100) -> list[Dossier]:
+    """The dossiers of the actor's points the city asked more documents of, not yet answered, oldest first."""
+    query = select(Dossier).where(
+        Dossier.state == DossierState.forwarded, Dossier.city_status == CityStatus.supplement_requested.value
+    )
+    rows = session.scalars(visible_to(session, actor, query).order_by(Dossier.updated_at).limit(limit)).all()
+    return [d for d in rows if waiting_round(session, d) is not None]

@@ -384,8 +384,9 @@ class DossierController(Controller):
     def follow_ups_page(self, actor: Actor, session: Session) -> Template:
         open_ = follow_ups.for_actor(session, actor)
         done = follow_ups.for_actor(session, actor, done=True, limit=20)
-        queries.record_list_view(session, [row.dossier for row in open_ + done])
-        return page("dossiers/follow_ups.html", actor=actor, open=open_, done=done)
+        waiting = supplements.waiting_at_points(session, actor)
+        queries.record_list_view(session, [row.dossier for row in open_ + done] + waiting)
+        return page("dossiers/follow_ups.html", actor=actor, open=open_, done=done, waiting=waiting)
 
     @post("/follow-ups/{task_id:uuid}/done", sync_to_thread=True, guards=[signed_in], opt=partner_work())
     def follow_up_done(self, actor: Actor, session: Session, task_id: FromPath[uuid.UUID], data: Form) -> Redirect:

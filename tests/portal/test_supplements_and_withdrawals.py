@@ -103,6 +103,8 @@ def test_a_status_5_dossier_goes_back_to_the_city_once_with_only_the_documents_a
     dossier, code = _at_city(counter, city, city_simulator, 2, 4, 5)
     assert dossier.city_status == 5
     client = _signed_in(portal, staff)
+    waiting = client.get("/dossiers/follow-ups").text.split('data-testid="supplements-waiting"', 1)[1]
+    assert dossier.tracking_code in waiting.split("</div>", 1)[0]  # reopened at the point that filed it
     page = client.get(f"/dossiers/{dossier.id}").text
     assert "Thiếu Giấy chứng sinh bản gốc" in page and 'data-testid="supplement-form"' in page
 
@@ -117,6 +119,8 @@ def test_a_status_5_dossier_goes_back_to_the_city_once_with_only_the_documents_a
 
     [request] = _requests(dossier.id)
     assert (request.state, request.round, request.note) == (CityRequestState.pending, 1, "Đã có bản gốc")
+    waiting = client.get("/dossiers/follow-ups").text.split('data-testid="supplements-waiting"', 1)[1]
+    assert dossier.tracking_code not in waiting.split("</div>", 1)[0]  # answered: off the list
     assert tasks.send_city_request(request.id, worker_scope(partner), city) is None
     assert tasks.send_city_request(request.id, worker_scope(partner), city) is None  # sent: nothing more
     [request] = _requests(dossier.id)
