@@ -231,7 +231,7 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             "CELERY_QUEUE_PREFIX": prefix,
             "CITY_API_URL": f"http://127.0.0.1:{city_port}",
             "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
-            "CITY_TIMEOUT_SECONDS": "15",  # longer than the slow city of the worker-loss tests
+            "CITY_TIMEOUT_SECONDS": "60",  # longer than the slow city of the worker-loss tests
             # The stack's worker also sweeps and polls the dossiers other tests left in the shared
             # database; every 5 s is often enough for the tests of the sweeper, and little noise.
             "FORWARD_SWEEP_INTERVAL_SECONDS": "5",

@@ -17,9 +17,10 @@ from tests.factories import create_counter, reload_dossier
 
 pytestmark = pytest.mark.stack
 
-# Far longer than it takes to find and kill the process (and shorter than the stack's city timeout):
-# the forward is still waiting for the city when it dies. Reset right after the kill.
-SLOW_CITY_MS = 10_000
+# Far longer than it takes to find and kill the process, even on a loaded machine where asking the
+# worker what it runs takes seconds (and shorter than the stack's city timeout): the forward is
+# still waiting for the city when it dies. Reset right after the kill, so it costs no time.
+SLOW_CITY_MS = 40_000
 # The SMS gateway as slow as that for the notification test (below the stack's SMS timeout, 10 s,
 # so a live worker's send would succeed).
 SLOW_SMS_MS = 6_000
@@ -35,7 +36,7 @@ def _forward_running(stack: RunningStack, dossier_id: str) -> tuple[int, str]:
     control = stack.control()
 
     def running() -> tuple[int, str] | None:
-        replies = control.control.inspect(timeout=1.0, limit=1).active() or {}
+        replies = control.control.inspect(timeout=3.0, limit=1).active() or {}
         for tasks in replies.values():
             for task in tasks:
                 if task["name"] == "dossiers.forward" and task["args"][0] == dossier_id:
@@ -108,7 +109,7 @@ def _sending_notification(stack: RunningStack, ours: set[str]) -> str:
     control = stack.control()
 
     def running() -> str | None:
-        replies = control.control.inspect(timeout=1.0, limit=1).active() or {}
+        replies = control.control.inspect(timeout=3.0, limit=1).active() or {}
         for tasks in replies.values():
             for task in tasks:
                 if task["name"] == "notifications.send" and task["args"][0] in ours:
