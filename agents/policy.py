@@ -56,6 +56,7 @@ class Permission(str, enum.Enum):
     mark_supplement_cause = "mark_supplement_cause"
     review_ratings = "review_ratings"  # leave a flagged rating out of the averages (or count it again)
     manage_wards = "manage_wards"  # the wards' reference data (population): the center's admins
+    answer_problem_reports = "answer_problem_reports"  # reply to citizens' problem reports
 
 
 POINT_ROLES = frozenset({Role.agent_staff, Role.point_lead})
@@ -73,6 +74,7 @@ _AT_PARTNER: dict[Permission, frozenset[Role]] = {
     Permission.manage_api_clients: frozenset({Role.partner_manager}),
     Permission.request_refunds: POINT_ROLES | {Role.partner_manager},
     Permission.see_settlement: frozenset({Role.partner_manager}),
+    Permission.answer_problem_reports: frozenset({Role.partner_manager}),
     Permission.mark_supplement_cause: POINT_ROLES | {Role.partner_manager},
 }
 # Which of those the center's roles hold over any partner, when that partner is named.
@@ -82,6 +84,7 @@ _CENTER_REACH: dict[Permission, frozenset[Role]] = {
     Permission.manage_api_clients: frozenset({Role.center_admin}),
     Permission.request_refunds: frozenset({Role.center_admin}),
     Permission.see_settlement: frozenset({Role.center_admin, Role.auditor}),
+    Permission.answer_problem_reports: frozenset({Role.center_admin}),
     Permission.mark_supplement_cause: frozenset({Role.center_admin}),
 }
 # Held at the center.
@@ -129,6 +132,7 @@ MESSAGES: dict[Permission, str] = {
     Permission.mark_supplement_cause: "Không tìm thấy hồ sơ",
     Permission.review_ratings: "Chỉ quản trị viên Trung tâm được loại đánh giá",
     Permission.manage_wards: "Chỉ quản trị viên Trung tâm được sửa dữ liệu phường, xã",
+    Permission.answer_problem_reports: "Trang này dành cho quản lý đối tác và Trung tâm",
 }
 
 

@@ -13,6 +13,7 @@ from portal.controllers.metrics import MetricsController
 from portal.controllers.partners import PartnerController
 from portal.controllers.payments import PaymentController
 from portal.controllers.points import PointController, PointSheetController
+from portal.controllers.problems import ProblemController
 from portal.controllers.public import PublicController
 from portal.controllers.ratings import RatingController
 from portal.controllers.sso import SsoController
@@ -37,4 +38,5 @@ ROUTES = [
     ApiClientController,
     PaymentController,
     RatingController,
+    ProblemController,
 ]

@@ -53,6 +53,7 @@ EXPECTED = {
         Permission.request_refunds,
         Permission.see_settlement,
         Permission.mark_supplement_cause,
+        Permission.answer_problem_reports,
     },
     "admin": {
         Permission.see_network,
