@@ -57,6 +57,8 @@ class Permission(str, enum.Enum):
     review_ratings = "review_ratings"  # leave a flagged rating out of the averages (or count it again)
     manage_wards = "manage_wards"  # the wards' reference data (population): the center's admins
     answer_problem_reports = "answer_problem_reports"  # reply to citizens' problem reports
+    open_back_office = "open_back_office"  # the piccolo back office at /admin: the center's admins, auditors read-only
+    change_in_back_office = "change_in_back_office"  # its edits and domain forms: the center's admins only
 
 
 POINT_ROLES = frozenset({Role.agent_staff, Role.point_lead})
@@ -98,6 +100,8 @@ _AT_CENTER: dict[Permission, frozenset[Role]] = {
     Permission.resend_dossiers: frozenset({Role.center_admin}),
     Permission.review_ratings: frozenset({Role.center_admin}),
     Permission.manage_wards: frozenset({Role.center_admin}),
+    Permission.open_back_office: frozenset({Role.center_admin, Role.auditor}),
+    Permission.change_in_back_office: frozenset({Role.center_admin}),
 }
 CENTER_PERMISSIONS = frozenset(_AT_CENTER)
 
@@ -133,6 +137,8 @@ MESSAGES: dict[Permission, str] = {
     Permission.review_ratings: "Chỉ quản trị viên Trung tâm được loại đánh giá",
     Permission.manage_wards: "Chỉ quản trị viên Trung tâm được sửa dữ liệu phường, xã",
     Permission.answer_problem_reports: "Trang này dành cho quản lý đối tác và Trung tâm",
+    Permission.open_back_office: "Không tìm thấy trang",
+    Permission.change_in_back_office: "Kiểm toán viên chỉ được xem trang quản trị",
 }
 
 

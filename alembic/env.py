@@ -8,6 +8,7 @@ security applies to it.
 import payments.models  # noqa: F401  (registers every table on the metadata: agents.models and payments)
 from alembic import context
 from portal.core.db import make_engine, metadata
+from portal.core.migrations import include_name
 from portal.core.settings import get_settings
 
 
@@ -17,6 +18,7 @@ def run_migrations_offline() -> None:
         target_metadata=metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -40,6 +42,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

@@ -10,11 +10,12 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
+from portal.admin.site import BACK_OFFICE_MOUNT, start_back_office, stop_back_office, the_back_office
 from portal.api_reference import ApiReferencePlugin
 from portal.auth.security_events import SSO_FLOW_COOKIE, SSO_FLOW_SECONDS, AuditedCookieBackendConfig
 from portal.auth.session import session_cookie_writer
 from portal.core.logging import configure_logging
-from portal.core.migrations import check_app_role
+from portal.core.migrations import check_admin_role, check_app_role
 from portal.core.settings import get_settings
 from portal.deps import DEPENDENCIES
 from portal.exceptions import EXCEPTION_HANDLERS
@@ -33,7 +34,9 @@ def create_app() -> Litestar:
     configure_logging(settings, service="web")
     if settings.is_production:
         check_app_role(settings)
+        check_admin_role(settings)
     load_catalogues()  # a broken .po stops the start, not a page later
+    the_back_office()  # the back office's tables are generated now: a column it cannot map stops the start
     secure_cookies = settings.is_production
     # Litestar's encrypted cookie carries only a pending single sign-on (state, nonce, verifier) for a
     # few minutes; who is signed in is the server-side session (portal/auth/session.py).
@@ -54,6 +57,7 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[
             *ROUTES,
+            BACK_OFFICE_MOUNT,
             create_static_files_router(
                 path="/static", directories=[TEMPLATE_DIR / "static"], file_system=StaticFiles()
             ),
@@ -78,6 +82,8 @@ def create_app() -> Litestar:
         ),
         logging_config=None,  # configured once, above, like every other process
         after_exception=[count_refused_callbacks],
+        on_startup=[start_back_office],
+        on_shutdown=[stop_back_office],
     )
     describe_answers(app)  # built once, here: every operation's real answers (portal/openapi.py)
     return observe_requests(app)

@@ -15,6 +15,11 @@ from portal.core.settings import Settings, SettingsError, get_settings
 ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's filter (alembic/env.py): piccolo's own tables (piccolo_*) are not our schema, never compared."""
+    return not (type_ == "table" and name is not None and name.startswith("piccolo_"))
+
+
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(ALEMBIC_DIR))
@@ -27,6 +32,7 @@ def upgrade_database(settings: Settings | None = None) -> None:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(), "head")
     grant_app_role(settings)
+    grant_admin_role(settings)
 
 
 def grant_app_role(settings: Settings) -> None:
@@ -52,6 +58,58 @@ def grant_app_role(settings: Settings) -> None:
             conn.execute(text(f"REVOKE ALL ON alembic_version FROM {role}"))
     finally:
         engine.dispose()
+
+
+# The group role the back-office-role migration (0013) creates: SELECT on what the back office shows, and the RLS policy
+# for the center's network-wide read (docs/decisions/0027-back-office-piccolo-admin.md).
+BACK_OFFICE_GROUP = "portal_back_office"
+
+
+def grant_admin_role(settings: Settings) -> None:
+    """On PostgreSQL the back office connects as its own login role, a member of portal_back_office.
+
+    The login role is created (no superuser, no BYPASSRLS, no password: set one as operations see fit)
+    when it is missing, and made a member of the group; it gets no other right here.
+    """
+    if settings.database.is_sqlite or not settings.admin.enabled:
+        return
+    engine = make_engine(settings.database.migration_url)
+    try:
+        with engine.begin() as conn:
+            role = conn.dialect.identifier_preparer.quote(settings.admin.role)
+            exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": settings.admin.role})
+            if not exists.scalar():
+                conn.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
+            conn.execute(text(f"GRANT {BACK_OFFICE_GROUP} TO {role}"))
+    finally:
+        engine.dispose()
+
+
+def check_admin_role(settings: Settings) -> None:
+    """Refuse to run the back office as a role that bypasses RLS or may write our tables."""
+    if settings.database.is_sqlite or not settings.admin.enabled:
+        return
+    engine = make_engine(settings.database.migration_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT r.rolsuper OR r.rolbypassrls, "
+                    "EXISTS (SELECT 1 FROM pg_tables WHERE tableowner = r.rolname), "
+                    "has_table_privilege(r.rolname, 'agent_points', 'UPDATE') "
+                    "FROM pg_roles r WHERE r.rolname = :r"
+                ),
+                {"r": settings.admin.role},
+            ).first()
+    finally:
+        engine.dispose()
+    if row is None:
+        raise SettingsError(f"ADMIN_DATABASE_URL: the role {settings.admin.role!r} does not exist (run portal migrate)")
+    if any(row):
+        raise SettingsError(
+            "ADMIN_DATABASE_URL connects as a role that bypasses row-level security, owns tables or may write "
+            "them; the back office reads through its own role (a member of portal_back_office) only"
+        )
 
 
 def provision_app_role(owner_url: str, role: str = "portal_app") -> str:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ENVIRONMENTS = ("demo", "test", "production")
 
@@ -256,6 +257,15 @@ class MapSettings:
         """scheme://host[:port] of the tile server (for the pages' Content-Security-Policy)."""
         match = re.match(r"^(https?://[^/]+)", self.tile_url)
         return match.group(1) if match else ""
+class AdminSettings:
+    """The back office at /admin (piccolo-admin, docs/decisions/0027-back-office-piccolo-admin.md)."""
+
+    enabled: bool = True
+    # piccolo's own connection: the same SQLite file, or on PostgreSQL its own login role (a member of
+    # `portal_back_office`: SELECT on what it shows, RLS applies), as an asyncpg DSN (postgresql://...).
+    database_url: str = ""
+    # The login role portal migrate/demo creates when it is missing and makes a member of portal_back_office.
+    role: str = "portal_admin"
 
 
 @dataclass(frozen=True)
@@ -291,6 +301,7 @@ class Settings:
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     counter: CounterSettings = field(default_factory=CounterSettings)
     map: MapSettings = field(default_factory=MapSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
 
     @property
     def is_production(self) -> bool:
@@ -376,6 +387,27 @@ def _database(r: _Reader, var_dir: Path) -> DatabaseSettings:
         r.errors.append("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
     migration_url = _postgres_driver(r.text("DATABASE_MIGRATION_URL", url))
     return DatabaseSettings(url=url, migration_url=migration_url, app_role=r.text("DATABASE_APP_ROLE") or None)
+
+
+def _admin(r: _Reader, database: DatabaseSettings) -> AdminSettings:
+    enabled = r.flag("ADMIN_ENABLED", True)
+    given = r.text("ADMIN_DATABASE_URL")
+    if database.is_sqlite:
+        if given and not given.startswith("sqlite"):
+            r.errors.append("ADMIN_DATABASE_URL must name the same SQLite file as DATABASE_URL (or be unset)")
+        return AdminSettings(enabled=enabled, database_url=database.url)
+    url = given.replace("postgresql+psycopg://", "postgresql://", 1)
+    if not url:
+        # Unset: the app's own server and database, as the admin's own role (no password: local trust, or
+        # set ADMIN_DATABASE_URL with one).
+        parts = urlsplit(database.url.replace("postgresql+psycopg://", "postgresql://", 1))
+        host = parts.hostname or ""
+        netloc = f"{r.text('ADMIN_DATABASE_ROLE', 'portal_admin')}@{host}" + (f":{parts.port}" if parts.port else "")
+        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    elif not url.startswith("postgresql://"):
+        r.errors.append("ADMIN_DATABASE_URL must be a postgresql:// URL when DATABASE_URL is one")
+    role = urlsplit(url).username or "portal_admin"
+    return AdminSettings(enabled=enabled, database_url=url, role=role)
 
 
 def _broker(r: _Reader, var_dir: Path) -> BrokerSettings:
@@ -596,10 +628,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     r = _Reader(env, production=mode == "production")
     var_dir = Path(env.get("PORTAL_VAR_DIR") or Path.cwd() / "var").resolve()
     web = _web(r)
+    database = _database(r, var_dir)
     settings = Settings(
         env=mode,
         var_dir=var_dir,
-        database=_database(r, var_dir),
+        database=database,
         broker=_broker(r, var_dir),
         keys=_keys(r),
         web=web,
@@ -617,6 +650,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         observability=_observability(r),
         counter=_counter(r, web),
         map=_map(r),
+        admin=_admin(r, database),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))
