@@ -237,6 +237,9 @@ def seed_demo_population(session: Session) -> None:
         ward.population_source = DEMO_POPULATION
 
 
+DEMO_PENDING_POINT = "CHO-DUYET"
+
+
 def seed_demo() -> list[DemoLogin]:
     logins: list[DemoLogin] = []
     with unit_of_work(Scope.network("demo seed", actor_label="seed", origin="cli")) as session:
@@ -277,6 +280,30 @@ def seed_demo() -> list[DemoLogin]:
                     session.flush()
                 _seed_point_details(session, point)
                 point_rows.append(point)
+            if (
+                index == 0
+                and session.scalar(
+                    select(AgentPoint.id).where(
+                        AgentPoint.partner_id == partner.id, AgentPoint.code == DEMO_PENDING_POINT
+                    )
+                )
+                is None
+            ):
+                # One point waiting for the center: the back office's "Duyệt điểm" form has something to approve.
+                session.add(
+                    AgentPoint(
+                        partner_id=partner.id,
+                        code=DEMO_PENDING_POINT,
+                        name=f"{name} — điểm mới (chờ duyệt)",
+                        address="18 Lý Thường Kiệt, Hà Nội",
+                        ward="Phường Cửa Nam",
+                        latitude=21.0245,
+                        longitude=105.8490,
+                        opening_hours="T2–T6 8:00–17:00",
+                        status=AgentPointStatus.pending,
+                    )
+                )
+                session.flush()
             staff = _account(session, f"nhanvien@{domain}.demo.vn", FIRST_NAMES[index])
             _grant(session, staff, Role.agent_staff, partner, point_rows[0])
             manager = _account(session, f"quanly@{domain}.demo.vn", MANAGER_NAMES[index])

@@ -193,6 +193,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         print("\n  Agent Network Portal is running (demo mode)")
         print(f"  Portal:              http://127.0.0.1:{args.port}/")
         print(f"  API schema:          http://127.0.0.1:{args.port}/schema")
+        if settings.admin.enabled:
+            print(f"  Back office:         http://127.0.0.1:{args.port}/admin/ (center admin; auditor read-only)")
         print(f"  City simulator:      http://127.0.0.1:{city_port}/_sim/dossiers")
         print(f"  Identity provider:   http://127.0.0.1:{idp_port}/vnpost/.well-known/openid-configuration")
         print(f"  VNPay simulator:     http://127.0.0.1:{vnpay_port}/_sim/transactions")

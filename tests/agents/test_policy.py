@@ -64,8 +64,10 @@ EXPECTED = {
         Permission.resend_dossiers,
         Permission.review_ratings,
         Permission.manage_wards,
+        Permission.open_back_office,
+        Permission.change_in_back_office,
     },
-    "auditor": {Permission.see_network, Permission.read_audit_log},
+    "auditor": {Permission.see_network, Permission.read_audit_log, Permission.open_back_office},
 }
 PEOPLE = {"staff": STAFF, "lead": LEAD, "manager": MANAGER, "admin": ADMIN, "auditor": AUDITOR}
 
