@@ -146,6 +146,11 @@ class PortalSessions(SessionsBase, tablename="portal_back_office_session"):
         return None
 
 
+def _refused(message: str, field: str = "__all__") -> HTTPException:
+    """A 422 in the shape piccolo's interface shows next to the form ("<field> field - <message>")."""
+    return HTTPException(status_code=422, detail=[{"loc": ["body", field], "msg": message, "type": "refused"}])
+
+
 class _Saved(HTTPException):
     """Ends piccolo's PATCH as done: our unit of work wrote the change (piccolo's UPDATE never runs)."""
 
@@ -199,7 +204,7 @@ def _hooks(table: type[Table]) -> list[Hook]:
             await anyio.to_thread.run_sync(
                 _record_refusal, visitor, name, row_id, {"columns": sorted(changed), "why": refusal}
             )
-            raise HTTPException(status_code=422, detail=refusal)
+            raise _refused(refusal, sorted(c for c in changed if c not in back_office.EDITABLE.get(name, ()))[0])
         try:
             await anyio.to_thread.run_sync(
                 _network_work,
@@ -208,11 +213,11 @@ def _hooks(table: type[Table]) -> list[Hook]:
                 partial(back_office.apply_edit, actor=visitor.actor, table=name, row_id=str(row_id), values=changed),
             )
         except DomainError as exc:
-            raise HTTPException(status_code=422, detail=exc.message) from exc
+            raise _refused(str(exc.message), next(iter(exc.field_errors or {"__all__": ""}))) from exc
         raise _Saved("Đã lưu")
 
     async def refuse_save(row: Table) -> Table:
-        raise HTTPException(status_code=422, detail="Không thêm dòng ở trang quản trị: dùng quy trình nghiệp vụ.")
+        raise _refused("Không thêm dòng ở trang quản trị: dùng quy trình nghiệp vụ.")
 
     async def refuse_delete(row_id: Any) -> None:
         raise HTTPException(
@@ -231,7 +236,7 @@ def _refuse_hidden_filters(hidden: frozenset[str]) -> Callable[..., None]:
         asked = {key.split("__")[0] for key in request.query_params}
         asked |= {v.lstrip("-") for v in request.query_params.getlist("__order")}
         if asked & hidden:
-            raise HTTPException(status_code=422, detail="Không lọc, sắp xếp theo dữ liệu cá nhân đã che")
+            raise _refused("Không lọc, sắp xếp theo dữ liệu cá nhân đã che", sorted(asked & hidden)[0])
 
     return check
 

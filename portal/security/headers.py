@@ -49,7 +49,11 @@ BASE_POLICY: dict[str, str] = {
 # X-Frame-Options follows frame-ancestors ('none' -> DENY, 'self' -> SAMEORIGIN, else omitted).
 # The API reference (/schema) needs no entry: the portal serves Swagger UI itself, with no inline
 # script or style (portal/api_reference.py), so it runs under the base policy like every page.
-POLICY_BY_PATH: dict[str, Mapping[str, str]] = {}
+POLICY_BY_PATH: dict[str, Mapping[str, str]] = {
+    # The back office (piccolo-admin's single-page app, decision 0027): its icons and Vue's bindings set
+    # inline styles; scripts stay 'self' only, like every page.
+    "/admin": {"style-src": "'self' 'unsafe-inline'"},
+}
 
 STATIC_PREFIX = "/static/"
 HSTS = "max-age=31536000"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -17,6 +18,9 @@ from portal.core.db import read_only
 from portal.core.tenancy import Scope
 from tests.e2e.conftest import SHOTS
 from tests.factories import PASSWORD, create_partner, create_person, create_point
+
+# The single-page app makes a dozen requests before it draws; on a loaded machine that takes seconds.
+expect.set_options(timeout=30_000)
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.parametrize("stack", ["filesystem"], indirect=True)]
 
@@ -37,8 +41,8 @@ def _sign_in(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def _status(point_id) -> AgentPointStatus:  # type: ignore[no-untyped-def]
@@ -67,7 +71,7 @@ def test_a_center_admin_lists_filters_exports_and_approves_a_point(stack, browse
     page.get_by_text("Xuất CSV").first.click()
     with page.expect_download() as download:
         page.get_by_role("button", name="Tải xuống").click()
-    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
     assert [row["name"] for row in rows] == ["Điểm Kim Mã (chờ duyệt, thử)"]
     page.screenshot(path=str(SHOTS / "admin-03-export.png"), full_page=True)
 
@@ -104,8 +108,13 @@ def test_a_partner_manager_gets_the_portals_404(stack, browser, network):
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
     _sign_in(page, stack.web_url, network["manager"].email)
+    expect(page.get_by_test_id("who")).to_have_text("Bùi Văn Quản")  # signed in, on the partner's pages
+    missing = page.goto(f"{stack.web_url}/no-such-page")
+    assert missing is not None and missing.status == 404
+    expected = missing.text()
     answer = page.goto(f"{stack.web_url}/admin/")
     assert answer is not None and answer.status == 404
+    assert answer.text() == expected  # the portal's own 404, byte for byte
     expect(page.get_by_text("Không tìm thấy")).to_be_visible()
     page.screenshot(path=str(SHOTS / "admin-06-manager-404.png"), full_page=True)
     context.close()

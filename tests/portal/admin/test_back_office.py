@@ -104,9 +104,13 @@ def test_a_column_a_domain_action_owns_is_refused_with_the_action_to_use_and_the
     row = client.get(url).json()
     answer = _patch(client, url, {**row, "status": "approved"})  # the edit page sends the whole row back
     assert answer.status_code == 422
-    assert answer.json()["detail"] == (
-        "Không sửa được «status» ở trang quản trị: cột này do biểu mẫu «Duyệt điểm» / «Đóng điểm» quản lý."
-    )
+    assert answer.json()["detail"] == [
+        {
+            "loc": ["body", "status"],
+            "msg": "Không sửa được «status» ở trang quản trị: cột này do biểu mẫu «Duyệt điểm» / «Đóng điểm» quản lý.",
+            "type": "refused",
+        }
+    ]
     assert client.get(url).json()["status"] == "pending"
     refused = _entries("admin.edit_refused", _key(settings, point.id))
     assert refused and refused[-1].actor_label.startswith("Nguyễn Trung Tâm")
