@@ -148,7 +148,8 @@ class PortalSessions(SessionsBase, tablename="portal_back_office_session"):
 
 def _refused(message: str, field: str = "__all__") -> HTTPException:
     """A 422 in the shape piccolo's interface shows next to the form ("<field> field - <message>")."""
-    return HTTPException(status_code=422, detail=[{"loc": ["body", field], "msg": message, "type": "refused"}])
+    detail: Any = [{"loc": ["body", field], "msg": message, "type": "refused"}]  # FastAPI answers any JSON detail
+    return HTTPException(status_code=422, detail=detail)
 
 
 class _Saved(HTTPException):

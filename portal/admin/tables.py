@@ -70,7 +70,8 @@ MASKED: frozenset[tuple[str, str]] = frozenset({("dossiers", "owner_full_name"),
 # Types whose values are personal data wherever they appear (ciphertext is of no use to anyone reading it).
 WITHHELD_TYPES: tuple[type[sa.types.TypeEngine[Any]], ...] = (EncryptedText,)
 
-# Vietnamese column labels for the columns people look at most (others show their name).
+# Vietnamese help for the columns people look at most (piccolo shows it next to the field; headers keep
+# the column names, which piccolo cannot relabel).
 LABELS: dict[str, str] = {
     "code": "Mã",
     "name": "Tên",
@@ -168,7 +169,7 @@ def _mappers(sqlite: bool) -> list[tuple[type[Any], Callable[[Any, dict[str, Any
 def _piccolo_column(table: str, column: sa.Column[Any], sqlite: bool) -> Column:
     kw: dict[str, Any] = {"null": bool(column.nullable), "primary_key": bool(column.primary_key)}
     if column.name in LABELS:
-        kw["verbose_name"] = LABELS[column.name]
+        kw["help_text"] = LABELS[column.name]
     sa_type = column.type
     if (table, column.name) in MASKED:
         return MaskedName(length=_length(sa_type), **kw)
