@@ -257,6 +257,9 @@ class MapSettings:
         """scheme://host[:port] of the tile server (for the pages' Content-Security-Policy)."""
         match = re.match(r"^(https?://[^/]+)", self.tile_url)
         return match.group(1) if match else ""
+
+
+@dataclass(frozen=True)
 class AdminSettings:
     """The back office at /admin (piccolo-admin, docs/decisions/0027-back-office-piccolo-admin.md)."""
 
