@@ -122,6 +122,8 @@ class AdminTables:
     classes: dict[str, type[Table]]
     withheld: dict[str, frozenset[str]]
     masked: dict[str, frozenset[str]]
+    # Tables piccolo cannot represent at all (a primary key of several columns), with why; never shown.
+    skipped: dict[str, str]
 
     def hidden(self, table: str) -> frozenset[str]:
         """Columns nobody may filter or sort the table by (their values are not shown)."""
@@ -191,10 +193,13 @@ def build_tables(tables: Iterable[sa.Table], engine: Engine | None, *, sqlite: b
     classes: dict[str, type[Table]] = {}
     withheld: dict[str, frozenset[str]] = {}
     masked: dict[str, frozenset[str]] = {}
+    skipped: dict[str, str] = {}
     for table in tables:
         primary = list(table.primary_key.columns)
         if len(primary) != 1:
-            raise UnmappableColumn(f"{table.name}: piccolo needs a single-column primary key")
+            # A link table (point_procedures: point x procedure); its rows show through the tables it links.
+            skipped[table.name] = "piccolo needs a single-column primary key"
+            continue
         members: dict[str, Column] = {}
         kept_back: set[str] = set()
         for column in table.columns:
@@ -210,4 +215,4 @@ def build_tables(tables: Iterable[sa.Table], engine: Engine | None, *, sqlite: b
         )
         withheld[table.name] = frozenset(kept_back)
         masked[table.name] = frozenset(c.name for c in table.columns if (table.name, c.name) in MASKED)
-    return AdminTables(classes, withheld, masked)
+    return AdminTables(classes, withheld, masked, skipped)

@@ -14,8 +14,12 @@ from portal.core.db import metadata
 @pytest.mark.parametrize("sqlite", [True, False], ids=["sqlite", "postgresql"])
 def test_every_table_of_the_schema_becomes_a_piccolo_table_with_every_column_shown_withheld_or_masked(sqlite):
     tables = build_tables(metadata.sorted_tables, None, sqlite=sqlite)
-    assert set(tables.classes) == set(metadata.tables)
+    assert set(tables.classes) | set(tables.skipped) == set(metadata.tables)
+    for name in tables.skipped:  # only link tables keyed by several columns are left out
+        assert len(metadata.tables[name].primary_key.columns) > 1, name
     for name, table in metadata.tables.items():
+        if name in tables.skipped:
+            continue
         shown = {c._meta.name for c in tables.classes[name]._meta.columns}
         assert shown | tables.withheld[name] == {c.name for c in table.columns}, name
         assert not shown & tables.withheld[name]
