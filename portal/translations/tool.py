@@ -53,6 +53,7 @@ KEYWORDS: dict[str, str] = {
     "UnknownHost": "1",
     "NothingToPay": "1",
     "RefundNotAllowed": "1",
+    "RatingLinkExpired": "1",
     # The sign-in services' local helpers that audit a refusal and return its error:
     # refuse(reason, message, ...) and reject(reason, message).
     "refuse": "2",

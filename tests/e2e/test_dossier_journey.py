@@ -62,9 +62,11 @@ def test_a_filing_reaches_the_city_and_its_result_comes_back_to_every_page(stack
         "/track", data={"code": code, "phone": "0912345678", "_csrf_token": citizen_side.cookies["csrftoken"]}
     )
     assert tracked.status_code == 200 and "Đã trả kết quả" in tracked.text
-    token = re.search(r"/rate/" + code + r"\?token=([0-9a-f]+)", tracked.text).group(1)
+    token = re.search(r"/rate/" + code + r"\?token=([^\"&]+)", tracked.text).group(1)
+    answers = {"stars": "5", "attitude": "very_satisfied", "timeliness": "on_time", "came_back": "0"}
     rated = citizen_side.post(
-        f"/rate/{code}", data={"token": token, "stars": "5", "_csrf_token": citizen_side.cookies["csrftoken"]}
+        f"/rate/{code}",
+        data={"token": token, "kind": "result", **answers, "_csrf_token": citizen_side.cookies["csrftoken"]},
     )
     assert rated.status_code == 201
 
