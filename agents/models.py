@@ -18,6 +18,7 @@ from agents.points.models import AgentPoint, AgentPointStatus, PointClosure, Poi
 from agents.problems.models import ProblemMessage, ProblemReport
 from agents.procedures.models import CalendarOverride, Procedure
 from agents.ratings.models import Rating, RatingFlag
+from agents.reporting.models import CounterTimeFigures, OpenDueFigures, PointDayFigures, RatingDayFigures
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment, SignInSession
 from agents.wards.models import Ward
 from portal.core.audit import AuditEvent
@@ -35,6 +36,7 @@ __all__ = [
     "CalendarOverride",
     "CityRequest",
     "CityStatus",
+    "CounterTimeFigures",
     "Dossier",
     "DossierDocument",
     "DossierDraft",
@@ -44,15 +46,18 @@ __all__ = [
     "FollowUp",
     "Invitation",
     "Notification",
+    "OpenDueFigures",
     "Partner",
     "PartnerKind",
     "PartnerStatus",
     "PointClosure",
+    "PointDayFigures",
     "PointProcedure",
     "ProblemMessage",
     "ProblemReport",
     "Procedure",
     "Rating",
+    "RatingDayFigures",
     "RatingFlag",
     "Role",
     "RoleAssignment",
@@ -60,3 +65,6 @@ __all__ = [
     "ThrottleCounter",
     "Ward",
 ]
+
+# The rollups listen to every flush once the models are known (agents/reporting/rollups.py).
+import agents.reporting.rollups  # noqa: F401

@@ -33,6 +33,7 @@ import uuid
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 
 from portal.core import fs_broker, observability
 from portal.core.errors import TenancyError
@@ -50,7 +51,7 @@ class QueueNames:
     PAYMENTS = "payments"  # VNPay: reconciliation (querydr) and refunds
 
 
-TASK_MODULES = ["agents.dossiers.tasks", "agents.notifications.tasks", "payments.tasks"]
+TASK_MODULES = ["agents.dossiers.tasks", "agents.notifications.tasks", "agents.reporting.tasks", "payments.tasks"]
 
 TASK_TIME_LIMIT_SECONDS = 300  # a task still running then is killed; its dossier stays queued for the sweeper
 MAX_RETRY_COUNTDOWN_SECONDS = 600  # the longest a task may wait before its next try
@@ -152,6 +153,8 @@ def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
             "payments.compare_settlement": {"queue": prefix + QueueNames.PAYMENTS},
             "notifications.send": {"queue": prefix + QueueNames.NOTIFY},
             "notifications.sweep": {"queue": prefix + QueueNames.PERIODIC},
+            "reporting.refresh": {"queue": prefix + QueueNames.PERIODIC},
+            "reporting.rebuild": {"queue": prefix + QueueNames.PERIODIC},
         },
         beat_schedule={
             "sweep-unforwarded-dossiers": {
@@ -171,6 +174,7 @@ def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
                 "schedule": settings.vnpay.reconcile_interval_seconds,
             },
             "compare-vnpay-settlement": {"task": "payments.compare_settlement", "schedule": 24 * 3600},
+            "rebuild-rollups-nightly": {"task": "reporting.rebuild", "schedule": crontab(hour=2, minute=30)},
             "sweep-notifications": {
                 "task": "notifications.sweep",
                 "schedule": settings.forwarding.sweep_interval_seconds,
