@@ -16,7 +16,7 @@ from agents.notifications.models import Notification
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus, PointClosure, PointProcedure
 from agents.problems.models import ProblemMessage, ProblemReport
-from agents.procedures.models import CalendarOverride, Procedure
+from agents.procedures.models import CalendarOverride, PartnerProcedure, Procedure, ProcedureVersion
 from agents.ratings.models import Rating, RatingFlag
 from agents.reporting.models import CounterTimeFigures, OpenDueFigures, PointDayFigures, RatingDayFigures
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment, SignInSession
@@ -49,6 +49,7 @@ __all__ = [
     "OpenDueFigures",
     "Partner",
     "PartnerKind",
+    "PartnerProcedure",
     "PartnerStatus",
     "PointClosure",
     "PointDayFigures",
@@ -56,6 +57,7 @@ __all__ = [
     "ProblemMessage",
     "ProblemReport",
     "Procedure",
+    "ProcedureVersion",
     "Rating",
     "RatingDayFigures",
     "RatingFlag",

@@ -59,6 +59,7 @@ class Permission(str, enum.Enum):
     answer_problem_reports = "answer_problem_reports"  # reply to citizens' problem reports
     open_back_office = "open_back_office"  # the piccolo back office at /admin: the center's admins, auditors read-only
     change_in_back_office = "change_in_back_office"  # its edits and domain forms: the center's admins only
+    publish_procedures = "publish_procedures"  # publish catalogue versions, import them, enable them per partner
 
 
 POINT_ROLES = frozenset({Role.agent_staff, Role.point_lead})
@@ -102,6 +103,7 @@ _AT_CENTER: dict[Permission, frozenset[Role]] = {
     Permission.manage_wards: frozenset({Role.center_admin}),
     Permission.open_back_office: frozenset({Role.center_admin, Role.auditor}),
     Permission.change_in_back_office: frozenset({Role.center_admin}),
+    Permission.publish_procedures: frozenset({Role.center_admin}),
 }
 CENTER_PERMISSIONS = frozenset(_AT_CENTER)
 
@@ -139,6 +141,7 @@ MESSAGES: dict[Permission, str] = {
     Permission.answer_problem_reports: "Trang này dành cho quản lý đối tác và Trung tâm",
     Permission.open_back_office: "Không tìm thấy trang",
     Permission.change_in_back_office: "Kiểm toán viên chỉ được xem trang quản trị",
+    Permission.publish_procedures: "Chỉ quản trị viên Trung tâm được công bố thủ tục",
 }
 
 

@@ -17,6 +17,7 @@ from agents.partners.models import Partner, PartnerKind
 from agents.partners.sso import configure_sso
 from agents.points import rules as point_rules
 from agents.points.models import AgentPoint, AgentPointStatus, PointProcedure
+from agents.procedures import publishing
 from agents.procedures.catalogue import PROCEDURES
 from agents.procedures.models import Procedure
 from agents.procedures.rules import definition_problems
@@ -200,18 +201,21 @@ def _grant(session: Session, account: Account, role: Role, partner: Partner | No
 
 
 def seed_procedures(session: Session) -> None:
-    """Publish the catalogue; a procedure seeded earlier takes the catalogue's current definition."""
+    """Publish the catalogue; a procedure seeded earlier whose version in force says something else gets a
+    new version with the catalogue's current definition (older dossiers keep theirs)."""
     for data in PROCEDURES:
         problems = definition_problems(data["form_schema"])
         if problems:
             raise ValueError(f"procedure {data['code']}: " + "; ".join(problems))
         procedure = session.scalar(select(Procedure).where(Procedure.code == data["code"]))
-        if procedure is None:
-            session.add(Procedure(**data))
+        if procedure is not None and publishing.same_content(procedure.current, data):
             continue
-        for name, value in data.items():
-            if getattr(procedure, name) != value:
-                setattr(procedure, name, value)
+        publishing.publish(session, None, {**data, "change_note": "Danh mục mẫu (seed)"})
+
+
+def enable_catalogue(session: Session, partner: Partner) -> None:
+    """The demo's partners file every procedure of the catalogue (what the center would enable for them)."""
+    publishing.enable_procedures(session, None, partner.id, [data["code"] for data in PROCEDURES])
 
 
 def _seed_point_details(session: Session, point: AgentPoint) -> None:
@@ -260,6 +264,7 @@ def seed_demo() -> list[DemoLogin]:
                     partner_id=partner.id,
                     detail={"code": code, "by": "seed"},
                 )
+            enable_catalogue(session, partner)
             point_rows = []
             for p_code, p_name, address, ward, lat, lon in points:
                 point = session.scalar(

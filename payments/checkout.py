@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from agents.dossiers import queries as dossiers
 from agents.dossiers.models import Dossier
-from agents.procedures.models import Procedure
+from agents.procedures import service as procedures
 from agents.staff.actor import Actor
 from payments.gateways.vnpay import VNPayClient
 from portal.core import audit
@@ -55,9 +55,8 @@ def payments_of(session: Session, dossier_id: uuid.UUID) -> list[Payment]:
 
 
 def quote_of(session: Session, dossier: Dossier) -> rules.FeeQuote:
-    procedure = session.get(Procedure, dossier.procedure_id)
-    assert procedure is not None
-    return rules.fee_quote(procedure, dossier)
+    version = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
+    return rules.fee_quote(version, dossier)
 
 
 def outstanding_of(session: Session, dossier: Dossier) -> int:

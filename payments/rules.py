@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from agents.dossiers.models import CityStatus, Dossier, DossierState
-from agents.procedures.models import Procedure
+from agents.procedures.fees import FeeLine as FeeLine  # the catalogue's; payments' callers name them here
+from agents.procedures.fees import FeeQuote as FeeQuote
+from agents.procedures.models import ProcedureVersion
 
 from .models import Payment, PaymentState
 
@@ -18,30 +19,15 @@ COLLECTED = frozenset({PaymentState.paid, PaymentState.partially_refunded, Payme
 REFUNDABLE_CITY_STATUSES = frozenset({CityStatus.refused, CityStatus.stopped})
 
 
-@dataclass(frozen=True)
-class FeeLine:
-    label: str  # a Vietnamese msgid
-    amount_vnd: int
+def fee_quote(version: ProcedureVersion, dossier: Dossier | None = None) -> FeeQuote:
+    """The fee of a dossier filed under `version`: the one place payments asks.
 
-
-@dataclass(frozen=True)
-class FeeQuote:
-    """What a dossier costs. `total_vnd` 0: no payment step at all."""
-
-    total_vnd: int
-    lines: tuple[FeeLine, ...] = field(default_factory=tuple)
-    note: str = ""
-
-    @property
-    def is_free(self) -> bool:
-        return self.total_vnd <= 0
-
-
-def fee_quote(procedure: Procedure, dossier: Dossier | None = None) -> FeeQuote:
-    """The fee of a dossier of `procedure`: the one place payments asks (the catalogue's rules sit behind it)."""
-    amount = max(int(procedure.fee_vnd or 0), 0)
-    lines = (FeeLine("Lệ phí", amount),) if amount else ()
-    return FeeQuote(amount, lines, procedure.fee_note or "")
+    The catalogue's fee rules price it (agents/procedures/fees.py) on the dossier's form and the day it
+    was filed, so a later version of the procedure never changes what an older dossier owes.
+    """
+    if dossier is None:
+        return version.quote()
+    return version.quote_filed(dossier.form_data, dossier.submitted_at)
 
 
 def collected_vnd(payments: Iterable[Payment]) -> int:

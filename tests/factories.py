@@ -6,12 +6,16 @@ import uuid
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
 from agents.dossiers import filing
 from agents.dossiers.forwarding import FORWARDER
 from agents.dossiers.models import Dossier
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus
-from agents.seed import seed_procedures
+from agents.procedures import publishing
+from agents.procedures.models import Procedure
+from agents.seed import enable_catalogue, seed_procedures
 from agents.staff.actor import Actor, load_actor
 from agents.staff.models import Account, Role, RoleAssignment
 from agents.staff.service import hash_password
@@ -42,7 +46,31 @@ def create_partner(*, name: str | None = None, status: PartnerStatus = PartnerSt
         partner = Partner(code=code, name=name or f"Partner {code}", kind=PartnerKind.post, status=status)
         session.add(partner)
         session.flush()
+        seed_procedures(session)
+        enable_catalogue(session, partner)  # the center enabled the whole catalogue for it
         return partner
+
+
+def publish_procedure(code: str, *, name: str = "Thủ tục thử nghiệm", **definition: Any) -> None:
+    """Publish a test procedure (once) and enable it for every partner there is."""
+    with unit_of_work(setup_scope()) as session:
+        if session.scalar(select(Procedure).where(Procedure.code == code)) is None:
+            publishing.publish(
+                session,
+                None,
+                {
+                    "code": code,
+                    "name": name,
+                    "field_code": "X",
+                    "field_name": "X",
+                    "handled_by": "X",
+                    "processing_days": 1,
+                    "form_schema": {"type": "object", "properties": {}, "required": []},
+                    **definition,
+                },
+            )
+        for partner_id in session.scalars(select(Partner.id)):
+            publishing.enable_procedures(session, None, partner_id, [code])
 
 
 def create_point(

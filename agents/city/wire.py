@@ -14,7 +14,7 @@ from typing import Any
 
 from agents.dossiers.models import Dossier
 from agents.points.models import AgentPoint
-from agents.procedures.models import Procedure
+from agents.procedures.models import ProcedureVersion
 from portal.core.settings import get_settings
 
 
@@ -35,7 +35,7 @@ class CityUpdate:
     tracking_code: str | None = None
 
 
-def city_payload(dossier: Dossier, procedure: Procedure, point: AgentPoint) -> dict[str, Any]:
+def city_payload(dossier: Dossier, procedure: ProcedureVersion, point: AgentPoint) -> dict[str, Any]:
     settings = get_settings()
     payload: dict[str, Any] = {
         "MaHoSoDoiTac": dossier.tracking_code,
@@ -51,7 +51,7 @@ def city_payload(dossier: Dossier, procedure: Procedure, point: AgentPoint) -> d
         "TrichYeuHoSo": f"{procedure.name} - {dossier.owner_full_name}",
         "HinhThuc": 2,
         "DuLieuBieuMau": dossier.form_data,
-        "TaiLieuNop": [{"TenTaiLieu": name} for name in procedure.required_documents],
+        "TaiLieuNop": [{"TenTaiLieu": document["name"]} for document in procedure.required_documents],
         "DonViTiepNhan": point.name,
         "callback_url": settings.city.callback_url,
     }

@@ -19,7 +19,9 @@ import re
 import struct
 import unicodedata
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pypdf import PasswordType, PdfReader
 
@@ -329,9 +331,17 @@ def slot_code(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:80]
 
 
-def document_slots(required_documents: list[str]) -> list[DocumentSlot]:
-    """The slots of a procedure's required documents, in the catalogue's order.
+def document_slots(required_documents: Sequence[Mapping[str, Any] | str]) -> list[DocumentSlot]:
+    """The slots of a procedure version's required documents, in the catalogue's order.
 
-    A document whose name says when it applies ("… (nếu nộp thay)", "(nếu có)") is not mandatory.
+    Each document says whether it is mandatory; a bare name (older data) is mandatory unless it
+    says when it applies ("… (nếu nộp thay)", "(nếu có)").
     """
-    return [DocumentSlot(slot_code(name), name, mandatory="(nếu" not in name.lower()) for name in required_documents]
+    slots = []
+    for document in required_documents:
+        if isinstance(document, str):
+            name, mandatory = document, "(nếu" not in document.lower()
+        else:
+            name, mandatory = str(document["name"]), bool(document.get("mandatory", True))
+        slots.append(DocumentSlot(slot_code(name), name, mandatory=mandatory))
+    return slots

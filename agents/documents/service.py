@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -83,7 +85,9 @@ class Received:
     pages: int
 
 
-def received_with(session: Session, dossier_id: uuid.UUID, required_documents: list[str]) -> list[Received]:
+def received_with(
+    session: Session, dossier_id: uuid.UUID, required_documents: Sequence[Mapping[str, Any] | str]
+) -> list[Received]:
     """The documents a filed dossier came with, in the procedure's order."""
     files = session.scalars(select(DossierDocument).where(DossierDocument.dossier_id == dossier_id)).all()
     out = []

@@ -25,7 +25,7 @@ from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierSta
 from agents.notifications import outbox
 from agents.notifications import rules as notification_rules
 from agents.points.models import AgentPoint
-from agents.procedures.models import Procedure
+from agents.procedures import service as procedures
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import NotFound, ValidationFailed
@@ -140,7 +140,7 @@ def _tell_the_citizen(session: Session, dossier: Dossier, status: CityStatus, no
     kind = notification_rules.kind_for_city_status(status.value)
     if kind is None or not (dossier.notify_sms or dossier.notify_email):
         return
-    procedure = session.get(Procedure, dossier.procedure_id)
+    procedure = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
     point = session.get(AgentPoint, dossier.agent_point_id)
     facts = notification_rules.NotificationFacts(
         tracking_code=dossier.tracking_code,

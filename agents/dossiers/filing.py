@@ -25,8 +25,10 @@ from agents.dossiers.models import Dossier, DossierEvent, DossierState
 from agents.dossiers.queries import get_for_actor
 from agents.notifications import outbox
 from agents.points import hours
+from agents.partners import service as partner_service
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.policy import Permission
+from agents.procedures import publishing
 from agents.procedures import service as procedures
 from agents.procedures.calendar import expected_result_date
 from agents.procedures.models import Procedure
@@ -102,6 +104,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     if point.status is not AgentPointStatus.approved:
         raise PermissionDenied("Điểm đại lý chưa được Trung tâm phê duyệt")
     hours.check_open_for_filing(session, point)  # a temporary or public-holiday closure refuses
+    partner_service.require_may_file(session, point.partner_id, utcnow().astimezone(VN_TZ).date())
 
     errors: dict[str, str] = {}
     try:
@@ -115,23 +118,27 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     choice, choice_errors = outbox.check_choice(request.notify_sms, request.notify_email, phone)
     errors.update(choice_errors)
     form_data: dict[str, Any] = {}
-    if procedure is not None:
-        form_data, form_errors = procedures.check_form(procedure, request.form)
+    version = procedure.current if procedure is not None else None
+    if procedure is not None and not publishing.is_enabled(session, point.partner_id, procedure.id):
+        errors["procedure_code"] = N_("Trung tâm chưa mở thủ tục này cho đối tác của điểm")
+    if version is not None:
+        form_data, form_errors = procedures.check_form(version, request.form)
         errors.update({f"form.{name}": message for name, message in form_errors.items()})
     if errors:
         raise ValidationFailed("Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu", field_errors=errors)
-    assert procedure is not None
+    assert procedure is not None and version is not None
 
     received_at = utcnow()
     dossier = Dossier(
         id=uuid.uuid4(),
         submitted_at=received_at,
         expected_result_date=expected_result_date(
-            received_at, procedure.processing_days, procedures.working_calendar(session)
+            received_at, version.processing_days, procedures.working_calendar(session)
         ),
         partner_id=point.partner_id,
         agent_point_id=point.id,
         procedure_id=procedure.id,
+        procedure_version_id=version.id,
         staff_account_id=actor.account_id,
         tracking_code=rules.new_tracking_code(),
         idempotency_key=key,
@@ -164,7 +171,12 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
                 "dossier",
                 dossier.id,
                 partner_id=dossier.partner_id,
-                detail={"tracking_code": dossier.tracking_code, "procedure": procedure.code, "agent_point": point.code},
+                detail={
+                    "tracking_code": dossier.tracking_code,
+                    "procedure": procedure.code,
+                    "procedure_version": version.number,
+                    "agent_point": point.code,
+                },
             )
     except IntegrityError:
         # A concurrent request with the same key won the race (its row was committed

@@ -21,7 +21,7 @@ from agents.city.client import CityReceipt
 from agents.city.wire import city_payload
 from agents.dossiers.models import Dossier, DossierEvent, DossierState
 from agents.points.models import AgentPoint
-from agents.procedures.models import Procedure
+from agents.procedures import service as procedures
 from portal.core import audit, metrics
 from portal.core.celery_app import enqueue
 from portal.core.db import on_commit, rows_changed, utcnow
@@ -64,10 +64,10 @@ def prepare_forward(session: Session, dossier_id: uuid.UUID) -> ForwardRequest |
         return ForwardOutcome(ForwardResult.missing)
     if dossier.state is not DossierState.queued:
         return ForwardOutcome(ForwardResult.already_done)
-    procedure = session.get(Procedure, dossier.procedure_id)
+    version = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
     point = session.get(AgentPoint, dossier.agent_point_id)
-    assert procedure is not None and point is not None
-    return ForwardRequest(dossier.id, city_payload(dossier, procedure, point))
+    assert point is not None
+    return ForwardRequest(dossier.id, city_payload(dossier, version, point))
 
 
 def record_forward_failure(session: Session, dossier_id: uuid.UUID, error: ExternalServiceError) -> ForwardOutcome:

@@ -56,6 +56,9 @@ class Dossier(IdMixin, TimestampMixin, TenantScoped, Base):
     idempotency_key: Mapped[str] = mapped_column(String(64))
     agent_point_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent_points.id"), index=True)
     procedure_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("procedures.id"))
+    # The catalogue version it was filed under: shown and priced by it for good (set on every filing;
+    # migration 0015 gave every older dossier its procedure's version 1).
+    procedure_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("procedure_versions.id"), index=True)
     staff_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
 
     owner_full_name: Mapped[str] = mapped_column(String(200))

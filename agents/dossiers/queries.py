@@ -18,7 +18,9 @@ from agents.notifications import outbox
 from agents.notifications.models import Notification
 from agents.points.models import AgentPoint
 from agents.policy import Permission
-from agents.procedures.models import Procedure
+from agents.procedures import service as procedures
+from agents.procedures.fees import FeeQuote
+from agents.procedures.models import ProcedureVersion
 from agents.staff.actor import Actor
 from agents.staff.models import Account
 from portal.core import audit
@@ -44,19 +46,34 @@ class DossierView:
     """A dossier with what its pages show next to it."""
 
     dossier: Dossier
-    procedure: Procedure
+    procedure: ProcedureVersion  # the version it was filed under, never today's
     point: AgentPoint
     staff: Account | None
 
+    @property
+    def fee(self) -> FeeQuote:
+        return fee_of(self.procedure, self.dossier)
+
     def context(self) -> dict[str, Any]:
-        return {"dossier": self.dossier, "procedure": self.procedure, "point": self.point, "staff": self.staff}
+        return {
+            "dossier": self.dossier,
+            "procedure": self.procedure,
+            "fee": self.fee,
+            "point": self.point,
+            "staff": self.staff,
+        }
+
+
+def fee_of(version: ProcedureVersion, dossier: Dossier) -> FeeQuote:
+    """What the dossier costs: its version's fee rules, on its form, on the day it was filed (online: at a point)."""
+    return version.quote_filed(dossier.form_data, dossier.submitted_at)
 
 
 def view_of(session: Session, dossier: Dossier) -> DossierView:
-    procedure = session.get(Procedure, dossier.procedure_id)
+    version = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
     point = session.get(AgentPoint, dossier.agent_point_id)
-    assert procedure is not None and point is not None
-    return DossierView(dossier, procedure, point, session.get(Account, dossier.staff_account_id))
+    assert point is not None
+    return DossierView(dossier, version, point, session.get(Account, dossier.staff_account_id))
 
 
 def view_personal_data(session: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:

@@ -42,6 +42,19 @@ def _schema(
     return schema
 
 
+def _docs(*names: str) -> list[dict[str, Any]]:
+    """Required documents: an original each, one copy, mandatory unless the name says "(nếu ...)"."""
+    return [
+        {
+            "name": name,
+            "original": not name.lower().startswith("bản sao"),
+            "mandatory": "(nếu" not in name.lower(),
+            "count": 1,
+        }
+        for name in names
+    ]
+
+
 CCCD = {"pattern": r"^\d{12}$"}
 
 UNVERIFIED_FEE = N_(
@@ -57,9 +70,10 @@ PROCEDURES: list[dict[str, Any]] = [
         "field_name": "Hộ tịch",
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
-        "fee_vnd": 0,
+        "fee_rules": {"kind": "none"},
+        "city_charges": "none",
         "fee_note": N_("Miễn lệ phí khi đăng ký đúng hạn (trong 60 ngày kể từ ngày sinh)"),
-        "required_documents": ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh", "Văn bản ủy quyền (nếu nộp thay)"],
+        "required_documents": _docs("Tờ khai đăng ký khai sinh", "Giấy chứng sinh", "Văn bản ủy quyền (nếu nộp thay)"),
         "form_schema": _schema(
             ["child_full_name", "child_birth_date", "child_sex", "birth_place", "mother_full_name"],
             child_full_name=_s("Họ và tên trẻ"),
@@ -77,9 +91,10 @@ PROCEDURES: list[dict[str, Any]] = [
         "field_name": "Cư trú",
         "handled_by": "Công an cấp xã",
         "processing_days": 7,
-        "fee_vnd": 10000,
+        "fee_rules": {"kind": "fixed", "amount_vnd": 20000, "online_amount_vnd": 10000},
+        "city_charges": "before",
         "fee_note": N_("20.000 đồng nộp trực tiếp; 10.000 đồng nộp trực tuyến"),
-        "required_documents": ["Tờ khai thay đổi thông tin cư trú (CT01)", "Giấy tờ chứng minh chỗ ở hợp pháp"],
+        "required_documents": _docs("Tờ khai thay đổi thông tin cư trú (CT01)", "Giấy tờ chứng minh chỗ ở hợp pháp"),
         "form_schema": _schema(
             ["new_address", "household_head_name", "relationship_to_head"],
             new_address=_s("Địa chỉ đăng ký thường trú"),
@@ -95,9 +110,10 @@ PROCEDURES: list[dict[str, Any]] = [
         "field_name": "Cư trú",
         "handled_by": "Công an cấp xã",
         "processing_days": 3,
-        "fee_vnd": 0,
+        "fee_rules": {"kind": "none"},
+        "city_charges": "none",
         "fee_note": UNVERIFIED_FEE,
-        "required_documents": ["Tờ khai thay đổi thông tin cư trú (CT01)", "Giấy tờ chứng minh chỗ ở hợp pháp"],
+        "required_documents": _docs("Tờ khai thay đổi thông tin cư trú (CT01)", "Giấy tờ chứng minh chỗ ở hợp pháp"),
         "form_schema": _schema(
             ["temporary_address", "from_date"],
             rules=(
@@ -121,9 +137,12 @@ PROCEDURES: list[dict[str, Any]] = [
         "field_name": "Thành lập và hoạt động của hộ kinh doanh",
         "handled_by": "Phòng đăng ký kinh doanh cấp xã",
         "processing_days": 3,
-        "fee_vnd": 50000,
+        "fee_rules": {"kind": "fixed", "amount_vnd": 50000},
+        "city_charges": "before",
         "fee_note": N_("50.000 đồng nộp trực tiếp (mức thu địa phương có thể khác)"),
-        "required_documents": ["Giấy đề nghị đăng ký hộ kinh doanh", "Biên bản họp thành viên hộ gia đình (nếu có)"],
+        "required_documents": _docs(
+            "Giấy đề nghị đăng ký hộ kinh doanh", "Biên bản họp thành viên hộ gia đình (nếu có)"
+        ),
         "form_schema": _schema(
             ["business_name", "business_address", "business_lines", "capital_vnd"],
             business_name=_s("Tên hộ kinh doanh"),
@@ -140,9 +159,17 @@ PROCEDURES: list[dict[str, Any]] = [
         "field_name": "Chứng thực",
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
-        "fee_vnd": 2000,
+        "fee_rules": {
+            "kind": "per_page",
+            "amount_vnd": 2000,
+            "page_field": "pages",
+            "first_pages": 2,
+            "later_page_vnd": 1000,
+            "copies_field": "copies",
+        },
+        "city_charges": "before",
         "fee_note": N_("2.000 đồng/trang; từ trang thứ ba 1.000 đồng/trang"),
-        "required_documents": ["Bản chính giấy tờ", "Bản sao cần chứng thực"],
+        "required_documents": _docs("Bản chính giấy tờ", "Bản sao cần chứng thực"),
         "form_schema": _schema(
             ["document_name", "pages", "copies"],
             document_name=_s("Tên giấy tờ"),
@@ -157,9 +184,10 @@ PROCEDURES: list[dict[str, Any]] = [
         "field_name": "Chứng thực",
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
-        "fee_vnd": 10000,
+        "fee_rules": {"kind": "fixed", "amount_vnd": 10000},
+        "city_charges": "before",
         "fee_note": UNVERIFIED_FEE,
-        "required_documents": ["Giấy tờ cần chứng thực chữ ký"],
+        "required_documents": _docs("Giấy tờ cần chứng thực chữ ký"),
         "form_schema": _schema(
             ["document_name"],
             document_name=_s("Tên giấy tờ, văn bản"),
@@ -173,9 +201,10 @@ PROCEDURES: list[dict[str, Any]] = [
         "field_name": "Hộ tịch",
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
-        "fee_vnd": 0,
+        "fee_rules": {"kind": "none"},
+        "city_charges": "none",
         "fee_note": UNVERIFIED_FEE,
-        "required_documents": ["Tờ khai đăng ký kết hôn", "Giấy xác nhận tình trạng hôn nhân"],
+        "required_documents": _docs("Tờ khai đăng ký kết hôn", "Giấy xác nhận tình trạng hôn nhân"),
         "form_schema": _schema(
             ["spouse_full_name", "spouse_id_number", "spouse_birth_date"],
             spouse_full_name=_s("Họ tên bên kia"),
@@ -190,9 +219,10 @@ PROCEDURES: list[dict[str, Any]] = [
         "field_name": "Hộ tịch",
         "handled_by": "UBND cấp xã",
         "processing_days": 1,
-        "fee_vnd": 0,
+        "fee_rules": {"kind": "none"},
+        "city_charges": "none",
         "fee_note": UNVERIFIED_FEE,
-        "required_documents": ["Tờ khai đăng ký khai tử", "Giấy báo tử hoặc giấy tờ thay thế"],
+        "required_documents": _docs("Tờ khai đăng ký khai tử", "Giấy báo tử hoặc giấy tờ thay thế"),
         "form_schema": _schema(
             ["deceased_full_name", "date_of_death", "place_of_death"],
             deceased_full_name=_s("Họ tên người chết"),
@@ -208,12 +238,13 @@ PROCEDURES: list[dict[str, Any]] = [
         "field_name": "Lý lịch tư pháp",
         "handled_by": "Sở Tư pháp / Công an tỉnh",
         "processing_days": 10,
-        "fee_vnd": 200000,
+        "fee_rules": {"kind": "fixed", "amount_vnd": 200000},
+        "city_charges": "before",
         "fee_note": N_(
             "Mức lệ phí chưa được đối chiếu với Cơ sở dữ liệu quốc gia về thủ tục hành chính; "
             "cơ quan giải quyết sẽ thông báo mức thu chính xác. Thời hạn giải quyết có thể tới 15 ngày"
         ),
-        "required_documents": ["Tờ khai yêu cầu cấp phiếu lý lịch tư pháp"],
+        "required_documents": _docs("Tờ khai yêu cầu cấp phiếu lý lịch tư pháp"),
         "form_schema": _schema(
             ["certificate_type", "purpose"],
             certificate_type={"type": "string", "title": "Loại phiếu", "enum": ["Phiếu số 1", "Phiếu số 2"]},

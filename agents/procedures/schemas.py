@@ -9,15 +9,27 @@ import msgspec
 from agents.procedures.models import Procedure
 
 
+class RequiredDocumentOut(msgspec.Struct):
+    name: str
+    original: bool  # true: the original; false: a copy
+    mandatory: bool
+    count: int
+
+
 class ProcedureOut(msgspec.Struct):
+    """The version in force today (`version`); a dossier is shown by the version it was filed under."""
+
     code: str
     name: str
     field_name: str
     processing_days: int
     fee_vnd: int
-    required_documents: list[str]
+    required_documents: list[RequiredDocumentOut]
     form_schema: dict[str, Any]
+    version: int
 
     @classmethod
     def of(cls, p: Procedure) -> ProcedureOut:
-        return cls(p.code, p.name, p.field_name, p.processing_days, p.fee_vnd, p.required_documents, p.form_schema)
+        v = p._now()
+        documents = [RequiredDocumentOut(**d) for d in v.required_documents]
+        return cls(p.code, v.name, v.field_name, v.processing_days, v.fee_vnd, documents, v.form_schema, v.number)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from agents.procedures import rules
 from agents.procedures.calendar import CalendarOverrides, WorkingCalendar
-from agents.procedures.models import CalendarOverride, Procedure
+from agents.procedures.models import CalendarOverride, Procedure, ProcedureVersion
 from portal.core.errors import NotFound
 from portal.core.i18n import N_
 
@@ -39,14 +40,28 @@ def working_calendar(session: Session) -> WorkingCalendar:
 
 
 def list_published(session: Session) -> list[Procedure]:
-    return list(session.scalars(select(Procedure).where(Procedure.published.is_(True)).order_by(Procedure.code)))
+    """The catalogue as it stands today: every published procedure with a version in force."""
+    rows = session.scalars(select(Procedure).where(Procedure.published.is_(True)).order_by(Procedure.code))
+    return [p for p in rows if p.current is not None]
 
 
 def get_published(session: Session, code: str) -> Procedure:
     procedure = session.scalar(select(Procedure).where(Procedure.code == code, Procedure.published.is_(True)))
-    if procedure is None:
+    if procedure is None or procedure.current is None:
         raise NotFound("Không có thủ tục mã %(code)s", params={"code": code})
     return procedure
+
+
+def filed_version(session: Session, procedure_id: uuid.UUID, version_id: uuid.UUID | None) -> ProcedureVersion:
+    """The version a dossier was filed under: what it is shown and priced by, whatever was published since."""
+    if version_id is not None:
+        version = session.get(ProcedureVersion, version_id)
+        if version is not None:
+            return version
+    procedure = session.get(Procedure, procedure_id)  # a dossier from before versions: its procedure's first
+    if procedure is None or not procedure.versions:
+        raise NotFound("Không tìm thấy thủ tục của hồ sơ")
+    return procedure.versions[0]
 
 
 def coerce_form(schema: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -73,7 +88,7 @@ def coerce_form(schema: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[str, 
     return data, errors
 
 
-def check_form(procedure: Procedure, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def check_form(procedure: Procedure | ProcedureVersion, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate a procedure's form against its JSON Schema and its cross-field rules; map each error to its field."""
     schema = procedure.form_schema
     data, errors = coerce_form(schema, raw)

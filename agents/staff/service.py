@@ -178,8 +178,21 @@ def authenticate(
         suspended = session.scalars(
             select(Partner)
             .join(RoleAssignment, RoleAssignment.partner_id == Partner.id)
-            .where(RoleAssignment.account_id == account.id, Partner.status == PartnerStatus.suspended)
+            .where(
+                RoleAssignment.account_id == account.id,
+                Partner.status.in_((PartnerStatus.suspended, PartnerStatus.ended)),
+            )
         ).first()
+        if suspended is not None and suspended.status is PartnerStatus.ended:
+            raise refuse(
+                "partner_ended",
+                Message(
+                    "Đối tác %(partner)s đã chấm dứt hợp tác: %(reason)s",
+                    partner=suspended.name,
+                    reason=suspended.status_reason or Message("không rõ lý do"),
+                ),
+                count=False,
+            )
         if suspended is not None:
             raise refuse(
                 "partner_suspended",

@@ -66,6 +66,7 @@ EXPECTED = {
         Permission.manage_wards,
         Permission.open_back_office,
         Permission.change_in_back_office,
+        Permission.publish_procedures,
     },
     "auditor": {Permission.see_network, Permission.read_audit_log, Permission.open_back_office},
 }

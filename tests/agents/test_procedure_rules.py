@@ -4,7 +4,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from agents.procedures.catalogue import PROCEDURES
-from agents.procedures.models import Procedure
+from agents.procedures.models import ProcedureVersion
 from agents.procedures.rules import broken_rules, definition_problems
 from agents.procedures.service import check_form
 
@@ -59,7 +59,7 @@ def test_a_field_can_be_required_by_another_ones_value_or_presence():
 
 def test_rules_are_checked_with_the_schema_and_reported_on_the_field_with_nothing_else_lost():
     temporary_residence = next(p for p in PROCEDURES if p["code"] == "1.004194")
-    procedure = Procedure(**temporary_residence)
+    procedure = ProcedureVersion(form_schema=temporary_residence["form_schema"])
     data, errors = check_form(
         procedure, {"temporary_address": "5 Kim Mã", "from_date": "2026-12-10", "to_date": "2026-12-01"}
     )

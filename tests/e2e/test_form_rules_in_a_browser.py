@@ -6,10 +6,8 @@ Screenshots land in screenshots/ for people to look at.
 import pytest
 from playwright.sync_api import Page, expect
 
-from agents.procedures.models import Procedure
-from portal.core.db import unit_of_work
 from tests.e2e.conftest import SHOTS, attach_scans
-from tests.factories import PASSWORD, create_counter, setup_scope
+from tests.factories import PASSWORD, create_counter, publish_procedure
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -19,46 +17,36 @@ CERTIFICATE = "9.000003"  # a test procedure with a rule of each kind
 @pytest.fixture(scope="module")
 def staff():
     *_, person = create_counter("Bưu điện Kim Mã (trình duyệt)")
-    with unit_of_work(setup_scope()) as session:
-        if session.query(Procedure).filter_by(code=CERTIFICATE).first() is None:
-            session.add(
-                Procedure(
-                    code=CERTIFICATE,
-                    name="Thủ tục thử quy tắc",
-                    field_code="X",
-                    field_name="X",
-                    handled_by="X",
-                    processing_days=1,
-                    fee_vnd=0,
-                    required_documents=[],
-                    form_schema={
-                        "type": "object",
-                        "properties": {
-                            "kind": {"type": "string", "title": "Loại phiếu", "enum": ["Phiếu số 1", "Phiếu số 2"]},
-                            "purpose": {"type": "string", "title": "Mục đích"},
-                            "valid_from": {"type": "string", "format": "date", "title": "Hiệu lực từ"},
-                            "valid_to": {"type": "string", "format": "date", "title": "Hiệu lực đến"},
-                        },
-                        "required": ["kind"],
-                        "x-rules": [
-                            {
-                                "rule": "required_if",
-                                "field": "purpose",
-                                "when": "kind",
-                                "equals": "Phiếu số 2",
-                                "message": "Phiếu số 2 cần ghi mục đích",
-                            },
-                            {
-                                "rule": "date_order",
-                                "before": "valid_from",
-                                "after": "valid_to",
-                                "strict": True,
-                                "message": "Hiệu lực đến phải sau hiệu lực từ",
-                            },
-                        ],
-                    },
-                )
-            )
+    publish_procedure(
+        CERTIFICATE,
+        name="Thủ tục thử quy tắc",
+        form_schema={
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "title": "Loại phiếu", "enum": ["Phiếu số 1", "Phiếu số 2"]},
+                "purpose": {"type": "string", "title": "Mục đích"},
+                "valid_from": {"type": "string", "format": "date", "title": "Hiệu lực từ"},
+                "valid_to": {"type": "string", "format": "date", "title": "Hiệu lực đến"},
+            },
+            "required": ["kind"],
+            "x-rules": [
+                {
+                    "rule": "required_if",
+                    "field": "purpose",
+                    "when": "kind",
+                    "equals": "Phiếu số 2",
+                    "message": "Phiếu số 2 cần ghi mục đích",
+                },
+                {
+                    "rule": "date_order",
+                    "before": "valid_from",
+                    "after": "valid_to",
+                    "strict": True,
+                    "message": "Hiệu lực đến phải sau hiệu lực từ",
+                },
+            ],
+        },
+    )
     return person
 
 

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from agents.procedures import publishing
 from agents.procedures.catalogue import PROCEDURES
 from agents.procedures.models import Procedure
 from agents.seed import seed_procedures
@@ -52,16 +53,16 @@ def test_no_seeded_procedure_tells_citizens_it_is_unverified():
         )
 
 
-def test_seeding_brings_an_older_catalogue_up_to_date():
+def test_seeding_brings_an_older_catalogue_up_to_date_with_a_new_version():
+    wanted = next(p for p in PROCEDURES if p["code"] == "1.004194")
     with unit_of_work(setup_scope()) as session:
         seed_procedures(session)
-        old = session.scalar(select(Procedure).where(Procedure.code == "1.004194"))
-        old.fee_note = "Chưa xác minh"
-        old.form_schema = {**old.form_schema, "x-rules": []}
+        older = {**wanted, "fee_note": "Chưa xác minh", "form_schema": {**wanted["form_schema"], "x-rules": []}}
+        stale = publishing.publish(session, None, older)
     with unit_of_work(setup_scope()) as session:
         seed_procedures(session)
     with read_only(setup_scope()) as session:
-        current = session.scalar(select(Procedure).where(Procedure.code == "1.004194"))
-        wanted = next(p for p in PROCEDURES if p["code"] == "1.004194")
+        current = session.scalar(select(Procedure).where(Procedure.code == "1.004194")).current
+        assert current.number == stale.number + 1
         assert current.fee_note == wanted["fee_note"]
         assert current.form_schema == wanted["form_schema"]

@@ -15,7 +15,6 @@ from agents.api_clients.service import actor_for_client
 from agents.city.client import CityClient
 from agents.dossiers import filing
 from agents.dossiers import tasks as forwarding
-from agents.procedures.models import Procedure
 from agents.staff.models import Account
 from portal.core.db import unit_of_work
 from portal.history import _PART, MESSAGES, recorded
@@ -24,8 +23,8 @@ from tests.factories import (
     citizen,
     create_counter,
     file_birth_registration,
+    publish_procedure,
     reload_dossier,
-    setup_scope,
     worker_scope,
 )
 
@@ -158,21 +157,7 @@ def test_a_forwarded_dossiers_history_reads_in_each_language(portal, counter, ci
 
 def test_a_refusal_shows_staff_the_citys_words_and_citizens_what_to_do(portal, counter, city, city_simulator):
     partner, point, staff = counter
-    with unit_of_work(setup_scope()) as session:
-        if session.query(Procedure).filter_by(code="9.000002").first() is None:
-            session.add(
-                Procedure(
-                    code="9.000002",
-                    name="Thủ tục thành phố chưa có",
-                    field_code="X",
-                    field_name="X",
-                    handled_by="X",
-                    processing_days=1,
-                    fee_vnd=0,
-                    required_documents=[],
-                    form_schema={"type": "object", "properties": {}, "required": []},
-                )
-            )
+    publish_procedure("9.000002", name="Thủ tục thành phố chưa có")
     with unit_of_work(staff.partner_scope(partner.id)) as session:
         dossier = filing.file_dossier(
             session, staff, filing.FilingRequest("9.000002", point.id, uuid.uuid4().hex, citizen(), {})

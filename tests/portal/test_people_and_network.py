@@ -30,43 +30,46 @@ def _account(email) -> Account:
         return session.scalar(select(Account).where(Account.email == email))
 
 
-def test_an_onboarding_refused_halfway_leaves_no_partner_and_no_record_of_one(portal):
-    """The partner row and its audit entry are written before the manager's invitation is checked:
-    the invitation's refusal must take them back with it (one unit of work per request)."""
+def _application(code: str, **changes: str) -> dict[str, str]:
+    return {
+        "code": code,
+        "name": "Ngân hàng Thử nghiệm",
+        "legal_name": "Ngân hàng TMCP Thử nghiệm",
+        "kind": "bank",
+        "tax_code": f"{uuid.uuid4().int % 10**10:010d}",
+        "contract_start": "01/12/2026",
+        "manager_name": "Đào Thị Quản",
+        "manager_email": f"quanly@{code.lower()}.vn",
+        **changes,
+    }
+
+
+def test_an_application_refused_leaves_no_partner_and_no_record_of_one(portal):
     admin = create_person((Role.center_admin, None, None))
     center, _ = _as(portal, admin.email, "correct horse battery")
     code = f"HALF{uuid.uuid4().hex[:5].upper()}"
-    refused = center.post_form(
-        "/center/partners",
-        {"code": code, "name": "Nửa chừng", "kind": "bank", "manager_name": "Q", "manager_email": "not-an-email"},
-    )
-    assert refused.status_code == 422 and "Lời mời chưa hợp lệ" in refused.text
+    refused = center.post_form("/center/partners", _application(code, manager_email="not-an-email"))
+    assert refused.status_code == 422 and "Thông tin đối tác chưa hợp lệ" in refused.text
     with unit_of_work(Scope.network("test", actor_label="t")) as session:
         assert session.scalar(select(Partner.id).where(Partner.code == code)) is None
-        onboarded = session.scalars(select(AuditEvent).where(AuditEvent.action == "partner.onboarded")).all()
-        assert code not in {e.detail.get("code") for e in onboarded}
+        applied = session.scalars(select(AuditEvent).where(AuditEvent.action == "partner.applied")).all()
+        assert code not in {e.detail.get("code") for e in applied}
 
 
-def test_a_new_partner_is_onboarded_and_its_first_point_approved(portal):
+def test_a_new_partner_applies_is_approved_and_its_first_point_approved(portal):
     admin = create_person((Role.center_admin, None, None))
     center, _ = _as(portal, admin.email, "correct horse battery")
     code = f"NEW{uuid.uuid4().hex[:5].upper()}"
-    onboarded = center.post_form(
-        "/center/partners",
-        {
-            "code": code,
-            "name": "Ngân hàng Thử nghiệm",
-            "kind": "bank",
-            "manager_name": "Đào Thị Quản",
-            "manager_email": f"quanly@{code.lower()}.vn",
-        },
-    )
-    assert onboarded.status_code == 201
-    link = _invite_link(onboarded.text)
-    again = center.post_form(
-        "/center/partners", {"code": code, "name": "X", "kind": "bank", "manager_name": "X", "manager_email": "x@x.vn"}
-    )
+    applied = center.post_form("/center/partners", _application(code))
+    assert applied.status_code == 201 and "Đã ghi nhận hồ sơ đăng ký của đối tác" in applied.text
+    assert "/invitations/" not in applied.text  # nobody is invited before the approval
+    again = center.post_form("/center/partners", _application(code))
     assert again.status_code == 422 and "Mã đối tác đã tồn tại" in again.text
+    with unit_of_work(Scope.network("test", actor_label="t")) as session:
+        partner_id = session.scalar(select(Partner.id).where(Partner.code == code))
+    approved = center.post_form(f"/center/partners/{partner_id}/approve", {})
+    assert approved.status_code == 200
+    link = _invite_link(approved.text)
 
     invitee = portal()
     short = invitee.post_form(link, {"password": "ngắn", "password_again": "ngắn"})

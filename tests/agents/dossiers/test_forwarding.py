@@ -4,12 +4,11 @@ import uuid
 
 from agents.dossiers import filing, tasks
 from agents.dossiers.models import DossierState
-from agents.procedures.models import Procedure
 from portal.core.db import unit_of_work
 from tests.factories import (
     file_birth_registration,
+    publish_procedure,
     reload_dossier,
-    setup_scope,
     worker_scope,
 )
 
@@ -63,23 +62,8 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_files_only_once(counter,
 
 def test_a_refusal_by_the_city_is_final_and_its_reason_is_kept(counter, city, city_simulator):
     partner, point, staff = counter
-    with unit_of_work(setup_scope()) as session:
-        # A procedure the portal publishes but the city's catalogue does not know.
-        if session.query(Procedure).filter_by(code="9.000001").first() is None:
-            session.add(
-                Procedure(
-                    code="9.000001",
-                    name="Thủ tục thử nghiệm",
-                    field_code="X",
-                    field_name="X",
-                    handled_by="X",
-                    processing_days=1,
-                    fee_vnd=0,
-                    required_documents=[],
-                    form_schema={"type": "object", "properties": {}, "required": []},
-                )
-            )
-            session.flush()
+    # A procedure the portal publishes but the city's catalogue does not know.
+    publish_procedure("9.000001", name="Thủ tục thử nghiệm")
     with unit_of_work(staff.partner_scope(partner.id)) as session:
         dossier = filing.file_dossier(
             session,
