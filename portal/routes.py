@@ -5,6 +5,7 @@ from portal.controllers.api_clients import ApiClientController
 from portal.controllers.attention import AttentionController
 from portal.controllers.audit import AuditController
 from portal.controllers.auth import AuthController
+from portal.controllers.catalogue import CatalogueController
 from portal.controllers.dashboards import DashboardController
 from portal.controllers.dossiers import DossierController
 from portal.controllers.health import HealthController
@@ -29,6 +30,7 @@ ROUTES = [
     DashboardController,
     StaffController,
     PartnerController,
+    CatalogueController,
     PointController,
     PointSheetController,
     AuditController,

@@ -21,7 +21,7 @@ from agents.documents import rules
 from agents.documents.models import DossierDocument
 from agents.dossiers import drafts
 from agents.dossiers.models import Dossier
-from agents.procedures.models import Procedure
+from agents.procedures import service as procedures
 from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.blob_store import BlobStore, FilesystemBlobStore
@@ -142,7 +142,7 @@ def upload(
     return document
 
 
-def _slot(required_documents: list[str], slot_code: str) -> rules.DocumentSlot | None:
+def _slot(required_documents: Sequence[Mapping[str, Any] | str], slot_code: str) -> rules.DocumentSlot | None:
     return next((s for s in rules.document_slots(required_documents) if s.code == slot_code), None)
 
 
@@ -207,7 +207,7 @@ def add_to_dossier(
 ) -> DossierDocument:
     """Check, scan and store one file into a filed dossier: a slot of its procedure (a supplement), or
     `WITHDRAWAL_REQUEST` (the citizen's signed request). Refused like a counter upload, nothing kept."""
-    procedure = session.get(Procedure, dossier.procedure_id)
+    procedure = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
     assert procedure is not None
     slot = _slot(procedure.required_documents, slot_code)
     accepted = rules.ANY_DOCUMENT if slot_code == WITHDRAWAL_REQUEST else None
@@ -236,7 +236,7 @@ def add_to_dossier(
     return document
 
 
-def slot_names(required_documents: list[str]) -> dict[str, str]:
+def slot_names(required_documents: Sequence[Mapping[str, Any] | str]) -> dict[str, str]:
     """A procedure's document slots, code -> name, in its order."""
     return {slot.code: slot.name for slot in rules.document_slots(required_documents)}
 

@@ -125,7 +125,7 @@ def _record_city_event(session: Session, dossier: Dossier, status: CityStatus, u
     if outcome is ReportOutcome.applied:
         session.flush()  # the report is in the history: the counts below include it
         if status is CityStatus.supplement_requested:
-            procedure = session.get(Procedure, dossier.procedure_id)
+            procedure = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
             supplements.flag_breach_if_repeated(session, dossier, procedure.handled_by if procedure else "")
         elif status is CityStatus.processed:
             follow_ups.open_for_result(session, dossier)

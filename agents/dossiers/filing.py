@@ -24,8 +24,8 @@ from agents.dossiers.forwarding import enqueue_forward
 from agents.dossiers.models import Dossier, DossierEvent, DossierState
 from agents.dossiers.queries import get_for_actor
 from agents.notifications import outbox
-from agents.points import hours
 from agents.partners import service as partner_service
+from agents.points import hours
 from agents.points.models import AgentPoint, AgentPointStatus
 from agents.policy import Permission
 from agents.procedures import publishing

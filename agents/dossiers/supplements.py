@@ -32,7 +32,8 @@ from agents.dossiers.models import (
     DossierState,
 )
 from agents.policy import Permission
-from agents.procedures.models import Procedure
+from agents.procedures import service as procedures
+from agents.procedures.models import ProcedureVersion
 from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.db import utcnow
@@ -132,7 +133,7 @@ def submit(session: Session, actor: Actor, dossier_id: uuid.UUID, note: str, fil
         raise Conflict(
             N_("Hồ sơ không chờ bổ sung giấy tờ (chỉ gửi bổ sung khi cơ quan yêu cầu, và chỉ một lần cho mỗi yêu cầu)")
         )
-    procedure = session.get(Procedure, dossier.procedure_id)
+    procedure = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
     assert procedure is not None
     slots = documents.slot_names(procedure.required_documents)
     note = (note or "").strip()
@@ -233,7 +234,7 @@ class SlotChange:
 
 def changes_of(session: Session, dossier: Dossier, round_: int) -> list[SlotChange]:
     """What supplement `round_` added or replaced, slot by slot, in the procedure's order."""
-    procedure = session.get(Procedure, dossier.procedure_id)
+    procedure = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
     assert procedure is not None
     files = documents.of_dossier(session, dossier.id)
     out = []
@@ -302,7 +303,7 @@ def mark_agent_caused(session: Session, actor: Actor, dossier_id: uuid.UUID) -> 
 @dataclass(frozen=True)
 class Breach:
     dossier: Dossier
-    procedure: Procedure
+    procedure: ProcedureVersion  # the version it was filed under
     agency: str
     notes: list[str]  # what the city asked each time
 
@@ -314,7 +315,7 @@ def breaches(session: Session, limit: int = 200) -> list[Breach]:
     ).all()
     out = []
     for dossier in rows:
-        procedure = session.get(Procedure, dossier.procedure_id)
+        procedure = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
         assert procedure is not None
         notes = [
             e.note

@@ -14,6 +14,7 @@ from agents.partners.models import Partner, PartnerStatus
 from agents.points import hours
 from agents.points.hours import managed_point
 from agents.points.models import AgentPoint, AgentPointStatus, PointClosure, PointProcedure
+from agents.procedures import publishing
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.staff.actor import Actor
@@ -23,8 +24,9 @@ from portal.core.i18n import N_
 
 
 def choosable(session: Session, point: AgentPoint) -> list[Procedure]:
-    """The procedures this point's partner may offer: the published catalogue."""
-    return procedures.list_published(session)
+    """The procedures this point may offer: those of the published catalogue the center enabled for its partner."""
+    enabled = publishing.enabled_procedure_ids(session, point.partner_id)
+    return [p for p in procedures.list_published(session) if p.id in enabled]
 
 
 def offered_codes(session: Session, point_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[str]]:

@@ -59,9 +59,13 @@ class Procedure(IdMixin, TimestampMixin, Base):
         return self.version_on(vietnam_today())
 
     def _now(self) -> ProcedureVersion:
+        """Today's version; for a procedure whose first version is still scheduled, that one (a list that
+        names it reads its name; `service.list_published`/`get_published` do not offer it)."""
         version = self.current
         if version is None:
-            raise LookupError(f"procedure {self.code} has no version in force")
+            if not self.versions:
+                raise LookupError(f"procedure {self.code} has no version")
+            return self.versions[0]
         return version
 
     # The catalogue as it stands today (pages listing procedures, a draft being typed).

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from agents import policy
 from agents.partners.models import Partner
+from agents.points.models import PointProcedure
 from agents.policy import Permission
 from agents.procedures import fees, rules
 from agents.procedures.calendar import MAX_PROCESSING_DAYS
@@ -270,6 +271,15 @@ def same_content(version: ProcedureVersion | None, definition: Mapping[str, Any]
     return True
 
 
+def refused(field_errors: dict[str, str]) -> ValidationFailed:
+    return ValidationFailed("Định nghĩa thủ tục chưa hợp lệ", field_errors=field_errors)
+
+
+def all_procedures(session: Session) -> list[Procedure]:
+    """Every procedure the center ever published (in force, scheduled or withdrawn), by code."""
+    return list(session.scalars(select(Procedure).order_by(Procedure.code)))
+
+
 def versions_of(session: Session, code: str) -> Procedure:
     procedure = session.scalar(select(Procedure).where(Procedure.code == code))
     if procedure is None:
@@ -349,6 +359,20 @@ def set_partner_procedures(
         )
     for pid in removed_ids:
         session.delete(rows[pid])
+    # What the partner may no longer file, its points no longer offer.
+    withdrawn = (
+        list(
+            session.scalars(
+                select(PointProcedure).where(
+                    PointProcedure.partner_id == partner_id, PointProcedure.procedure_id.in_(removed_ids)
+                )
+            )
+        )
+        if removed_ids
+        else []
+    )
+    for offer in withdrawn:
+        session.delete(offer)
     removed = sorted(removed_codes.values())
     session.flush()
     if added or removed:
@@ -358,6 +382,6 @@ def set_partner_procedures(
             "partner",
             partner_id,
             partner_id=partner_id,
-            detail={"enabled": added, "disabled": removed},
+            detail={"enabled": added, "disabled": removed, "point_offers_withdrawn": len(withdrawn)},
         )
     return added, removed

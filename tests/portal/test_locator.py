@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from agents.points.models import AgentPoint, AgentPointStatus, PointProcedure
-from agents.procedures.models import Procedure
+from agents.procedures import publishing
 from portal.core.db import unit_of_work
 from tests.factories import create_partner, setup_scope
 
@@ -21,22 +21,28 @@ HOAN_KIEM = (21.0287, 105.8524)  # the lake
 def network():
     """A procedure only these points offer: near the lake (open), Cầu Giấy (closed all week), Hà Đông; one
     pending point nearer still, and one approved point that does not offer it."""
-    code = f"T.{uuid.uuid4().hex[:6]}"
+    code = f"5.{uuid.uuid4().int % 1_000_000:06d}"
     partner = create_partner(name="Đối tác Tra cứu")
     with unit_of_work(setup_scope()) as session:
-        procedure = Procedure(
-            code=code,
-            name=f"Thủ tục thử nghiệm tra cứu {code}",
-            field_code="TEST",
-            field_name="Thử nghiệm",
-            handled_by="UBND phường",
-            processing_days=3,
-            fee_vnd=20000,
-            required_documents=["Tờ khai", "CCCD"],
-            form_schema={"type": "object", "properties": {}},
-        )
-        session.add(procedure)
-        session.flush()
+        procedure = publishing.publish(
+            session,
+            None,
+            {
+                "code": code,
+                "name": f"Thủ tục thử nghiệm tra cứu {code}",
+                "field_code": "TEST",
+                "field_name": "Thử nghiệm",
+                "handled_by": "UBND phường",
+                "processing_days": 3,
+                "fee_rules": {"kind": "fixed", "amount_vnd": 20000},
+                "required_documents": [
+                    {"name": "Tờ khai", "original": True, "mandatory": True, "count": 1},
+                    {"name": "CCCD", "original": False, "mandatory": True, "count": 1},
+                ],
+                "form_schema": {"type": "object", "properties": {}},
+            },
+        ).procedure
+        publishing.enable_procedures(session, None, partner.id, [code])
         rows = [
             ("Điểm Bờ Hồ", 21.0290, 105.8520, "Phường Hoàn Kiếm", ALWAYS, AgentPointStatus.approved, True),
             ("Điểm Cầu Giấy", 21.0336, 105.7985, "Phường Cầu Giấy", NEVER, AgentPointStatus.approved, True),
