@@ -84,9 +84,11 @@ def test_staff_file_a_dossier_and_the_citizen_tracks_and_rates_it(stack, browser
     expect(citizen.get_by_test_id("tracked")).to_contain_text("Đã trả kết quả")
     citizen.screenshot(path=str(SHOTS / "04-public-tracking.png"), full_page=True)
     citizen.goto(f"{stack.web_url}{rating_href}")
-    citizen.check("input[name=stars][value='5']")
-    citizen.fill("#comment", "Nhân viên hướng dẫn tận tình")
-    citizen.click("button[type=submit]")
+    result = citizen.get_by_test_id("rate-result")  # the result's rating (status 10); the counter's may be open too
+    for name, value in (("stars", "5"), ("attitude", "very_satisfied"), ("timeliness", "on_time"), ("came_back", "0")):
+        result.locator(f"input[name={name}][value='{value}']").check()
+    result.locator("textarea[name=comment]").fill("Nhân viên hướng dẫn tận tình")
+    result.locator("button[type=submit]").click()
     expect(citizen.get_by_test_id("rating-done")).to_be_visible()
 
     manager = browser.new_context(locale="vi-VN", viewport={"width": 1400, "height": 700}).new_page()
