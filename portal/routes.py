@@ -6,6 +6,7 @@ from portal.controllers.attention import AttentionController
 from portal.controllers.audit import AuditController
 from portal.controllers.auth import AuthController
 from portal.controllers.catalogue import CatalogueController
+from portal.controllers.coverage import CoverageController
 from portal.controllers.dashboards import DashboardController
 from portal.controllers.dossiers import DossierController
 from portal.controllers.health import HealthController
@@ -33,6 +34,7 @@ ROUTES = [
     CatalogueController,
     PointController,
     PointSheetController,
+    CoverageController,
     AuditController,
     ApiController,
     HealthController,

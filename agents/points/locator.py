@@ -8,6 +8,7 @@ farther than every point kept). No PostGIS: a plain index works on SQLite and Po
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from agents.procedures.models import Procedure
 from portal.core.errors import ValidationFailed
 from portal.core.i18n import N_
 
-RADII_KM = (5.0, 20.0, 80.0, 320.0, 2000.0)  # the last one holds the whole country
+RADII_KM = (1.5, 5.0, 20.0, 80.0, 320.0, 2000.0)  # the last one holds the whole country
 MAX_LIMIT = 50
 OUTSIDE_VIETNAM = N_("Tọa độ nằm ngoài Việt Nam")
 
@@ -61,22 +62,24 @@ def check_limit(limit: int) -> int:
     return limit
 
 
-def _candidates(session: Session, procedure: Procedure, box: tuple[float, float, float, float]) -> list[AgentPoint]:
+def _candidates(
+    session: Session, procedure: Procedure, box: tuple[float, float, float, float]
+) -> list[tuple[uuid.UUID, float, float]]:
+    """(id, latitude, longitude) of the points in the box that may be shown: three columns, no objects."""
     low_lat, high_lat, low_lon, high_lon = box
     offers = exists().where(PointProcedure.agent_point_id == AgentPoint.id, PointProcedure.procedure_id == procedure.id)
-    return list(
-        session.scalars(
-            select(AgentPoint)
-            .join(Partner, Partner.id == AgentPoint.partner_id)
-            .where(
-                AgentPoint.latitude.between(low_lat, high_lat),
-                AgentPoint.longitude.between(low_lon, high_lon),
-                AgentPoint.status == AgentPointStatus.approved,
-                Partner.status == PartnerStatus.active,
-                offers,
-            )
+    rows = session.execute(
+        select(AgentPoint.id, AgentPoint.latitude, AgentPoint.longitude)
+        .join(Partner, Partner.id == AgentPoint.partner_id)
+        .where(
+            AgentPoint.latitude.between(low_lat, high_lat),
+            AgentPoint.longitude.between(low_lon, high_lon),
+            AgentPoint.status == AgentPointStatus.approved,
+            Partner.status == PartnerStatus.active,
+            offers,
         )
     )
+    return [(point_id, lat, lon) for point_id, lat, lon in rows]
 
 
 def nearest(
@@ -92,23 +95,24 @@ def nearest(
     latitude, longitude = check_place(latitude, longitude)
     limit = check_limit(limit)
     procedure = procedures.get_published(session, procedure_code)
-    near: list[tuple[float, AgentPoint]] = []
+    near: list[tuple[float, uuid.UUID]] = []
     for radius in RADII_KM:
         box = rules.bounding_box(latitude, longitude, radius)
         measured = [
-            (rules.distance_km(latitude, longitude, p.latitude, p.longitude), p)
-            for p in _candidates(session, procedure, box)
+            (rules.distance_km(latitude, longitude, lat, lon), point_id)
+            for point_id, lat, lon in _candidates(session, procedure, box)
         ]
-        near = sorted(((d, p) for d, p in measured if d <= radius), key=lambda item: (item[0], item[1].name))
+        near = sorted((d, i) for d, i in measured if d <= radius)
         if len(near) >= limit:
             break
-    near = near[:limit]
+    rows = {p.id: p for p in session.scalars(select(AgentPoint).where(AgentPoint.id.in_([i for _, i in near[:limit]])))}
+    ranked = [(d, rows[i]) for d, i in near[:limit]]
     now = (now or hours.hanoi_now()).astimezone(hours.VIETNAM_TIME)
     today = now.date()
-    closures = hours.closures_of(session, [p.id for _, p in near], today)
+    closures = hours.closures_of(session, [p.id for _, p in ranked], today)
     calendar = procedures.working_calendar(session)
     found = []
-    for distance, point in near:
+    for distance, point in ranked:
         day = hours.plan(point, closures[point.id], calendar, today)
         found.append(Found(point, round(distance, 2), day.is_open_at(now.time()), day))
     return found

@@ -24,7 +24,7 @@ from portal.templating import page
 DIAGRAM_NOTE = N_("Sơ đồ phường, xã (không phải địa giới hành chính); khoảng cách tính theo đường thẳng.")
 
 
-def _map_page(name: str, path: str, status_code: int = 200, **context: Any) -> Template:
+def map_page(name: str, path: str, status_code: int = 200, **context: Any) -> Template:
     """A page with a Leaflet map: with a tile server configured, its images are allowed too."""
     settings = get_settings().map
     template = page(
@@ -99,7 +99,7 @@ class LocatorController(Controller):
             ],
             ensure_ascii=False,
         )
-        return _map_page("public/locator.html", "/locator", status_code=status, **context)
+        return map_page("public/locator.html", "/locator", status_code=status, **context)
 
     @get(
         "/api/v1/public/points",
