@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from agents.points.models import AgentPoint, AgentPointStatus, PointProcedure
-from agents.procedures.models import Procedure
+from agents.procedures import publishing
 from portal.core.db import unit_of_work
 from tests.e2e.conftest import SHOTS
 from tests.e2e.test_public_pages_in_a_browser import PHONE, _fits_the_phone, offline
@@ -25,22 +25,25 @@ ALWAYS = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri
 
 @pytest.fixture(scope="module")
 def procedure_code() -> str:
-    code = f"B.{uuid.uuid4().hex[:6]}"
+    code = f"6.{uuid.uuid4().int % 1_000_000:06d}"
     partner = create_partner(name="Bưu điện Thử nghiệm Bản đồ")
     with unit_of_work(setup_scope()) as session:
-        procedure = Procedure(
-            code=code,
-            name="Chứng thực bản sao (thử bản đồ)",
-            field_code="TEST",
-            field_name="Chứng thực",
-            handled_by="UBND phường",
-            processing_days=0,
-            fee_vnd=2000,
-            required_documents=["Bản chính"],
-            form_schema={"type": "object", "properties": {}},
-        )
-        session.add(procedure)
-        session.flush()
+        procedure = publishing.publish(
+            session,
+            None,
+            {
+                "code": code,
+                "name": "Chứng thực bản sao (thử bản đồ)",
+                "field_code": "TEST",
+                "field_name": "Chứng thực",
+                "handled_by": "UBND phường",
+                "processing_days": 0,
+                "fee_rules": {"kind": "fixed", "amount_vnd": 2000},
+                "required_documents": [{"name": "Bản chính", "original": True, "mandatory": True, "count": 1}],
+                "form_schema": {"type": "object", "properties": {}},
+            },
+        ).procedure
+        publishing.enable_procedures(session, None, partner.id, [code])
         for name, lat, lon, ward, week in [
             ("Bưu điện Bờ Hồ (thử)", 21.0277, 105.8525, "Phường Hoàn Kiếm", ALWAYS),
             ("Điểm Cửa Nam (thử)", 21.0230, 105.8450, "Phường Cửa Nam", ALWAYS),
