@@ -14,6 +14,7 @@ from portal.controllers.locator import LocatorController
 from portal.controllers.metrics import MetricsController
 from portal.controllers.partners import PartnerController
 from portal.controllers.payments import PaymentController
+from portal.controllers.performance import PerformanceController
 from portal.controllers.points import PointController, PointSheetController
 from portal.controllers.problems import ProblemController
 from portal.controllers.public import PublicController
@@ -43,4 +44,5 @@ ROUTES = [
     PaymentController,
     RatingController,
     ProblemController,
+    PerformanceController,
 ]
