@@ -260,8 +260,12 @@ def build(
     )
     by_staff.sort(key=lambda row: -row.totals.filed)
     by_partner = grouped(d.partner_id, Partner.name, [(Partner, Partner.id == d.partner_id)], r.partner_id)
-    by_procedure = grouped(d.procedure_id, Procedure.name, [(Procedure, Procedure.id == d.procedure_id)], None)
+    by_procedure = grouped(d.procedure_id, Procedure.code, [(Procedure, Procedure.id == d.procedure_id)], None)
     by_procedure.sort(key=lambda row: -row.totals.filed)
+    # A procedure's name is its current version's (agents/procedures/models.py), not a column.
+    names = {str(p.id): f"{p.code} {p.name}" for p in session.scalars(select(Procedure))}
+    for row in by_procedure:
+        row.label = names.get(row.key, row.label)
 
     weeks: dict[date, Totals] = {}
     for day, *rest in session.execute(select(d.day, *_dossier_sums()).where(*where_d).group_by(d.day)):
@@ -277,11 +281,13 @@ def build(
     adoption = [
         Row(str(pid), str(name), Totals(filed=int(filed)), extra=str(points))
         for pid, name, points, filed in session.execute(
-            select(d.procedure_id, Procedure.name, func.count(func.distinct(d.agent_point_id)), func.sum(d.filed))
+            select(d.procedure_id, Procedure.code, func.count(func.distinct(d.agent_point_id)), func.sum(d.filed))
             .join(Procedure, Procedure.id == d.procedure_id)
             .where(*where_d)
-            .group_by(d.procedure_id, Procedure.name)
+            .group_by(d.procedure_id, Procedure.code)
             .order_by(func.count(func.distinct(d.agent_point_id)).desc())
         )
     ]
+    for row in adoption:
+        row.label = names.get(row.key, row.label)
     return Dashboard(period, totals, by_procedure, by_point, by_staff, by_partner, weekly, adoption)
