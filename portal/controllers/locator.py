@@ -10,6 +10,7 @@ from litestar.params import Parameter
 from litestar.response import Template
 
 from agents.points import locator, offer
+from agents.points.rules import VIETNAM_BOUNDS
 from agents.points.schemas import PointNearOut, PointsNearOut
 from agents.procedures import service as procedures
 from agents.wards import service as wards
@@ -110,8 +111,21 @@ class LocatorController(Controller):
     def nearest_points(
         self,
         session: Session,
-        lat: Annotated[float, Parameter(description="Latitude (WGS 84) of the citizen, in Vietnam")],
-        lon: Annotated[float, Parameter(description="Longitude (WGS 84) of the citizen, in Vietnam")],
+        # The box is described (not enforced by Litestar): the service answers 422 outside it, with its message.
+        lat: Annotated[
+            float,
+            Parameter(
+                description="Latitude (WGS 84) of the citizen, in Vietnam",
+                schema_extra={"minimum": VIETNAM_BOUNDS[0], "maximum": VIETNAM_BOUNDS[1]},
+            ),
+        ],
+        lon: Annotated[
+            float,
+            Parameter(
+                description="Longitude (WGS 84) of the citizen, in Vietnam",
+                schema_extra={"minimum": VIETNAM_BOUNDS[2], "maximum": VIETNAM_BOUNDS[3]},
+            ),
+        ],
         procedure: Annotated[str, Parameter(max_length=20, description="The procedure's national code, e.g. 1.001193")],
         limit: Annotated[int, Parameter(ge=1, le=locator.MAX_LIMIT, description="How many points")] = 10,
     ) -> PointsNearOut:
