@@ -143,6 +143,22 @@ def open_invitation_for(session: Session, email: str, partner_id: uuid.UUID) -> 
     )
 
 
+def pending_invitations(session: Session, actor: Actor, partner_id: uuid.UUID) -> list[Invitation]:
+    """The partner's invitations not yet accepted and not expired, newest first (its manager sees them)."""
+    _require_manager(actor, partner_id)
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.partner_id == partner_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.expires_at.desc())
+        )
+    )
+
+
 def accept_invitation(
     session: Session,
     invitation: Invitation,

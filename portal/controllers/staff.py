@@ -64,6 +64,7 @@ def _staff_page(
         values=values or {},
         invite_link=invite_link,
         locks={account.id: until for account, until in lifecycle.sign_in_locks(session, actor, partner_id)},
+        pending=lifecycle.pending_invitations(session, actor, partner_id),
     )
 
 
