@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.scratch import database_for_run
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -31,24 +33,11 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["PORTAL_VAR_DIR"] = tempfile.mkdtemp(prefix="portal-bench-")
-    admin_url = os.environ.get("DATABASE_URL", "")
-    scratch = None
-    if admin_url.startswith("postgres"):
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
+    with database_for_run() as postgres:
+        run(args, postgres)
 
-        admin = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
-        scratch = f"portal_bench_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(admin.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname='portal_app_bench'")).scalar():
-                conn.execute(text("CREATE ROLE portal_app_bench LOGIN NOSUPERUSER NOBYPASSRLS"))
-            conn.execute(text(f'CREATE DATABASE "{scratch}"'))
-        os.environ["DATABASE_MIGRATION_URL"] = admin.set(database=scratch).render_as_string(hide_password=False)
-        os.environ["DATABASE_URL"] = admin.set(database=scratch, username="portal_app_bench").render_as_string(
-            hide_password=False
-        )
 
+def run(args: argparse.Namespace, postgres: bool) -> None:
     from agents.dossiers import filing as dossiers
     from portal.core.db import unit_of_work
     from portal.core.migrations import upgrade_database
@@ -75,7 +64,7 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     from portal.core.settings import get_settings
 
-    kind = "PostgreSQL" if scratch else "SQLite"
+    kind = "PostgreSQL" if postgres else "SQLite"
     print(f"database: {kind} ({get_settings().database.url.split('@')[-1]})")
     print(
         f"filings: {args.count} with {args.threads} threads in {elapsed:.2f}s "
@@ -85,13 +74,6 @@ def main() -> None:
         f"latency: p50 {statistics.median(latencies) * 1000:.1f} ms, "
         f"p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms"
     )
-
-    if scratch:
-        from portal.core.db import get_engine
-
-        get_engine().dispose()
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{scratch}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

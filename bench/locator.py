@@ -33,6 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.scratch import database_for_run
+
 SPINE = [(23.0, 105.0), (21.03, 105.85), (18.7, 105.7), (16.46, 107.6), (16.05, 108.2), (13.8, 109.2),
          (12.25, 109.19), (10.78, 106.7), (9.18, 105.15)]  # fmt: skip
 HANOI, SAIGON = (21.03, 105.85), (10.78, 106.7)
@@ -68,32 +70,8 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["PORTAL_VAR_DIR"] = tempfile.mkdtemp(prefix="portal-bench-locator-")
-    admin_url = os.environ.get("DATABASE_URL", "")
-    scratch = None
-    if admin_url.startswith("postgres"):
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        admin = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
-        scratch = f"portal_bench_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(admin.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname='portal_app_bench'")).scalar():
-                conn.execute(text("CREATE ROLE portal_app_bench LOGIN NOSUPERUSER NOBYPASSRLS"))
-            conn.execute(text(f'CREATE DATABASE "{scratch}"'))
-        os.environ["DATABASE_MIGRATION_URL"] = admin.set(database=scratch).render_as_string(hide_password=False)
-        os.environ["DATABASE_URL"] = admin.set(database=scratch, username="portal_app_bench").render_as_string(
-            hide_password=False
-        )
-    try:
-        run(args, scratch is not None)
-    finally:
-        if scratch:
-            from portal.core.db import get_engine
-
-            get_engine().dispose()
-            with engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{scratch}" WITH (FORCE)'))
+    with database_for_run() as postgres:
+        run(args, postgres)
 
 
 def run(args: argparse.Namespace, postgres: bool) -> None:
