@@ -381,13 +381,17 @@ class BackOffice:
     writer: Any
     reader: Any
 
+    # No connection pool: piccolo's PostgreSQL engine then opens a connection per query on the event
+    # loop that runs it. A pool (asyncpg) is bound to the loop that started it, and this back office is
+    # one per process while a process may run several loops one after another or at once (each test
+    # client has its own; so may a server restarted in-process): a pooled connection used from another
+    # loop crashed the interpreter (a segmentation fault in a clean-clone CI run). The back office is
+    # used by a handful of people; a connection per query costs milliseconds there.
     async def start(self) -> None:
-        if hasattr(self.engine, "start_connection_pool") and self.engine.engine_type != "sqlite":
-            await self.engine.start_connection_pool()
+        return None
 
     async def stop(self) -> None:
-        if hasattr(self.engine, "close_connection_pool") and self.engine.engine_type != "sqlite":
-            await self.engine.close_connection_pool()
+        return None
 
 
 def build_back_office(settings: Settings) -> BackOffice:
