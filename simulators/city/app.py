@@ -212,6 +212,8 @@ async def list_procedures() -> dict[str, Any]:
 @post("/dossiers")
 async def submit_dossier(request: Request) -> Response[Any]:
     sim = _sim(request)
+    if sim.config.submit_latency_ms > 0:
+        await asyncio.sleep(sim.config.submit_latency_ms / 1000)
     client_id: str = request.state.client_id
     key = request.headers.get("idempotency-key", "").strip()
     if not key:

@@ -31,6 +31,9 @@ class SimConfig:
     step_seconds: float = 3.0
     #: Artificial delay before answering /oauth and /api requests.
     latency_ms: float = 0.0
+    #: A further delay before answering a submission (``POST /api/dossiers``) only: a slow intake
+    #: while status look-ups stay quick.
+    submit_latency_ms: float = 0.0
     #: Fraction (0..1) of /oauth and /api requests answered 503.
     error_rate: float = 0.0
     #: Send every callback twice.
@@ -79,6 +82,7 @@ class SimConfig:
         floats = {
             "CITYSIM_STEP_SECONDS": "step_seconds",
             "CITYSIM_LATENCY_MS": "latency_ms",
+            "CITYSIM_SUBMIT_LATENCY_MS": "submit_latency_ms",
             "CITYSIM_ERROR_RATE": "error_rate",
             "CITYSIM_OUT_OF_ORDER_DELAY": "out_of_order_delay",
             "CITYSIM_REFUSE_RATE": "refuse_rate",
@@ -121,7 +125,7 @@ class SimConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        for name in ("step_seconds", "latency_ms", "callback_retry_base"):
+        for name in ("step_seconds", "latency_ms", "submit_latency_ms", "callback_retry_base"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.out_of_order_delay is not None and self.out_of_order_delay < 0:
@@ -149,6 +153,7 @@ class SimConfig:
 #: Settings that ``PUT /_sim/config`` may change, with their kind.
 RUNTIME_KNOBS: dict[str, str] = {
     "latency_ms": "non_negative",
+    "submit_latency_ms": "non_negative",
     "error_rate": "rate",
     "duplicate_callbacks": "bool",
     "out_of_order": "bool",

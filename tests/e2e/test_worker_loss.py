@@ -44,7 +44,10 @@ def _forward_running(stack: RunningStack, dossier_id: str) -> tuple[int, str]:
         return None
 
     try:
-        return stack.wait_for(running, what="the worker to start forwarding the dossier")
+        # The stack's poller asks the city about every silent dossier other tests left in the shared
+        # database (hundreds by the time the later brokers run), on the same queue; only submissions are
+        # slowed, so those look-ups stay quick, but on a busy machine they can still take a minute.
+        return stack.wait_for(running, timeout=180, what="the worker to start forwarding the dossier")
     finally:
         control.close()
 
@@ -68,13 +71,13 @@ def test_a_pool_process_killed_mid_forward_is_replaced_and_its_dossier_is_filed_
     # Late acknowledgement + reject on worker lost: the message goes back to the queue at once.
     _partner, _point, staff = counter
     stack.wait_until_idle()  # the forward is taken at once, not after other work slowed by the city
-    stack.configure_city(latency_ms=SLOW_CITY_MS)
+    stack.configure_city(submit_latency_ms=SLOW_CITY_MS)
     try:
         _, dossier_id, tracking_code = file_at_the_counter(stack, staff)
         pid, task_id = _forward_running(stack, dossier_id)
         os.kill(pid, signal.SIGKILL)
     finally:
-        stack.configure_city(latency_ms=0)
+        stack.configure_city(submit_latency_ms=0)
     assert reload_dossier(uuid.UUID(dossier_id)).state is DossierState.queued, "killed before the city answered"
     _forwarded_once(stack, dossier_id, tracking_code)
     # The same task again (not a retry: its only try never ended), so the broker gave the message back.
@@ -90,13 +93,13 @@ def test_a_worker_killed_mid_forward_and_restarted_files_its_dossier_once(stack,
     # broker never: there the restarted worker's sweeper re-enqueues the dossier left queued.
     _partner, _point, staff = counter
     stack.wait_until_idle()
-    stack.configure_city(latency_ms=SLOW_CITY_MS)
+    stack.configure_city(submit_latency_ms=SLOW_CITY_MS)
     try:
         _, dossier_id, tracking_code = file_at_the_counter(stack, staff)
         _, task_id = _forward_running(stack, dossier_id)
         stack.kill_worker()
     finally:
-        stack.configure_city(latency_ms=0)
+        stack.configure_city(submit_latency_ms=0)
     assert reload_dossier(uuid.UUID(dossier_id)).state is DossierState.queued
     stack.start_worker()
     _forwarded_once(stack, dossier_id, tracking_code)
