@@ -178,7 +178,7 @@ def test_the_center_moves_on_points_and_partners_but_the_auditor_only_reads(port
 
 def _events(action: str) -> list[AuditEvent]:
     with unit_of_work(Scope.network("test", actor_label="t")) as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
 
 
 def test_a_form_post_without_csrf_is_refused_and_recorded(portal, world):

@@ -24,7 +24,7 @@ def _audit(action: str, email: str) -> list[AuditEvent]:
     with unit_of_work(Scope.network("test", actor_label="t")) as session:
         return [
             e
-            for e in session.scalars(select(AuditEvent).where(AuditEvent.action == action))
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq))
             if e.detail.get("email") == email or e.actor_label.endswith(f"<{email}>") or e.actor_label == email
         ]
 

@@ -19,7 +19,7 @@ LIMITS = get_settings().rate_limits
 
 def _events(action):
     with read_only(Scope.network("test", actor_label="test")) as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
 
 
 def _track(client, code):
