@@ -133,7 +133,8 @@ def test_a_lock_never_refuses_the_right_password_from_the_persons_recent_device(
     assert own_pc.sign_in(email).status_code in (302, 303)
     # A device cookie for another account, or a forged one, does not pass the lock.
     other = portal()
-    other.http.cookies.set("portal_device", own_pc.http.cookies["portal_device"][:-1] + "A")
+    device = own_pc.http.cookies["portal_device"]
+    other.http.cookies.set("portal_device", device[:-1] + ("A" if device[-1] != "A" else "B"))
     assert other.sign_in(email).status_code == 401
 
 
