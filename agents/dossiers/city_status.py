@@ -15,13 +15,13 @@ import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.city.wire import CityUpdate
 from agents.dossiers import follow_ups, rules, supplements
-from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
+from agents.dossiers.models import CityPoll, CityStatus, Dossier, DossierEvent, DossierState
 from agents.notifications import outbox
 from agents.notifications import rules as notification_rules
 from agents.points.models import AgentPoint
@@ -170,17 +170,44 @@ def city_code_of(session: Session, dossier_id: uuid.UUID) -> str | None:
     return dossier.city_dossier_code if dossier is not None else None
 
 
-def silent_dossiers(session: Session, older_than: timedelta, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Forwarded dossiers with no word from the city for a while and not finished. Needs a network scope."""
-    cutoff = utcnow() - older_than
+def claim_silent_dossiers(
+    session: Session, silence: timedelta, max_interval: timedelta, limit: int = 500
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Forwarded, unfinished dossiers the city has said nothing about for `silence` and whose turn to be
+    asked has come, longest waiting first; each one's next turn is set before it is returned.
+
+    The first poll after news waits `silence`; each poll that brings nothing doubles the wait, up to
+    `max_interval`. News (the dossier changed since its last poll) starts the count again. Needs a
+    network scope; the caller asks the city after commit.
+    """
+    now = utcnow()
     final = [s.value for s in CityStatus if s.is_final]
     rows = session.execute(
-        select(Dossier.id, Dossier.partner_id)
+        select(Dossier.id, Dossier.partner_id, Dossier.updated_at, CityPoll)
+        .outerjoin(CityPoll, CityPoll.dossier_id == Dossier.id)
         .where(
             Dossier.state == DossierState.forwarded,
             (Dossier.city_status.is_(None)) | (Dossier.city_status.not_in(final)),
-            Dossier.updated_at < cutoff,
+            Dossier.updated_at < now - silence,
+            or_(
+                CityPoll.dossier_id.is_(None),
+                CityPoll.next_poll_at <= now,
+                Dossier.updated_at > CityPoll.last_polled_at,
+            ),
         )
+        .order_by(CityPoll.next_poll_at.asc().nulls_first(), Dossier.updated_at)
         .limit(limit)
     ).all()
-    return [(row.id, row.partner_id) for row in rows]
+    claimed = []
+    for dossier_id, partner_id, changed_at, poll in rows:
+        if poll is None:
+            poll = CityPoll(dossier_id=dossier_id, partner_id=partner_id, polls=0)
+            session.add(poll)
+        elif changed_at > poll.last_polled_at:
+            poll.polls = 0  # the city had news since the last poll: back to the shortest wait
+        poll.polls += 1
+        poll.last_polled_at = now
+        poll.next_poll_at = now + min(silence * 2 ** min(poll.polls - 1, 30), max_interval)
+        claimed.append((dossier_id, partner_id))
+    session.flush()
+    return claimed

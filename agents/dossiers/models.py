@@ -217,6 +217,21 @@ class CityRequest(IdMixin, TimestampMixin, TenantScoped, Base):
     sent_at: Mapped[datetime | None]
 
 
+class CityPoll(TenantScoped, Base):
+    """The poller's turn for one silent dossier (agents/dossiers/city_status.claim_silent_dossiers).
+
+    Each poll that brings no news doubles the wait before the next one, up to a ceiling, so a
+    dossier the city never reports on costs a question every few hours, not every sweep.
+    """
+
+    __tablename__ = "city_polls"
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), primary_key=True)
+    polls: Mapped[int] = mapped_column(Integer, default=1)  # in a row since the city last had news
+    last_polled_at: Mapped[datetime]
+    next_poll_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class FollowUpKind(str, enum.Enum):
     tell_result_ready = "tell_result_ready"  # status 9: call or tell the citizen the result is ready
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
 
 import agents.models  # noqa: F401 - every mapper: flushes order rows by their foreign keys
 from agents.city.client import CityClient, CityStateConflict, city_client
@@ -19,7 +20,7 @@ from agents.dossiers.city_status import ReportOutcome
 from agents.dossiers.forwarding import FORWARDER, ForwardOutcome, ForwardResult
 from agents.dossiers.models import CityRequestKind
 from portal.core.celery_app import MAX_RETRY_COUNTDOWN_SECONDS, ScopedTask, celery_app, enqueue
-from portal.core.db import read_only, unit_of_work
+from portal.core.db import on_commit, read_only, unit_of_work
 from portal.core.errors import ExternalServiceError
 from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
@@ -157,12 +158,20 @@ def sweep_unforwarded() -> int:
 
 @celery_app.task(name="dossiers.poll_silent")
 def poll_silent() -> int:
+    """Ask the city about dossiers it has been silent on, each at its own turn (city_status.claim_silent_dossiers)."""
+    settings = get_settings()
     scope = Scope.network("poller: dossiers the city has not reported on", origin="worker:dossiers.poll_silent")
-    with read_only(scope) as session:
-        silent = city_status.silent_dossiers(
-            session, timedelta(seconds=get_settings().forwarding.stuck_after_seconds * 2)
+    with unit_of_work(scope) as session:
+        silent = city_status.claim_silent_dossiers(
+            session,
+            silence=timedelta(seconds=settings.forwarding.stuck_after_seconds * 2),
+            max_interval=timedelta(seconds=settings.city.poll_max_interval_seconds),
         )
-    for dossier_id, partner_id in silent:
-        poll = Scope.partner(partner_id, actor_label=POLLER, origin="worker:dossiers.poll_silent")
-        enqueue("dossiers.sync_status", [str(dossier_id), str(partner_id)], scope=poll)
+        for dossier_id, partner_id in silent:
+            on_commit(session, partial(_enqueue_sync, dossier_id, partner_id))
     return len(silent)
+
+
+def _enqueue_sync(dossier_id: uuid.UUID, partner_id: uuid.UUID) -> None:
+    poll = Scope.partner(partner_id, actor_label=POLLER, origin="worker:dossiers.poll_silent")
+    enqueue("dossiers.sync_status", [str(dossier_id), str(partner_id)], scope=poll)

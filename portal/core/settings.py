@@ -96,6 +96,9 @@ class CitySettings:
     timeout_seconds: float = 10.0
     # A forwarded dossier with no "received" (status 2) after this long is flagged: the office never got it.
     ack_timeout_minutes: int = 240
+    # A silent dossier is asked about again after the silence, then after twice as long each time
+    # the city had nothing new, never less often than this (agents/dossiers/city_status.py).
+    poll_max_interval_seconds: int = 21600
 
 
 @dataclass(frozen=True)
@@ -460,6 +463,7 @@ def _city(r: _Reader, public_url: str) -> CitySettings:
         callback_url=f"{public_url}/api/city/callbacks",
         timeout_seconds=r.number("CITY_TIMEOUT_SECONDS", 10.0, low=0.1),
         ack_timeout_minutes=r.whole("CITY_ACK_TIMEOUT_MINUTES", 240, low=1),
+        poll_max_interval_seconds=r.whole("CITY_POLL_MAX_INTERVAL_SECONDS", 21600, low=1),
     )
 
 
