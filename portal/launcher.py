@@ -180,7 +180,15 @@ def start_web(port: int, env: dict[str, str], log: Path | None = None) -> subpro
     )
 
 
-def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+# How long a process that is alive may take to start answering. A dead one is reported at once;
+# a live one on a loaded 2-core machine took over 30 s to import the web app (a clean-clone CI
+# with both cores busy lost every stack test to a 30 s limit).
+START_TIMEOUT_SECONDS = 180.0
+
+
+def wait_for_http(
+    url: str, timeout: float = START_TIMEOUT_SECONDS, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -194,7 +202,9 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[byt
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
 
 
-def wait_for_smtp(port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_smtp(
+    port: int, timeout: float = START_TIMEOUT_SECONDS, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Until the server on `port` greets with 220."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

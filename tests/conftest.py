@@ -151,7 +151,7 @@ class CitySim:
         import httpx
 
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+        self.http = httpx.Client(base_url=base_url, timeout=60)  # a loaded machine answers slowly
 
     def configure(self, **knobs: object) -> None:
         self.http.put("/_sim/config", json=knobs).raise_for_status()

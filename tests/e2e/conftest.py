@@ -52,6 +52,9 @@ if unknown := [name for name in BROKERS if name not in BROKER_URLS]:
 
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+# A request to a stack process may queue behind a busy machine; an answer that never comes is
+# still caught, just not mistaken for one that is slow.
+REQUEST_TIMEOUT_SECONDS = 60
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -124,8 +127,8 @@ class RunningStack:
         self.city_url = city_url
         self.logs = logs  # web.log and worker.log hold JSON lines (docs/operations.md)
         self.worker_metrics_url = worker_metrics_url
-        self.city = httpx.Client(base_url=city_url, timeout=10)
-        self.sms = httpx.Client(base_url=sms_url, timeout=10)
+        self.city = httpx.Client(base_url=city_url, timeout=REQUEST_TIMEOUT_SECONDS)
+        self.sms = httpx.Client(base_url=sms_url, timeout=REQUEST_TIMEOUT_SECONDS)
         self.maildir = logs / "mail"  # what the stack's SMTP server received
 
     def configure_sms(self, **knobs: object) -> None:
@@ -150,7 +153,7 @@ class RunningStack:
         return self.wait_for(settled, what=f"the city to finish delivering {at_least} callbacks")
 
     def browser_client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.web_url, timeout=15, follow_redirects=False)
+        return httpx.Client(base_url=self.web_url, timeout=REQUEST_TIMEOUT_SECONDS, follow_redirects=False)
 
     def sign_in(self, client: httpx.Client, email: str, password: str) -> None:
         client.get("/login")
@@ -344,8 +347,11 @@ def file_at_the_counter(stack: RunningStack, staff, **overrides: str) -> tuple[h
 @pytest.fixture(scope="package")
 def browser():  # type: ignore[no-untyped-def]
     """Debian's chromium, headless, driven by Playwright; screenshots go to screenshots/."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Waits on a page's state get as long as its actions (Playwright's 30 s), not expect's 5 s:
+    # on a loaded 2-core machine a page can take longer than 5 s to show what it will show.
+    expect.set_options(timeout=30_000)
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: ./run test installs it")
     SHOTS.mkdir(exist_ok=True)

@@ -20,7 +20,6 @@ from tests.e2e.conftest import SHOTS
 from tests.factories import PASSWORD, create_partner, create_person, create_point
 
 # The single-page app makes a dozen requests before it draws; on a loaded machine that takes seconds.
-expect.set_options(timeout=30_000)
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.parametrize("stack", ["filesystem"], indirect=True)]
 
