@@ -3,6 +3,7 @@
 from agents.api_clients.models import ApiClient, ApiClientStatus, ApiToken
 from agents.documents.models import DossierDocument
 from agents.dossiers.models import (
+    CitizenConsent,
     CityRequest,
     CityStatus,
     Dossier,
@@ -11,6 +12,7 @@ from agents.dossiers.models import (
     DossierState,
     DraftState,
     FollowUp,
+    IdentityCheck,
 )
 from agents.notifications.models import Notification
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
@@ -34,6 +36,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "CalendarOverride",
+    "CitizenConsent",
     "CityRequest",
     "CityStatus",
     "CounterTimeFigures",
@@ -44,6 +47,7 @@ __all__ = [
     "DossierState",
     "DraftState",
     "FollowUp",
+    "IdentityCheck",
     "Invitation",
     "Notification",
     "OpenDueFigures",

@@ -30,6 +30,9 @@ class DossierDocument(IdMixin, TimestampMixin, TenantScoped, Base):
     pages: Mapped[int] = mapped_column(Integer)
     file_name: Mapped[str] = mapped_column(String(200), default="")  # as uploaded, for people only
     uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    # Reused from an earlier dossier of the same citizen (with their consent): the same stored file,
+    # named by the same content hash, never a copy. None: digitised here.
+    reused_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossier_documents.id"))
     # Brought for the city's n-th request for more documents (None: filed with the dossier).
     supplement_round: Mapped[int | None] = mapped_column(Integer)
     # Replaced by the files of that supplement round: kept, no longer the current version.

@@ -322,6 +322,8 @@ class DocumentSlot:
     name: str
     mandatory: bool
     accepted: frozenset[DocumentType] = ANY_DOCUMENT
+    # The proxy's written authorisation: mandatory exactly when someone files for the owner.
+    authorisation: bool = False
 
 
 def slot_code(name: str) -> str:
@@ -331,11 +333,22 @@ def slot_code(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:80]
 
 
+#: Every filing may be made by a proxy, so every procedure has a slot for the authorisation: its own
+#: ("Văn bản ủy quyền (nếu nộp thay)") when its documents name one, else this one, added after them.
+AUTHORISATION_NAME = "Văn bản ủy quyền (nếu nộp thay)"
+AUTHORISATION_SLOT = DocumentSlot(
+    slot_code(AUTHORISATION_NAME), AUTHORISATION_NAME, mandatory=False, authorisation=True
+)
+_AUTHORISATION_PREFIXES = ("van-ban-uy-quyen", "giay-uy-quyen")
+
+
 def document_slots(required_documents: Sequence[Mapping[str, Any] | str]) -> list[DocumentSlot]:
-    """The slots of a procedure version's required documents, in the catalogue's order.
+    """The slots of a procedure version's required documents, in the catalogue's order, and the proxy's
+    authorisation (the procedure's own slot for it, or `AUTHORISATION_SLOT` last).
 
     Each document says whether it is mandatory; a bare name (older data) is mandatory unless it
-    says when it applies ("… (nếu nộp thay)", "(nếu có)").
+    says when it applies ("… (nếu nộp thay)", "(nếu có)"). The authorisation is never mandatory
+    by itself: the completeness check asks for it when a proxy is named.
     """
     slots = []
     for document in required_documents:
@@ -343,5 +356,15 @@ def document_slots(required_documents: Sequence[Mapping[str, Any] | str]) -> lis
             name, mandatory = document, "(nếu" not in document.lower()
         else:
             name, mandatory = str(document["name"]), bool(document.get("mandatory", True))
-        slots.append(DocumentSlot(slot_code(name), name, mandatory=mandatory))
+        code = slot_code(name)
+        if code.startswith(_AUTHORISATION_PREFIXES):
+            slots.append(DocumentSlot(code, name, mandatory=False, authorisation=True))
+        else:
+            slots.append(DocumentSlot(code, name, mandatory=mandatory))
+    if not any(slot.authorisation for slot in slots):
+        slots.append(AUTHORISATION_SLOT)
     return slots
+
+
+def authorisation_slot(slots: Sequence[DocumentSlot]) -> DocumentSlot:
+    return next(slot for slot in slots if slot.authorisation)

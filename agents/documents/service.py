@@ -8,10 +8,11 @@ Nothing is stored before the scan says clean; clamd unreachable refuses the uplo
 
 from __future__ import annotations
 
+import enum
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,14 +20,16 @@ from sqlalchemy.orm import Session
 
 from agents.documents import rules
 from agents.documents.models import DossierDocument
-from agents.dossiers import drafts
-from agents.dossiers.models import Dossier
+from agents.dossiers import drafts, returning
+from agents.dossiers.models import Dossier, DossierDraft
+from agents.dossiers.rules import CCCD_PATTERN
 from agents.procedures import service as procedures
 from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.blob_store import BlobStore, FilesystemBlobStore
+from portal.core.crypto import blind_index, normalise_identifier
 from portal.core.db import utcnow
-from portal.core.errors import ExternalServiceError, NotFound
+from portal.core.errors import ExternalServiceError, NotFound, ValidationFailed
 from portal.core.i18n import N_
 from portal.core.scanner import ClamdScanner, Clean, Infected, ScannerUnavailable, UnscannableReason
 from portal.core.settings import get_settings
@@ -48,12 +51,36 @@ class ScanningUnavailable(ExternalServiceError):
         )
 
 
+class DigitisedState(str, enum.Enum):
+    """Where a slot's document stands (số hóa)."""
+
+    not_digitised = "not_digitised"  # nothing in the slot yet
+    digitised = "digitised"  # uploaded or captured at this counter, for this filing
+    reused = "reused"  # the citizen's file from an earlier dossier, by its content hash, no copy
+
+
+STATE_LABELS = {
+    DigitisedState.not_digitised: N_("Chưa số hóa"),
+    DigitisedState.digitised: N_("Đã số hóa"),
+    DigitisedState.reused: N_("Dùng lại bản đã số hóa"),
+}
+
+
 @dataclass(frozen=True)
 class SlotView:
-    """A slot of the draft with the files already in it."""
+    """A slot of the draft with the files already in it, and the citizen's earlier files it may reuse."""
 
     slot: rules.DocumentSlot
     files: list[DossierDocument]
+    reusable: list[DossierDocument] = field(default_factory=list)
+
+    @property
+    def state(self) -> DigitisedState:
+        if not self.files:
+            return DigitisedState.not_digitised
+        if all(f.reused_from_id is not None for f in self.files):
+            return DigitisedState.reused
+        return DigitisedState.digitised
 
 
 def scanner() -> ClamdScanner:
@@ -70,10 +97,86 @@ def slots_of(session: Session, actor: Actor, draft_id: uuid.UUID) -> list[SlotVi
     files = session.scalars(
         select(DossierDocument).where(DossierDocument.draft_id == draft.id).order_by(DossierDocument.created_at)
     ).all()
+    offers = reuse_offers(session, draft)
     return [
-        SlotView(slot, [f for f in files if f.slot == slot.code])
+        SlotView(slot, [f for f in files if f.slot == slot.code], offers.get(slot.code, []))
         for slot in rules.document_slots(procedure.required_documents)
     ]
+
+
+def reuse_offers(session: Session, draft: DossierDraft) -> dict[str, list[DossierDocument]]:
+    """The owner's files from their earlier dossiers at this partner, by slot of this draft, latest
+    first, one per content; only with the citizen's consent recorded for this filing (else none)."""
+    if returning.consent_of(session, draft.id) is None:
+        return {}
+    number = normalise_identifier(drafts.values_of(draft).get("owner_id_number", ""))
+    if not CCCD_PATTERN.match(number):
+        return {}
+    earlier = returning.earlier_dossiers(session, id_number_index=blind_index(number))
+    if not earlier:
+        return {}
+    slots = {s.code for s in rules.document_slots(drafts.procedure_of(session, draft).required_documents)}
+    held = set(session.scalars(select(DossierDocument.content_hash).where(DossierDocument.draft_id == draft.id)))
+    rows = session.scalars(
+        select(DossierDocument)
+        .where(
+            DossierDocument.dossier_id.in_([d.id for d in earlier]),
+            DossierDocument.slot.in_(slots),
+            DossierDocument.replaced_in_round.is_(None),
+        )
+        .order_by(DossierDocument.created_at.desc())
+    ).all()
+    offers: dict[str, list[DossierDocument]] = {}
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        if row.content_hash in held or (row.slot, row.content_hash) in seen:
+            continue
+        seen.add((row.slot, row.content_hash))
+        offers.setdefault(row.slot, []).append(row)
+    return offers
+
+
+def reuse(
+    session: Session,
+    actor: Actor,
+    draft_id: uuid.UUID,
+    slot_code: str,
+    document_id: uuid.UUID,
+    *,
+    files: BlobStore | None = None,
+) -> DossierDocument:
+    """Put the citizen's earlier file into a slot of the open draft: a new row naming the same stored
+    file by its content hash (no copy). Only a file `reuse_offers` offers for that slot, with consent."""
+    draft = drafts.get_own(session, actor, draft_id)
+    drafts.require_open(draft)
+    returning.require_consent(session, draft)
+    original = next((d for d in reuse_offers(session, draft).get(slot_code, []) if d.id == document_id), None)
+    if original is None:
+        raise NotFound("Không tìm thấy giấy tờ đã số hóa này của công dân")
+    if not (files or store()).exists(original.content_hash):
+        raise ValidationFailed(N_("Tệp đã số hóa không còn trong kho lưu trữ; hãy số hóa lại"))
+    document = DossierDocument(
+        partner_id=draft.partner_id,
+        draft_id=draft.id,
+        slot=slot_code,
+        content_hash=original.content_hash,
+        content_type=original.content_type,
+        size_bytes=original.size_bytes,
+        pages=original.pages,
+        file_name=original.file_name,
+        uploaded_by=actor.account_id,
+        reused_from_id=original.id,
+    )
+    session.add(document)
+    draft.saved_at = utcnow()
+    drafts.touch(draft, draft.saved_at)
+    session.flush()
+    audit.record(
+        session, "document.reused", "dossier_document", document.id, partner_id=draft.partner_id,
+        detail={"draft": str(draft.id), "slot": slot_code, "sha256": original.content_hash,
+                "reused_from": str(original.id), "from_dossier": str(original.dossier_id)},
+    )  # fmt: skip
+    return document
 
 
 @dataclass(frozen=True)

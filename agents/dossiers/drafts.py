@@ -29,16 +29,17 @@ from sqlalchemy.orm import Session
 
 from agents import policy
 from agents.documents.models import DossierDocument
-from agents.documents.rules import DocumentSlot, document_slots
+from agents.documents.rules import DocumentSlot, authorisation_slot, document_slots
 from agents.dossiers import rules
 from agents.dossiers.filing import VN_TZ, Filed, FilingRequest, file_dossier
-from agents.dossiers.models import Dossier, DossierDraft, DraftState
+from agents.dossiers.models import CitizenConsent, Dossier, DossierDraft, DraftState, IdentityCheck
 from agents.dossiers.queries import get_for_actor
 from agents.policy import Permission
 from agents.procedures import service as procedures
 from agents.procedures.models import Procedure
 from agents.staff.actor import Actor
 from portal.core import audit
+from portal.core.crypto import blind_index, normalise_identifier
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
@@ -218,6 +219,7 @@ def submit(
     touch(draft)
     procedure = procedure_of(session, draft)
     _check_complete(session, draft, procedure, citizen, form)
+    citizen = _with_authorisation(session, draft, procedure, citizen)
     filed = file_dossier(
         session,
         actor,
@@ -235,6 +237,11 @@ def submit(
         filed.dossier.counter_seconds = draft.active_seconds
         for document in session.scalars(select(DossierDocument).where(DossierDocument.draft_id == draft.id)):
             document.dossier_id = filed.dossier.id
+        # The citizen's consent and the identity checks go with it.
+        for consent in session.scalars(select(CitizenConsent).where(CitizenConsent.draft_id == draft.id)):
+            consent.dossier_id = filed.dossier.id
+        for check in session.scalars(select(IdentityCheck).where(IdentityCheck.draft_id == draft.id)):
+            check.dossier_id = filed.dossier.id
     draft.state = DraftState.submitted
     draft.dossier_id = filed.dossier.id
     draft.values_sealed = "{}"  # the dossier holds it now
@@ -256,23 +263,72 @@ class Incomplete(ValidationFailed):
         )
 
 
-def missing_documents(session: Session, draft: DossierDraft, procedure: Procedure) -> list[DocumentSlot]:
-    """The procedure's mandatory documents with no file in the draft yet."""
+def has_proxy(values: dict[str, Any]) -> bool:
+    """Someone files for the owner: the proxy block names them."""
+    return any(str(values.get(name) or "").strip() for name in rules.PROXY_FIELDS if name != "proxy_authorisation")
+
+
+def missing_documents(
+    session: Session, draft: DossierDraft, procedure: Procedure, citizen: dict[str, Any] | None = None
+) -> list[DocumentSlot]:
+    """The procedure's mandatory documents with no file in the draft yet, and the proxy's written
+    authorisation when someone files for the owner (`citizen`: the filing's parties, else the draft's)."""
     filled = set(session.scalars(select(DossierDocument.slot).where(DossierDocument.draft_id == draft.id)))
-    return [s for s in document_slots(procedure.required_documents) if s.mandatory and s.code not in filled]
+    slots = document_slots(procedure.required_documents)
+    missing = [s for s in slots if s.mandatory and s.code not in filled]
+    if has_proxy(values_of(draft) if citizen is None else citizen):
+        authorisation = authorisation_slot(slots)
+        if authorisation.code not in filled:
+            missing.append(authorisation)
+    return missing
+
+
+def stale_identity_checks(session: Session, draft: DossierDraft, citizen: dict[str, Any]) -> dict[str, str]:
+    """Field errors for each identity check whose number is no longer the one the filing names for its party."""
+    errors: dict[str, str] = {}
+    for check in session.scalars(select(IdentityCheck).where(IdentityCheck.draft_id == draft.id)):
+        number = normalise_identifier(str(citizen.get(f"{check.party}_id_number") or ""))
+        if not number or check.number_index != blind_index(number):
+            errors[f"identity.{check.party}"] = N_("Số CCCD đã đổi sau khi kiểm tra giấy tờ: hãy kiểm tra lại")
+    return errors
 
 
 def _check_complete(
     session: Session, draft: DossierDraft, procedure: Procedure, citizen: dict[str, str], form: dict[str, Any]
 ) -> None:
-    """Before anything is filed: every mandatory document present, and then every field (all reported at once)."""
-    missing = missing_documents(session, draft, procedure)
-    if not missing:
+    """Before anything is filed: every mandatory document present (the authorisation too when a proxy
+    files), no identity check gone stale, and then every field (all reported at once)."""
+    missing = missing_documents(session, draft, procedure, citizen)
+    stale = stale_identity_checks(session, draft, citizen)
+    if not missing and not stale:
         return  # the fields are checked by filing, which reports them all
     errors: dict[str, str] = {f"documents.{slot.code}": MISSING_DOCUMENT for slot in missing}
-    errors.update(rules.check_citizen(citizen, utcnow().astimezone(VN_TZ).date())[1])
+    errors.update(stale)
+    errors.update(
+        rules.check_citizen(_with_authorisation(session, draft, procedure, citizen), utcnow().astimezone(VN_TZ).date())[
+            1
+        ]
+    )
     errors.update({f"form.{k}": v for k, v in procedures.check_form(procedure, form)[1].items()})
+    if not missing:
+        raise ValidationFailed(N_("Hồ sơ chưa hợp lệ; vui lòng sửa các trường được đánh dấu"), field_errors=errors)
     raise Incomplete(missing, errors)
+
+
+def _with_authorisation(
+    session: Session, draft: DossierDraft, procedure: Procedure, citizen: dict[str, str]
+) -> dict[str, str]:
+    """The filing's parties, the proxy's authorisation named by its document (the upload, not a text typed)."""
+    if not has_proxy(citizen):
+        return {**citizen, "proxy_authorisation": ""}
+    slot = authorisation_slot(document_slots(procedure.required_documents))
+    files = session.scalars(
+        select(DossierDocument).where(DossierDocument.draft_id == draft.id, DossierDocument.slot == slot.code)
+    ).all()
+    if not files:
+        return citizen  # missing_documents has said so
+    pages = sum(f.pages for f in files)
+    return {**citizen, "proxy_authorisation": f"{slot.name.split(' (')[0]}: {pages} tr."}
 
 
 def draft_for_key(session: Session, actor: Actor, idempotency_key: str) -> DossierDraft | None:

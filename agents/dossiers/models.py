@@ -158,6 +158,48 @@ class DossierDraft(IdMixin, TimestampMixin, TenantScoped, Base):
     last_active_at: Mapped[datetime | None]
 
 
+class CitizenConsent(IdMixin, TimestampMixin, TenantScoped, Base):
+    """A citizen's consent, recorded for one filing: who gave it, when, to which text (agents/dossiers/returning.py).
+
+    The consent lets this filing look up the citizen's earlier dossiers at this partner (to prefill)
+    and offer their digitised documents for reuse; without it, neither happens.
+    """
+
+    __tablename__ = "citizen_consents"
+
+    draft_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier_drafts.id"), index=True)
+    dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossiers.id"), index=True)  # set at submit
+    given_by: Mapped[str] = mapped_column(String(16))  # "owner" or "proxy": the citizen in front of the counter
+    text_version: Mapped[str] = mapped_column(String(20))  # the consent text read to them (returning.CONSENT_TEXTS)
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdentityDocument(str, enum.Enum):
+    """What the staff member saw to check who is in front of the counter."""
+
+    cccd = "cccd"  # căn cước công dân / căn cước, read by eye
+    cccd_chip = "cccd_chip"  # its chip read by a reader (NFC)
+    vneid_level2 = "vneid_level2"  # the VNeID app, identity account level 2
+    passport = "passport"
+
+
+class IdentityCheck(IdMixin, TimestampMixin, TenantScoped, Base):
+    """The identity check of one party of a filing: which document was seen, its number matched against
+    that party's, who checked and when (agents/dossiers/identity.py). A number that does not match is
+    refused, never recorded as checked."""
+
+    __tablename__ = "identity_checks"
+
+    draft_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier_drafts.id"), index=True)
+    dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossiers.id"), index=True)  # set at submit
+    party: Mapped[str] = mapped_column(String(16))  # "owner" or "proxy"
+    document_kind: Mapped[IdentityDocument] = mapped_column(Enum(IdentityDocument, native_enum=False, length=16))
+    number_index: Mapped[str] = mapped_column(String(40))  # blind index of the number read from the document
+    checked_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DossierEvent(IdMixin, TenantScoped, Base):
     """One step of a dossier's history: who, what, when. Never updated."""
 

@@ -13,7 +13,17 @@ from litestar.response import Redirect, Response, Template
 
 from agents.documents import service as documents
 from agents.documents.rules import DocumentRefused
-from agents.dossiers import city_requests, drafts, filing, follow_ups, queries, supplements, withdrawals
+from agents.dossiers import (
+    city_requests,
+    drafts,
+    filing,
+    follow_ups,
+    identity,
+    queries,
+    returning,
+    supplements,
+    withdrawals,
+)
 from agents.dossiers.models import CityStatus, DossierDraft, DraftState
 from agents.policy import Permission
 from agents.procedures import service as procedures
@@ -25,7 +35,7 @@ from portal.controllers.api import supplied_files, text_field, withdrawal_reques
 from portal.controllers.payments import payment_qr
 from portal.core.db import attempt
 from portal.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
-from portal.core.i18n import N_
+from portal.core.i18n import N_, Message
 from portal.core.printing import qr_svg, render_pdf
 from portal.core.settings import get_settings
 from portal.deps import Actor, Session, partner_work
@@ -47,6 +57,11 @@ def _form_page(
     message: str | None = None,
     status_code: int = 200,
     document_errors: dict[str, Any] | None = None,
+    *,
+    notice: str | None = None,
+    lookup_errors: dict[str, Any] | None = None,
+    identity_errors: dict[str, Any] | None = None,
+    identity_party: str | None = None,
 ) -> Template:
     points = filing.points_for_filing(session, actor)
     if not points:
@@ -66,7 +81,26 @@ def _form_page(
         slots=documents.slots_of(session, actor, draft.id),
         document_errors=document_errors or {},
         max_upload=f"{counter.document_max_bytes / (1024 * 1024):.0f} MB",
+        consent=returning.consent_of(session, draft.id),
+        consent_version=returning.CURRENT_CONSENT,
+        consent_text=returning.CONSENT_TEXTS[returning.CURRENT_CONSENT],
+        notice=notice,
+        lookup_errors=lookup_errors or {},
+        identity_checks=identity.checks_of(session, draft.id),
+        identity_documents=identity.DOCUMENT_LABELS,
+        identity_errors=identity_errors or {},
+        identity_party=identity_party,
+        party_labels=identity.PARTY_LABELS,
+        slot_states=documents.STATE_LABELS,
     )
+
+
+LOOKUP_NOTICES = {
+    "found": N_(
+        "Đã tìm thấy công dân trong các hồ sơ trước tại đối tác này và điền sẵn %(num)s trường; hãy đối chiếu với công dân."
+    ),
+    "none": N_("Không tìm thấy hồ sơ trước nào của công dân này tại đối tác; nhập thông tin như công dân mới."),
+}
 
 
 def _submit(
@@ -245,13 +279,84 @@ class DossierController(Controller):
         )
 
     @get("/drafts/{draft_id:uuid}", sync_to_thread=True, guards=[signed_in], opt=partner_work(writes=True))
-    def draft_page(self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    def draft_page(
+        self, request: Request[Any, Any, Any], actor: Actor, session: Session, draft_id: FromPath[uuid.UUID]
+    ) -> Template | Redirect:
         draft = drafts.opened(session, actor, draft_id)
         if draft.state is DraftState.submitted:
             return Redirect(f"/dossiers/{draft.dossier_id}/receipt", status_code=303)
         if draft.state is DraftState.discarded:
             return Redirect("/dossiers/new", status_code=303)
-        return _form_page(session, actor, draft, drafts.values_of(draft), {})
+        notice = None
+        if (found := request.query_params.get("lookup")) in LOOKUP_NOTICES:
+            prefilled = request.query_params.get("prefilled", "0")
+            notice = Message(LOOKUP_NOTICES[found], num=int(prefilled) if prefilled.isdigit() else 0)
+        return _form_page(session, actor, draft, drafts.values_of(draft), {}, notice=notice)
+
+    # A returning citizen: their consent for this filing, then a look-up by CCCD or phone among this
+    # partner's earlier dossiers, which prefills the draft (agents/dossiers/returning.py).
+    @post("/drafts/{draft_id:uuid}/returning", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def returning_citizen(
+        self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID], data: Form
+    ) -> Template | Redirect:
+        given_by = data.get("consent_given_by", "") if data.get("consent") == "on" else None
+        try:
+            found = returning.consent_and_look_up(
+                session, actor, draft_id, data.get("identifier", ""), consent_given_by=given_by
+            )
+        except (ValidationFailed, returning.ConsentRequired) as exc:
+            draft = drafts.get_own(session, actor, draft_id)
+            errors = dict(exc.field_errors) or {"consent": exc.message}
+            return _form_page(
+                session, actor, draft, drafts.values_of(draft), {}, exc.message, 422, lookup_errors=errors
+            )
+        outcome = f"found&prefilled={len(found.prefilled)}" if found.dossier else "none"
+        return Redirect(f"/drafts/{draft_id}?lookup={outcome}#citizen", status_code=303)
+
+    # The identity check: which document was seen, its number matched against the party's.
+    @post("/drafts/{draft_id:uuid}/identity-check", sync_to_thread=True, guards=[signed_in], opt=partner_work())
+    def identity_check(
+        self, actor: Actor, session: Session, draft_id: FromPath[uuid.UUID], data: Form
+    ) -> Template | Redirect:
+        party = data.get("party", "owner")
+        try:  # refused before anything is written (the refusal is on the audit log)
+            identity.record(
+                session, actor, draft_id,
+                party=party, document_kind=data.get("document_kind", ""), number=data.get("number", ""),
+            )  # fmt: skip
+        except ValidationFailed as exc:
+            draft = drafts.get_own(session, actor, draft_id)
+            return _form_page(
+                session, actor, draft, drafts.values_of(draft), {}, exc.message, 422,
+                identity_errors=exc.field_errors, identity_party=party,
+            )  # fmt: skip
+        return Redirect(f"/drafts/{draft_id}#identity-{party}", status_code=303)
+
+    # One of the citizen's documents digitised for an earlier dossier, reused by its content hash.
+    @post(
+        "/drafts/{draft_id:uuid}/documents/{slot:str}/reuse/{document_id:uuid}",
+        sync_to_thread=True,
+        guards=[signed_in],
+        opt=partner_work(),
+    )
+    def reuse_document(
+        self,
+        actor: Actor,
+        session: Session,
+        draft_id: FromPath[uuid.UUID],
+        slot: FromPath[str],
+        document_id: FromPath[uuid.UUID],
+    ) -> Template | Redirect:
+        try:
+            with attempt(session):
+                documents.reuse(session, actor, draft_id, slot, document_id)
+        except (ValidationFailed, returning.ConsentRequired) as exc:
+            draft = drafts.get_own(session, actor, draft_id)
+            return _form_page(
+                session, actor, draft, drafts.values_of(draft), {}, exc.message, 422,
+                document_errors={slot: exc.message},
+            )  # fmt: skip
+        return Redirect(f"/drafts/{draft_id}#slot-{slot}", status_code=303)
 
     # The page's autosave (templates/static/draft.js): the whole form as it stands.
     @post("/drafts/{draft_id:uuid}/save", sync_to_thread=True, guards=[signed_in], opt=partner_work())
