@@ -54,6 +54,7 @@ KEYWORDS: dict[str, str] = {
     "NothingToPay": "1",
     "RefundNotAllowed": "1",
     "RatingLinkExpired": "1",
+    "IdentityMismatch": "1",
     # The sign-in services' local helpers that audit a refusal and return its error:
     # refuse(reason, message, ...) and reject(reason, message).
     "refuse": "2",
@@ -79,6 +80,7 @@ ERRORS_WITHOUT_LITERALS = {
     "RateLimited": "words its own Message with the seconds to wait (portal/security/rate_limits.py)",
     "ScanningUnavailable": "words its own message, marked N_() (agents/documents/service.py)",
     "Incomplete": "words its own message, marked N_() (agents/dossiers/drafts.py)",
+    "ConsentRequired": "words its own message, marked N_() (agents/dossiers/returning.py)",
     "CityStateConflict": "the city's own reason, quoted with its code, as the other city errors (agents/city/client.py)",
     "ScannerUnavailable": "operator-facing (names clamd's address); the upload service answers people in its own words",
     **{
