@@ -162,7 +162,7 @@ class RunningStack:
         )
         assert response.status_code in (302, 303), response.text
 
-    def wait_for(self, predicate, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]
+    def wait_for(self, predicate, timeout: float = 180.0, what: str = "condition"):  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             dead = [name for name, proc in self.stack.processes.items() if proc.poll() is not None]
@@ -238,6 +238,10 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             # The stack's worker also sweeps and polls the dossiers other tests left in the shared
             # database; every 5 s is often enough for the tests of the sweeper, and little noise.
             "FORWARD_SWEEP_INTERVAL_SECONDS": "5",
+            # The stack retries fast (every sweep re-enqueues with its own retries), so its outages and
+            # error bursts must not end dossiers forward_failed; giving up is tested in-process
+            # (tests/agents/dossiers/test_attention.py).
+            "FORWARD_GIVE_UP_AFTER_ATTEMPTS": "50",
             "CITYSIM_STEP_SECONDS": "0.4",
             "CITYSIM_SUPPLEMENT_RATE": "0",
             "CITYSIM_REFUSE_RATE": "0",
