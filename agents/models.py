@@ -20,7 +20,13 @@ from agents.points.models import AgentPoint, AgentPointStatus, PointClosure, Poi
 from agents.problems.models import ProblemMessage, ProblemReport
 from agents.procedures.models import CalendarOverride, PartnerProcedure, Procedure, ProcedureVersion
 from agents.ratings.models import Rating, RatingFlag
-from agents.reporting.models import CounterTimeFigures, OpenDueFigures, PointDayFigures, RatingDayFigures
+from agents.reporting.models import (
+    CounterTimeFigures,
+    ExportJob,
+    OpenDueFigures,
+    PointDayFigures,
+    RatingDayFigures,
+)
 from agents.staff.models import Account, AccountStatus, Invitation, Role, RoleAssignment, SignInSession
 from agents.wards.models import Ward
 from portal.core.audit import AuditEvent
@@ -46,6 +52,7 @@ __all__ = [
     "DossierEvent",
     "DossierState",
     "DraftState",
+    "ExportJob",
     "FollowUp",
     "IdentityCheck",
     "Invitation",

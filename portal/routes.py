@@ -21,6 +21,7 @@ from portal.controllers.public import PublicController
 from portal.controllers.ratings import RatingController
 from portal.controllers.sso import SsoController
 from portal.controllers.staff import StaffController
+from portal.controllers.transparency import TransparencyController
 
 ROUTES = [
     PublicController,
@@ -45,4 +46,5 @@ ROUTES = [
     RatingController,
     ProblemController,
     PerformanceController,
+    TransparencyController,
 ]

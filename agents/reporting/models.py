@@ -4,12 +4,12 @@ and rebuilt nightly by `reporting.rebuild` from the same queries (agents/reporti
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String, Uuid
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core.db import Base
+from portal.core.db import Base, IdMixin, TimestampMixin
 from portal.core.tenancy import TenantScoped
 
 _NO_STAFF = uuid.UUID(int=0)  # a dossier filed by no one we know (never, today): keeps the key NOT NULL
@@ -41,6 +41,8 @@ class PointDayFigures(TenantScoped, Base):
     supplement: Mapped[int] = mapped_column(
         Integer, default=0
     )  # the city asked for more documents (status 5) at least once
+    # ... of which the point's own check missed something (agents/dossiers/supplements.py)
+    agent_caused_supplement: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     on_time: Mapped[int] = mapped_column(Integer, default=0)  # result (9) by the city's due date
     late: Mapped[int] = mapped_column(Integer, default=0)  # result after it
     counter_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -94,3 +96,29 @@ class RatingDayFigures(TenantScoped, Base):
     back_vs: Mapped[int] = mapped_column(Integer, default=0)
     back_s: Mapped[int] = mapped_column(Integer, default=0)
     back_ns: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ExportJob(IdMixin, TimestampMixin, TenantScoped, Base):
+    """A dashboard table too large to send at once, built by `reporting.export` in the requester's scope.
+
+    The requester watches its progress (rows_done of rows_total) and downloads the file once it is
+    `done` (agents/reporting/export_jobs.py). Only the person who asked sees it.
+    """
+
+    __tablename__ = "export_jobs"
+
+    # Null for the center's exports (a network scope); such rows are visible only to network scopes.
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"), index=True)  # type: ignore[assignment]
+    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    table_name: Mapped[str] = mapped_column(String(20))
+    file_format: Mapped[str] = mapped_column(String(4))  # csv | xlsx
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    agent_point_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    staff_account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done | failed
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    stored_as: Mapped[str | None] = mapped_column(String(200))  # the file's name in the exports folder
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]

@@ -98,6 +98,7 @@ def _point_day_select(session: Session, where: list[ColumnElement[bool]]) -> Any
         _sum_if(Dossier.city_status.is_(None)).label("status_none"),
         *[_sum_if(Dossier.city_status == k).label(f"status_{k}") for k in range(1, 11)],
         _sum_if(supplement).label("supplement"),
+        _sum_if(Dossier.agent_caused_supplement_at.is_not(None)).label("agent_caused_supplement"),
         _sum_if(finished_with_due & (Dossier.finished_at <= Dossier.due_at)).label("on_time"),
         _sum_if(finished_with_due & (Dossier.finished_at > Dossier.due_at)).label("late"),
         _sum_if(Dossier.counter_seconds.is_not(None)).label("counter_count"),

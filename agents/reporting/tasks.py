@@ -7,8 +7,8 @@ import uuid
 from datetime import date
 
 import agents.models  # noqa: F401 - every mapper
-from agents.reporting import rollups
-from portal.core.celery_app import ScopedTask, celery_app
+from agents.reporting import export_jobs, rollups
+from portal.core.celery_app import EXPORT_TIME_LIMIT_SECONDS, ScopedTask, celery_app
 from portal.core.db import unit_of_work
 from portal.core.tenancy import Scope
 
@@ -38,3 +38,9 @@ def rebuild() -> dict[str, int]:
         written = rollups.rebuild(session)
     log.info("rollups rebuilt: %s", written)
     return written
+
+
+@celery_app.task(bind=True, name="reporting.export", time_limit=EXPORT_TIME_LIMIT_SECONDS)
+def export(self: ScopedTask, job_id: str) -> str:
+    """Build a large export in the scope it was asked in (the requester's: only their tenant's rows)."""
+    return export_jobs.build(self.work_scope(label="export"), uuid.UUID(job_id))

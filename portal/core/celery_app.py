@@ -49,6 +49,7 @@ class QueueNames:
     NOTIFY = "notify"  # messages to citizens (SMS, email): a slow gateway must not hold up the city's work
     PERIODIC = "periodic"  # sweepers
     PAYMENTS = "payments"  # VNPay: reconciliation (querydr) and refunds
+    REPORTS = "reports"  # large exports: minutes of work that must not hold up anything else
 
 
 TASK_MODULES = ["agents.dossiers.tasks", "agents.notifications.tasks", "agents.reporting.tasks", "payments.tasks"]
@@ -57,6 +58,7 @@ TASK_TIME_LIMIT_SECONDS = 300  # a task still running then is killed; its dossie
 MAX_RETRY_COUNTDOWN_SECONDS = 600  # the longest a task may wait before its next try
 REDIS_VISIBILITY_TIMEOUT_SECONDS = 3600  # > MAX_RETRY_COUNTDOWN_SECONDS + TASK_TIME_LIMIT_SECONDS
 RABBITMQ_CONSUMER_TIMEOUT_SECONDS = 1800  # the server's default; ours must not be set lower
+EXPORT_TIME_LIMIT_SECONDS = 1500  # a million-row XLSX on a loaded 2-core machine; < the consumer timeout
 
 
 def consumed_queues(prefix: str) -> list[str]:
@@ -155,6 +157,7 @@ def create_celery(settings: Settings | None = None) -> Celery[ScopedTask]:
             "notifications.sweep": {"queue": prefix + QueueNames.PERIODIC},
             "reporting.refresh": {"queue": prefix + QueueNames.PERIODIC},
             "reporting.rebuild": {"queue": prefix + QueueNames.PERIODIC},
+            "reporting.export": {"queue": prefix + QueueNames.REPORTS},
         },
         beat_schedule={
             "sweep-unforwarded-dossiers": {

@@ -263,6 +263,19 @@ class MapSettings:
 
 
 @dataclass(frozen=True)
+class ReportingSettings:
+    """Dashboard exports (agents/reporting/export_jobs.py)."""
+
+    # An export of at most this many rows is answered at once; a larger one is built by a worker
+    # (`reporting.export`) while its page shows the progress, then downloaded.
+    export_inline_rows: int = 20_000
+    # The most rows one export may hold: one XLSX sheet holds 1,048,576 rows, the header included.
+    export_max_rows: int = 1_048_575
+    # Where finished exports wait to be downloaded (a volume shared by web and workers).
+    export_dir: Path = Path("var/exports")
+
+
+@dataclass(frozen=True)
 class AdminSettings:
     """The back office at /admin (piccolo-admin, docs/decisions/0027-back-office-piccolo-admin.md)."""
 
@@ -308,6 +321,7 @@ class Settings:
     counter: CounterSettings = field(default_factory=CounterSettings)
     map: MapSettings = field(default_factory=MapSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
+    reporting: ReportingSettings = field(default_factory=ReportingSettings)
 
     @property
     def is_production(self) -> bool:
@@ -626,6 +640,15 @@ def _map(r: _Reader) -> MapSettings:
     return MapSettings(tile_url=tile_url, tile_attribution=r.text("MAP_TILE_ATTRIBUTION").strip())
 
 
+def _reporting(r: _Reader, var_dir: Path) -> ReportingSettings:
+    max_rows = r.whole("REPORTING_EXPORT_MAX_ROWS", 1_048_575, low=1, high=1_048_575)
+    return ReportingSettings(
+        export_inline_rows=min(r.whole("REPORTING_EXPORT_INLINE_ROWS", 20_000, low=0), max_rows),
+        export_max_rows=max_rows,
+        export_dir=Path(r.text("REPORTING_EXPORT_DIR") or var_dir / "exports").resolve(),
+    )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping; raise SettingsError naming every problem."""
     env = dict(os.environ if environ is None else environ)
@@ -658,6 +681,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         counter=_counter(r, web),
         map=_map(r),
         admin=_admin(r, database),
+        reporting=_reporting(r, var_dir),
     )
     if r.errors:
         raise SettingsError("Invalid settings:\n  - " + "\n  - ".join(r.errors))

@@ -1,7 +1,8 @@
 /* The portal's maps (Leaflet, served from /static; no CDN). With no tile server configured the map
    draws only the wards' schematic (GET /api/v1/public/wards), labelled on the page as a diagram.
    data-points: [{name, lat, lon, open, km}]; data-lat/-lon: where the search is from;
-   data-cells: {ward code: "covered" | "uncovered" | "candidate"} (the center's coverage map). */
+   data-cells: {ward code: "covered" | "uncovered" | "candidate"} (the center's coverage map);
+   a point's optional band: "good" | "fair" | "poor" | "none" (the center's performance map). */
 (function () {
   "use strict";
   var form = document.getElementById("locator-form");
@@ -40,9 +41,12 @@
     L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution || "", maxZoom: 18 }).addTo(map);
   }
   var marks = L.layerGroup().addTo(map);
+  // A point may carry a performance band (the center's dashboard): its on-time rate's colour.
+  var bands = { good: "#1e7a3e", fair: "#f2a93b", poor: "#b3261e", none: "#8a94a0" };
   points.forEach(function (p) {
     L.circleMarker([p.lat, p.lon], {
-      radius: 8, weight: 2, color: "#1d2733", fillColor: p.open ? "#1e7a3e" : "#8a94a0", fillOpacity: 0.9
+      radius: 8, weight: 2, color: "#1d2733", fillColor: p.band ? bands[p.band] : (p.open ? "#1e7a3e" : "#8a94a0"),
+      fillOpacity: 0.9
     }).bindTooltip(p.name + (p.km !== undefined ? " · " + p.km + " km" : "")).addTo(marks);
   });
   if (el.dataset.lat) {

@@ -48,3 +48,22 @@ def test_a_manager_sees_their_points_from_the_rollups_and_the_center_sees_every_
     assert 'data-testid="adoption"' in network.text
     partners_csv = center.get("/center/performance.csv?table=partners").text
     assert partner.name in partners_csv and other_partner.name in partners_csv
+
+
+def test_the_centers_dashboard_maps_points_by_performance_and_watches_coverage_overdue_and_breaches(portal):
+    import html
+    import json
+    import re
+
+    _partner, point, staff = create_counter(point_name=f"Điểm Bản Đồ {uuid.uuid4().hex[:4]}")
+    _refresh(file_birth_registration(staff, point))
+    admin = create_person((Role.center_admin, None, None))
+    center = portal()
+    center.sign_in(admin.email)
+    page = center.get("/center/performance").text
+    data = re.search(r'data-testid="performance-map" data-points="([^"]*)"', page).group(1)
+    [mine] = [p for p in json.loads(html.unescape(data)) if p["name"].startswith(point.name)]
+    assert mine["band"] == "none" and mine["lat"] == point.latitude  # no result yet: grey
+    assert 'data-testid="coverage-gaps"' in page and "/center/coverage" in page
+    assert 'href="/center/attention"' in page and 'href="/center/supplements"' in page
+    assert "/static/vendor/leaflet/leaflet.js" in page
