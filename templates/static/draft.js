@@ -81,8 +81,9 @@
     submitting = true;
     if (pending) { clearTimeout(pending); pending = null; }
   });
-  // An upload (or a file taken out) reloads the page: what was typed is saved first, so it comes back.
-  document.querySelectorAll("#documents form").forEach(function (other) {
+  // An upload, a file taken out or reused, an identity check, a look-up (the page's other forms) reload the page:
+  // what was typed is saved first, so it comes back.
+  document.querySelectorAll("#documents form, form.hidden-form, #lookup-form").forEach(function (other) {
     other.addEventListener("submit", function (event) {
       if (!dirty && !inFlight) { return; }
       event.preventDefault();

@@ -348,9 +348,12 @@ def file_at_the_counter(stack: RunningStack, staff, **overrides: str) -> tuple[h
     return client, dossier_id, code
 
 
+# Chromium's own stand-ins for a camera: a generated test pattern, and "allow" answered for the user.
+CAMERA_FLAGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
 @pytest.fixture(scope="package")
-def browser():  # type: ignore[no-untyped-def]
-    """Debian's chromium, headless, driven by Playwright; screenshots go to screenshots/."""
+def playwright_driver():  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect, sync_playwright
 
     # Waits on a page's state get as long as its actions (Playwright's 30 s), not expect's 5 s:
@@ -360,6 +363,20 @@ def browser():  # type: ignore[no-untyped-def]
         pytest.fail("Debian's chromium is missing: ./run test installs it")
     SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
+        yield p
+
+
+@pytest.fixture(scope="package")
+def browser(playwright_driver):  # type: ignore[no-untyped-def]
+    """Debian's chromium, headless, driven by Playwright; screenshots go to screenshots/."""
+    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="package")
+def camera_browser(playwright_driver):  # type: ignore[no-untyped-def]
+    """The same chromium with a fake camera (getUserMedia answers with Chromium's test pattern)."""
+    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + CAMERA_FLAGS)
+    yield launched
+    launched.close()

@@ -161,7 +161,7 @@ def test_a_proxy_files_with_the_written_authorisation_as_a_scanned_document(port
     draft_id, point = _start(client, BIRTH)
     page = client.get(f"/drafts/{draft_id}").text
     assert 'name="proxy_authorisation"' not in page  # no longer a text typed
-    assert f'form="upload-{AUTHORISATION}"' in page  # but an upload in the proxy's block
+    assert f'form="upload-form-{AUTHORISATION}"' in page  # but an upload in the proxy's block
     for slot in ("to-khai-dang-ky-khai-sinh", "giay-chung-sinh"):
         assert _upload(client, draft_id, slot).status_code == 303
     filing = {
