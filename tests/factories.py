@@ -189,3 +189,15 @@ def reload_dossier(dossier_id: uuid.UUID) -> Dossier:
 
 def form_post(data: dict[str, Any], csrf: str) -> dict[str, Any]:
     return {**data, "_csrf_token": csrf}
+
+
+def refresh_figures(*points: AgentPoint) -> None:
+    """Recompute the rollups of these points for today (local), as the worker does after each commit."""
+    from agents.reporting.rollups import local_day_of
+    from agents.reporting.tasks import refresh
+    from portal.core.db import utcnow
+
+    today = local_day_of(utcnow()).isoformat()
+    for point in points:
+        for kind in ("dossiers", "ratings"):
+            refresh.apply(args=[kind, str(point.id), today], throw=True)

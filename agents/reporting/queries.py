@@ -1,4 +1,4 @@
-"""Figures per agent point: volume by status, timeliness, ratings.
+"""Figures per agent point since it opened: volume by status, timeliness, ratings, from the rollups only.
 
 Runs in whatever scope the session has: a partner scope gives that partner's
 points, a network scope (center) gives every point.
@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agents.dossiers.models import CityStatus, Dossier, DossierEvent, DossierState
 from agents.partners.models import Partner
 from agents.points.models import AgentPoint
-from agents.ratings.models import Rating
+from agents.reporting.models import OpenDueFigures, PointDayFigures, RatingDayFigures
+from agents.reporting.rollups import local_day_of
 from portal.core.db import utcnow
 
 
@@ -38,8 +39,9 @@ class PointFigures:
     agent_caused_supplements: int = 0
 
 
-def figures_per_point(session: Session) -> list[PointFigures]:
-    now = utcnow()
+def figures_per_point(session: Session, today: date | None = None) -> list[PointFigures]:
+    """Every point's figures since it opened, summed from the rollups (no dossier is read)."""
+    today = today or local_day_of(utcnow())
     points = session.execute(
         select(AgentPoint.id, AgentPoint.name, AgentPoint.ward, Partner.name.label("partner_name"))
         .join(Partner, Partner.id == AgentPoint.partner_id)
@@ -47,62 +49,43 @@ def figures_per_point(session: Session) -> list[PointFigures]:
     ).all()
     figures = {p.id: PointFigures(p.id, p.name, p.partner_name, p.ward) for p in points}
 
-    for row in session.execute(
-        select(Dossier.agent_point_id, Dossier.state, Dossier.city_status, func.count()).group_by(
-            Dossier.agent_point_id, Dossier.state, Dossier.city_status
-        )
+    d = PointDayFigures
+    statuses = [func.sum(getattr(d, f"status_{k}")) for k in range(1, 11)]
+    for point_id, total, queued, rejected, on_time, late, asked, agent_caused, *by_status in session.execute(
+        select(
+            d.agent_point_id,
+            func.sum(d.filed),
+            func.sum(d.not_forwarded),
+            func.sum(d.rejected),
+            func.sum(d.on_time),
+            func.sum(d.late),
+            func.sum(d.supplement),
+            func.sum(d.agent_caused_supplement),
+            *statuses,
+        ).group_by(d.agent_point_id)
     ):
-        f = figures.get(row[0])
+        f = figures.get(point_id)
         if f is None:
             continue
-        count = row[3]
-        f.total += count
-        if row[1] == DossierState.queued:
-            f.queued += count
-        elif row[1] == DossierState.rejected:
-            f.rejected += count
-        if row[2] is not None:
-            f.by_city_status[row[2]] = f.by_city_status.get(row[2], 0) + count
+        f.total, f.queued, f.rejected = int(total or 0), int(queued or 0), int(rejected or 0)
+        f.on_time, f.late = int(on_time or 0), int(late or 0)
+        f.supplements_asked, f.agent_caused_supplements = int(asked or 0), int(agent_caused or 0)
+        f.by_city_status = {k: int(n) for k, n in enumerate(by_status, start=1) if n}
 
-    late_expr = case(
-        ((Dossier.finished_at.is_not(None)) & (Dossier.finished_at > Dossier.due_at), 1),
-        ((Dossier.finished_at.is_(None)) & (Dossier.due_at < now), 1),
-        else_=0,
-    )
-    on_time_expr = case(((Dossier.finished_at.is_not(None)) & (Dossier.finished_at <= Dossier.due_at), 1), else_=0)
-    for point_id, late, on_time in session.execute(
-        select(Dossier.agent_point_id, func.sum(late_expr), func.sum(on_time_expr))
-        .where(Dossier.due_at.is_not(None))
-        .group_by(Dossier.agent_point_id)
+    # Late: results after the due date, and dossiers still open past it (OpenDueFigures).
+    for point_id, overdue in session.execute(
+        select(OpenDueFigures.agent_point_id, func.sum(OpenDueFigures.count))
+        .where(OpenDueFigures.due_day < today)
+        .group_by(OpenDueFigures.agent_point_id)
     ):
         if point_id in figures:
-            figures[point_id].late = int(late or 0)
-            figures[point_id].on_time = int(on_time or 0)
+            figures[point_id].late += int(overdue or 0)
 
-    asked = (
-        select(DossierEvent.dossier_id)
-        .where(
-            DossierEvent.source == "city",
-            DossierEvent.city_status == CityStatus.supplement_requested.value,
-            DossierEvent.refused_after.is_(None),
-        )
-        .distinct()
-    )
-    for point_id, count, agent_caused in session.execute(
-        select(Dossier.agent_point_id, func.count(), func.count(Dossier.agent_caused_supplement_at))
-        .where(Dossier.id.in_(asked))
-        .group_by(Dossier.agent_point_id)
-    ):
-        if point_id in figures:
-            figures[point_id].supplements_asked = int(count)
-            figures[point_id].agent_caused_supplements = int(agent_caused)
-
-    for point_id, count, average in session.execute(
-        select(Rating.agent_point_id, func.count(), func.avg(Rating.stars))
-        .where(Rating.excluded.is_(False))  # the center left these out (agents/ratings/flags.py)
-        .group_by(Rating.agent_point_id)
-    ):
-        if point_id in figures:
-            figures[point_id].ratings = count
-            figures[point_id].average_rating = round(float(average), 2)
+    r = RatingDayFigures
+    for point_id, count, stars in session.execute(
+        select(r.agent_point_id, func.sum(r.count), func.sum(r.stars_sum)).group_by(r.agent_point_id)
+    ):  # the center's exclusions are already left out of the rollups
+        if point_id in figures and count:
+            figures[point_id].ratings = int(count)
+            figures[point_id].average_rating = round(int(stars or 0) / int(count), 2)
     return list(figures.values())

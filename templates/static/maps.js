@@ -35,8 +35,10 @@
   var around = [];
   points.forEach(function (p) { around.push([p.lat, p.lon]); });
   if (el.dataset.lat) { around.push([+el.dataset.lat, +el.dataset.lon]); }
-  map.fitBounds(around.length > 1 ? L.latLngBounds(around).pad(0.3) : hanoi);
-  if (around.length === 1) { map.setView(around[0], 13); }
+  var spread = around.length > 1 ? L.latLngBounds(around) : null;
+  var onePlace = around.length === 1 || (spread && spread.getNorthEast().equals(spread.getSouthWest()));
+  map.fitBounds(spread && !onePlace ? spread.pad(0.3) : hanoi);
+  if (onePlace) { map.setView(around[0], 13); }  // all at one spot: a zoom that still shows the wards around
   if (el.dataset.tileUrl) {
     L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution || "", maxZoom: 18 }).addTo(map);
   }

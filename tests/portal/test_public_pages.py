@@ -23,6 +23,7 @@ from tests.factories import (
     create_staff,
     ensure_procedures,
     file_birth_registration,
+    refresh_figures,
     reload_dossier,
 )
 
@@ -58,7 +59,7 @@ def test_tracking_needs_the_code_and_the_owners_phone(portal, filed):
 
 
 def test_a_citizen_rates_the_counter_now_and_the_result_once_the_city_has_finished(portal, filed):
-    partner, _point, _, dossier = filed
+    partner, point, _, dossier = filed
     client = portal()
     token = rating_token(dossier.tracking_code, dossier.submitted_at)
     link = f"/rate/{dossier.tracking_code}?token={token}"
@@ -88,6 +89,7 @@ def test_a_citizen_rates_the_counter_now_and_the_result_once_the_city_has_finish
     manager = create_person((Role.partner_manager, partner, None))
     boss = portal()
     boss.sign_in(manager.email)
+    refresh_figures(point)  # what the worker does after each commit: the page reads the rollups
     figures = boss.get("/partner/dashboard")
     assert figures.status_code == 200
     row = figures.text.split('data-point="Điểm Hàng Bài"')[1].split("</tr>")[0]

@@ -251,7 +251,9 @@ def test_staff_mark_a_supplement_as_the_points_miss_and_it_counts_on_the_points_
     assert len(_audit("dossier.supplement_agent_caused", dossier.id)) == 1
     from agents.reporting.queries import figures_per_point
     from portal.core.tenancy import Scope
+    from tests.factories import refresh_figures
 
+    refresh_figures(point)  # what the worker does after each commit: the figures read the rollups
     with read_only(Scope.network("test: figures", actor_label="test")) as session:
         [mine] = [f for f in figures_per_point(session) if f.point_id == point.id]
     assert mine.agent_caused_supplements >= 1
