@@ -39,6 +39,7 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         body: dict[str, Any] = {"error": exc.code, "message": translate(exc.message, language)}
         if exc.field_errors:
             body["field_errors"] = translate_errors(exc.field_errors, language)
+        body.update({k: v for k, v in exc.answer_extra().items() if k not in body})
         headers = {}
         if isinstance(exc, AuthenticationFailed) and request.headers.get("authorization", "").lower().startswith(
             "bearer"

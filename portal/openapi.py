@@ -73,8 +73,8 @@ CITY_SIGNATURE = "citySignature"
 
 TOKEN_SCOPES = {
     "procedures:read": "Read the procedure catalogue (reserved; the catalogue is public today)",
-    "dossiers:write": "File dossiers at the client's agent point",
-    "dossiers:read": "Read the dossiers of the client's agent point",
+    "dossiers:write": "File dossiers at the client's agent point (at once, or through a draft)",
+    "dossiers:read": "Read the dossiers of the client's agent point, and their receipts",
 }
 
 STATUS_TEXT = {
@@ -111,6 +111,17 @@ def error_schema() -> Schema:
                 description="Field (or place in the request) → what is wrong with it",
             ),
             "extra": Schema(description="Details of a parameter or body that did not parse"),
+            "missing": Schema(
+                type=OpenAPIType.ARRAY,
+                items=Schema(type=OpenAPIType.STRING),
+                description="`incomplete` (a draft's submit): what is still missing, e.g. `owner.phone`, "
+                "`form.child_sex`, `documents.<slot>`",
+            ),
+            "reason": Schema(
+                type=OpenAPIType.STRING,
+                description="A refused document (`infected`, `unsupported_type`, `too_large`, `unknown_slot`): "
+                "the finer reason, e.g. `malformed`, `empty`, `unscannable`",
+            ),
         },
         description="The portal's one error shape (portal/core/errors.py, mapped to HTTP in portal/exceptions.py)",
     )
@@ -394,7 +405,8 @@ def allow_every_method() -> Any:
         if not allowed:
             for route in scope["litestar_app"].routes:
                 if isinstance(route, HTTPRoute):
-                    allowed[route.path] = ", ".join(sorted(route.methods)).encode()
+                    # Keyed as the scope names it: the path's format ("/api/v1/drafts/{draft_id}").
+                    allowed[route.path_format or route.path] = ", ".join(sorted(route.methods)).encode()
         methods = allowed.get(str(scope.get("path_template", "")))
         if methods is not None:
             headers = MutableScopeHeaders.from_message(message)

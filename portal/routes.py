@@ -2,6 +2,7 @@
 
 from portal.controllers.api import ApiController
 from portal.controllers.api_clients import ApiClientController
+from portal.controllers.api_drafts import DraftApiController
 from portal.controllers.attention import AttentionController
 from portal.controllers.audit import AuditController
 from portal.controllers.auth import AuthController
@@ -39,6 +40,7 @@ ROUTES = [
     CoverageController,
     AuditController,
     ApiController,
+    DraftApiController,
     HealthController,
     MetricsController,
     ApiClientController,

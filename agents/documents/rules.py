@@ -62,6 +62,8 @@ class DocumentRefused(ValidationFailed):
     """A file the counter does not take; `code` is the API's error word, the message says why."""
 
     code = "document_refused"
+    # Which of the drafts API's four refusals it is (docs/partner-api.md); `code` says it finer.
+    family = "unsupported_type"
 
 
 class EmptyFile(DocumentRefused):
@@ -73,6 +75,7 @@ class EmptyFile(DocumentRefused):
 
 class FileTooLarge(DocumentRefused):
     code = "too_large"
+    family = "too_large"
 
     def __init__(self, size: int, limit: int) -> None:
         self.size, self.limit = size, limit
@@ -289,6 +292,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
 
 class Infected(DocumentRefused):
     code = "infected"
+    family = "infected"
 
     def __init__(self, signature: str) -> None:
         self.signature = signature
@@ -300,6 +304,7 @@ class Infected(DocumentRefused):
 
 class Unscannable(DocumentRefused):
     code = "unscannable"
+    family = "infected"  # not known clean is refused like infected: never stored unscanned
 
     def __init__(self, detail: str) -> None:
         self.detail = detail
@@ -308,10 +313,25 @@ class Unscannable(DocumentRefused):
 
 class UnknownSlot(DocumentRefused):
     code = "unknown_slot"
+    family = "unknown_slot"
 
     def __init__(self, slot: str) -> None:
         self.slot = slot
         super().__init__(N_("Thủ tục này không có giấy tờ “%(slot)s”"), params={"slot": slot})
+
+
+class UploadRefused(ValidationFailed):
+    """A refused file as the drafts API answers it: `error` is one of infected, unsupported_type,
+    too_large, unknown_slot (the contract's four words), `reason` the finer code (malformed, empty, …)."""
+
+    def __init__(self, refused: DocumentRefused) -> None:
+        super().__init__(refused.message)
+        self.code = refused.family
+        self.reason = refused.code
+        self.recorded = refused.recorded
+
+    def answer_extra(self) -> dict[str, Any]:
+        return {"reason": self.reason}
 
 
 @dataclass(frozen=True)

@@ -245,6 +245,37 @@ def upload(
     return document
 
 
+def replace(
+    session: Session,
+    actor: Actor,
+    draft_id: uuid.UUID,
+    slot_code: str,
+    data: bytes,
+    file_name: str = "",
+    *,
+    clamd: ClamdScanner | None = None,
+    files: BlobStore | None = None,
+) -> DossierDocument:
+    """The slot holds this file now (a partner system's PUT): checked, scanned and stored as `upload`
+    does, then the slot's earlier files are taken out. Refused: the slot keeps what it had."""
+    document = upload(session, actor, draft_id, slot_code, data, file_name, clamd=clamd, files=files)
+    earlier = session.scalars(
+        select(DossierDocument).where(
+            DossierDocument.draft_id == document.draft_id,
+            DossierDocument.slot == slot_code,
+            DossierDocument.id != document.id,
+        )
+    ).all()
+    for old in earlier:
+        session.delete(old)
+        audit.record(
+            session, "document.removed", "dossier_document", old.id, partner_id=old.partner_id,
+            detail={"draft": str(document.draft_id), "slot": slot_code, "replaced_by": str(document.id)},
+        )  # fmt: skip
+    session.flush()
+    return document
+
+
 def _slot(required_documents: Sequence[Mapping[str, Any] | str], slot_code: str) -> rules.DocumentSlot | None:
     return next((s for s in rules.document_slots(required_documents) if s.code == slot_code), None)
 
@@ -292,6 +323,7 @@ def _checked(
                 **({"signature": exc.signature} if isinstance(exc, rules.Infected) else {}),
             },
         )
+        exc.recorded = True
         raise
     return kind, pages
 

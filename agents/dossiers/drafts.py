@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +33,7 @@ from agents import policy
 from agents.documents.models import DossierDocument
 from agents.documents.rules import DocumentSlot, authorisation_slot, document_slots
 from agents.dossiers import rules
-from agents.dossiers.filing import VN_TZ, Filed, FilingRequest, file_dossier
+from agents.dossiers.filing import VN_TZ, Filed, FilingRequest, file_dossier, filing_point
 from agents.dossiers.models import CitizenConsent, Dossier, DossierDraft, DraftState, IdentityCheck
 from agents.dossiers.queries import get_for_actor
 from agents.policy import Permission
@@ -41,7 +43,7 @@ from agents.staff.actor import Actor
 from portal.core import audit
 from portal.core.crypto import blind_index, normalise_identifier
 from portal.core.db import utcnow
-from portal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from portal.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from portal.core.i18n import N_
 from portal.core.settings import get_settings
 from portal.core.tenancy import current_scope
@@ -61,27 +63,42 @@ class DraftView:
     owner_full_name: str
 
 
-def start(session: Session, actor: Actor, procedure_code: str) -> DossierDraft:
+def start(
+    session: Session,
+    actor: Actor,
+    procedure_code: str,
+    *,
+    at_point: bool = False,
+    agent_point_id: uuid.UUID | None = None,
+) -> DossierDraft:
     """The draft of a new dossier of `procedure_code`, with its idempotency key.
 
     Picking the same procedure again while the previous draft has nothing typed
-    in it resumes that draft instead of leaving empty ones behind.
+    in it resumes that draft instead of leaving empty ones behind (the page's GET).
+    `at_point` (a partner system's POST): always a new draft, bound from the start to the
+    point it will be filed at (`agent_point_id`, or the actor's one point), which only those
+    who may file there reach.
     """
     scope = current_scope(session)
     if scope.partner_id is None:
         raise PermissionDenied("Chỉ nhân viên của đối tác mới tiếp nhận hồ sơ")
     policy.require(actor, Permission.file_dossiers, partner_id=scope.partner_id)
+    point_id = filing_point(session, actor, agent_point_id).id if at_point else None
     procedure = procedures.get_published(session, procedure_code)
-    empty = session.scalar(
-        select(DossierDraft)
-        .where(
-            DossierDraft.staff_account_id == actor.account_id,
-            DossierDraft.procedure_id == procedure.id,
-            DossierDraft.state == DraftState.open,
-            DossierDraft.saved_at.is_(None),
+    empty = (
+        None
+        if at_point
+        else session.scalar(
+            select(DossierDraft)
+            .where(
+                DossierDraft.staff_account_id == actor.account_id,
+                DossierDraft.procedure_id == procedure.id,
+                DossierDraft.state == DraftState.open,
+                DossierDraft.saved_at.is_(None),
+            )
+            .order_by(DossierDraft.created_at.desc())
+            .limit(1)
         )
-        .order_by(DossierDraft.created_at.desc())
-        .limit(1)
     )
     if empty is not None:
         return empty
@@ -94,6 +111,7 @@ def start(session: Session, actor: Actor, procedure_code: str) -> DossierDraft:
         values_sealed="{}",
         state=DraftState.open,
         active_seconds=0,
+        agent_point_id=point_id,
     )
     session.add(draft)
     session.flush()
@@ -108,6 +126,12 @@ def get_own(session: Session, actor: Actor, draft_id: uuid.UUID) -> DossierDraft
     """The actor's own draft; anyone else's answers exactly like a missing one."""
     draft = session.get(DossierDraft, draft_id)
     if draft is None or draft.staff_account_id != actor.account_id:
+        raise NotFound("Không tìm thấy bản nháp hồ sơ")
+    point = draft.agent_point_id
+    if point is not None and not policy.can(
+        actor, Permission.file_dossiers, partner_id=draft.partner_id, point_id=point
+    ):
+        # Another point's draft (a partner system bound elsewhere, with the same accountable person).
         raise NotFound("Không tìm thấy bản nháp hồ sơ")
     return draft
 
@@ -165,13 +189,55 @@ def save(session: Session, actor: Actor, draft_id: uuid.UUID, raw: dict[str, Any
     """
     draft = get_own(session, actor, draft_id)
     require_open(draft)
-    procedure = procedure_of(session, draft)
-    allowed = {*CITIZEN_KEYS, *(f"form.{name}" for name in procedure.form_schema.get("properties", {}))}
+    allowed = allowed_keys(procedure_of(session, draft))
     kept = {k: str(v)[:MAX_VALUE_LENGTH] for k, v in raw.items() if k in allowed and v not in (None, "")}
-    draft.values_sealed = json.dumps(kept, ensure_ascii=False, sort_keys=True)
+    _keep(session, draft, kept)
+    return draft
+
+
+def allowed_keys(procedure: Procedure) -> set[str]:
+    """What a draft of this procedure may hold: the citizen's blocks, the notification choice, its form's fields."""
+    return {*CITIZEN_KEYS, *(f"form.{name}" for name in procedure.form_schema.get("properties", {}))}
+
+
+def _keep(session: Session, draft: DossierDraft, values: dict[str, str]) -> None:
+    draft.values_sealed = json.dumps(values, ensure_ascii=False, sort_keys=True)
     draft.saved_at = utcnow()
     touch(draft, draft.saved_at)
     session.flush()
+
+
+def change(
+    session: Session,
+    actor: Actor,
+    draft_id: uuid.UUID,
+    changes: dict[str, str | None],
+    refused: dict[str, str] | None = None,
+) -> DossierDraft:
+    """Apply `changes` to what the draft holds (a value replaces, None or "" removes): a partner system's save.
+
+    Unlike the page's autosave (which keeps the form's own fields and drops the rest), a name the
+    draft cannot hold or an over-long value is refused, with what the caller `refused` already,
+    all at once, and nothing is changed.
+    """
+    draft = get_own(session, actor, draft_id)
+    require_open(draft)
+    allowed = allowed_keys(procedure_of(session, draft))
+    errors: dict[str, str] = dict(refused or {})
+    for key, value in changes.items():
+        if key not in allowed:
+            errors[key] = N_("Trường không có trong biểu mẫu")
+        elif value is not None and len(value) > MAX_VALUE_LENGTH:
+            errors[key] = N_("Quá dài (tối đa 2000 ký tự)")
+    if errors:
+        raise ValidationFailed("Bản nháp chưa lưu được; vui lòng sửa các trường được đánh dấu", field_errors=errors)
+    values = values_of(draft)
+    for key, value in changes.items():
+        if value is None or not value.strip():
+            values.pop(key, None)
+        else:
+            values[key] = value
+    _keep(session, draft, values)
     return draft
 
 
@@ -254,13 +320,79 @@ class Incomplete(ValidationFailed):
 
     code = "incomplete"
 
-    def __init__(self, documents: list[DocumentSlot], field_errors: dict[str, str]) -> None:
-        self.missing = sorted(field_errors)
+    def __init__(
+        self, documents: list[DocumentSlot], field_errors: dict[str, str], missing: list[str] | None = None
+    ) -> None:
+        self.missing = sorted(field_errors) if missing is None else missing
+        if not documents:
+            super().__init__(N_("Hồ sơ chưa đủ để gửi; còn thiếu các trường được đánh dấu"), field_errors=field_errors)
+            return
         super().__init__(
             N_("Hồ sơ chưa đủ để gửi; còn thiếu: %(documents)s, và các trường được đánh dấu (nếu có)"),
             params={"documents": "; ".join(slot.name for slot in documents)},
             field_errors=field_errors,
         )
+
+    def answer_extra(self) -> dict[str, Any]:
+        return {"missing": self.missing}
+
+
+# The proxy's block, once someone files for the owner (the written authorisation is a document slot).
+PROXY_REQUIRED = ("proxy_full_name", "proxy_id_number", "proxy_phone")
+
+
+def missing(session: Session, draft: DossierDraft, procedure: Procedure | None = None) -> list[str]:
+    """What the draft still lacks to be filed, in the form's names: the owner's block, the proxy's
+    (once named), the form's required fields, then each mandatory document (`documents.<slot>`,
+    the proxy's authorisation among them when someone files for the owner)."""
+    procedure = procedure or procedure_of(session, draft)
+    values = {k: v for k, v in values_of(draft).items() if v.strip()}
+    gaps = [name for name in rules.CITIZEN_FIELDS if name not in values]
+    if has_proxy(values):
+        gaps += [name for name in PROXY_REQUIRED if name not in values]
+    gaps += [f"form.{name}" for name in procedure.form_schema.get("required", []) if f"form.{name}" not in values]
+    gaps += [f"documents.{slot.code}" for slot in missing_documents(session, draft, procedure)]
+    return gaps
+
+
+def submit_saved(session: Session, actor: Actor, draft_id: uuid.UUID) -> Filed:
+    """File the draft from what it holds (a partner system's submit), exactly once.
+
+    Something mandatory missing: `Incomplete` with `missing` and every field's problem at once;
+    otherwise `submit`'s own checks (a stale identity check, filing's ValidationFailed). A draft
+    filed already answers with its dossier.
+    """
+    draft = get_own(session, actor, draft_id)
+    if draft.state is DraftState.submitted and draft.dossier_id is not None:
+        return submit(session, actor, draft_id, agent_point_id=None, citizen={}, form={})
+    require_open(draft)
+    procedure = procedure_of(session, draft)
+    values = values_of(draft)
+    citizen = {k: values.get(k, "") for k in (*rules.CITIZEN_FIELDS, *rules.PROXY_FIELDS)}
+    form = {k.removeprefix("form."): v for k, v in values.items() if k.startswith("form.")}
+    gaps = missing(session, draft, procedure)
+    if gaps:
+        errors: dict[str, str] = {name: N_("Bắt buộc nhập") for name in gaps if not name.startswith("documents.")}
+        errors.update({name: MISSING_DOCUMENT for name in gaps if name.startswith("documents.")})
+        errors.update(stale_identity_checks(session, draft, citizen))
+        today = utcnow().astimezone(VN_TZ).date()
+        checked = rules.check_citizen(_with_authorisation(session, draft, procedure, citizen), today)[1]
+        for name, message in checked.items():
+            errors.setdefault(name, message)
+        for name, message in procedures.check_form(procedure, form)[1].items():
+            errors.setdefault(f"form.{name}", message)
+        slots = {f"documents.{s.code}": s for s in document_slots(procedure.required_documents)}
+        raise Incomplete([slots[g] for g in gaps if g in slots], errors, missing=gaps)
+    return submit(
+        session,
+        actor,
+        draft_id,
+        agent_point_id=draft.agent_point_id,
+        citizen=citizen,
+        form=form,
+        notify_sms=values.get("notify_sms") == "on",
+        notify_email=values.get("notify_email") or None,
+    )
 
 
 def has_proxy(values: dict[str, Any]) -> bool:
@@ -349,3 +481,23 @@ def require_open(draft: DossierDraft) -> None:
         raise Conflict("Hồ sơ này đã được gửi; không sửa được bản nháp nữa")
     if draft.state is DraftState.discarded:
         raise Conflict("Bản nháp này đã bị hủy")
+
+
+@contextmanager
+def on_the_record(session: Session, draft_id: uuid.UUID | None, step: str) -> Iterator[None]:
+    """A step on a draft that is refused (bad input, someone else's or no such draft, filed already)
+    goes on the audit log, in its own transaction; nothing the step wrote is kept."""
+    try:
+        yield
+    except DomainError as exc:
+        if not exc.recorded:
+            audit.record_refusal(
+                session,
+                "dossier.draft_refused",
+                "dossier_draft",
+                draft_id,
+                partner_id=current_scope(session).partner_id,
+                detail={"step": step, "error": exc.code, "fields": sorted(exc.field_errors)[:40]},
+            )
+            exc.recorded = True
+        raise

@@ -97,12 +97,7 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     if existing is not None:
         return Filed(_same_filer(session, actor, existing), created=False)
 
-    point = session.get(AgentPoint, request.agent_point_id or _own_point(actor, scope.partner_id))
-    if point is None:
-        raise NotFound("Không tìm thấy điểm đại lý")
-    policy.require(actor, Permission.file_dossiers, partner_id=point.partner_id, point_id=point.id)
-    if point.status is not AgentPointStatus.approved:
-        raise PermissionDenied("Điểm đại lý chưa được Trung tâm phê duyệt")
+    point = filing_point(session, actor, request.agent_point_id)
     hours.check_open_for_filing(session, point)  # a temporary or public-holiday closure refuses
     partner_service.require_may_file(session, point.partner_id, utcnow().astimezone(VN_TZ).date())
 
@@ -195,6 +190,17 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
         extra={"dossier_id": str(dossier.id), "tracking_code": dossier.tracking_code},
     )
     return Filed(dossier, created=True)
+
+
+def filing_point(session: Session, actor: Actor, agent_point_id: uuid.UUID | None) -> AgentPoint:
+    """The approved point the actor files at: the one named, or their own (see _own_point)."""
+    point = session.get(AgentPoint, agent_point_id or _own_point(actor, current_scope(session).partner_id))
+    if point is None:
+        raise NotFound("Không tìm thấy điểm đại lý")
+    policy.require(actor, Permission.file_dossiers, partner_id=point.partner_id, point_id=point.id)
+    if point.status is not AgentPointStatus.approved:
+        raise PermissionDenied("Điểm đại lý chưa được Trung tâm phê duyệt")
+    return point
 
 
 def _own_point(actor: Actor, partner_id: uuid.UUID | None) -> uuid.UUID:

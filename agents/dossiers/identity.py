@@ -81,7 +81,9 @@ def record(
             detail={"party": party[:16], "document_kind": str(document_kind)[:16], "fields": sorted(errors)},
         )  # fmt: skip
         exc_class = IdentityMismatch if "number" in errors and seen else ValidationFailed
-        raise exc_class(N_("Chưa ghi nhận được việc kiểm tra giấy tờ tùy thân"), field_errors=errors)
+        refused = exc_class(N_("Chưa ghi nhận được việc kiểm tra giấy tờ tùy thân"), field_errors=errors)
+        refused.recorded = True  # on the audit log already
+        raise refused
     for previous in session.scalars(
         select(IdentityCheck).where(IdentityCheck.draft_id == draft.id, IdentityCheck.party == party)
     ):

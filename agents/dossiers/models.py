@@ -152,6 +152,9 @@ class DossierDraft(IdMixin, TimestampMixin, TenantScoped, Base):
         Enum(DraftState, native_enum=False, length=16), default=DraftState.open, index=True
     )
     dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossiers.id"))
+    # Where it will be filed, when known from the start: a partner system's draft is its client's
+    # point, and only an actor who may file there reaches it (None: the counter page names it at submit).
+    agent_point_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent_points.id"))
     saved_at: Mapped[datetime | None]  # last save of what was typed (None: nothing typed yet)
     # The counter timer: seconds the draft was open in front of someone, and the last sign of it.
     active_seconds: Mapped[int] = mapped_column(Integer, default=0)

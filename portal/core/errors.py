@@ -17,6 +17,7 @@ class DomainError(Exception):
 
     status_code = 400
     code = "error"
+    recorded = False  # already on the audit log (audit.record_refusal): the caller need not record it again
 
     def __init__(
         self,
@@ -30,6 +31,10 @@ class DomainError(Exception):
         )
         super().__init__(self.message)
         self.field_errors = field_errors or {}
+
+    def answer_extra(self) -> dict[str, Any]:
+        """What the JSON answer says besides `error`, `message` and `field_errors` (e.g. `missing`)."""
+        return {}
 
 
 class NotFound(DomainError):

@@ -77,6 +77,7 @@ ERRORS_WITHOUT_LITERALS = {
             "UnknownSlot",
         )
     },
+    "UploadRefused": "says the message of the refused document it wraps (agents/documents/rules.py)",
     "RateLimited": "words its own Message with the seconds to wait (portal/security/rate_limits.py)",
     "ScanningUnavailable": "words its own message, marked N_() (agents/documents/service.py)",
     "Incomplete": "words its own message, marked N_() (agents/dossiers/drafts.py)",

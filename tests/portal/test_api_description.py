@@ -47,7 +47,7 @@ def test_no_operation_describes_litestars_default_error_shape(described):
 def test_json_errors_are_the_portals_one_shape(described):
     error = described["components"]["schemas"]["Error"]
     assert error["required"] == ["error", "message"]
-    assert set(error["properties"]) == {"error", "message", "field_errors", "extra"}
+    assert set(error["properties"]) == {"error", "message", "field_errors", "extra", "missing", "reason"}
     filing = described["paths"]["/api/v1/dossiers"]["post"]["responses"]
     assert set(filing) == {"201", "400", "401", "403", "404", "409", "413", "422"}
     for status in ("400", "401", "403", "404", "409", "413", "422"):
@@ -155,3 +155,18 @@ def test_a_non_ascii_basic_header_is_an_invalid_request(portal):
         .status_code
         == 401
     )
+
+
+def test_the_drafts_operations_declare_their_scope_and_their_refusals(described):
+    paths = described["paths"]
+    submit = paths["/api/v1/drafts/{draft_id}/submit"]["post"]
+    assert submit["security"] == [{"partnerSystem": ["dossiers:write"]}, {"session": []}]
+    assert {"201", "401", "403", "404", "409", "422"} <= set(submit["responses"])
+    upload = paths["/api/v1/drafts/{draft_id}/documents/{slot}"]["put"]
+    assert {"201", "422", "503"} <= set(upload["responses"])
+    body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    body = described["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]] if "$ref" in body else body
+    assert body["required"] == ["file"] and body["properties"]["file"]["format"] == "binary"
+    receipt = paths["/api/v1/dossiers/{dossier_id}/receipt.pdf"]["get"]
+    assert receipt["security"] == [{"partnerSystem": ["dossiers:read"]}, {"session": []}]
+    assert "application/pdf" in receipt["responses"]["200"]["content"]
