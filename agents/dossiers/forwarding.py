@@ -218,17 +218,30 @@ def _portal_event(
     )
 
 
-def unforwarded_dossiers(
+def claim_unforwarded_dossiers(
     session: Session, older_than: timedelta, limit: int = 500
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Queued dossiers nobody has moved for a while (lost message, city outage). Needs a network scope."""
+    """Queued dossiers nobody has moved for a while (lost message, city outage), each marked as moved now.
+
+    The mark (`updated_at`) is the claim: a dossier whose message waits behind a slow worker is sent
+    again once per `older_than`, not at every sweep, so a busy queue is not flooded with copies of
+    the same forward. Needs a network scope; the caller enqueues after commit.
+    """
     cutoff = utcnow() - older_than
     rows = session.execute(
         select(Dossier.id, Dossier.partner_id)
         .where(Dossier.state == DossierState.queued, Dossier.updated_at < cutoff)
         .order_by(Dossier.submitted_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
+    if rows:
+        session.execute(
+            update(Dossier)
+            .where(Dossier.id.in_([row.id for row in rows]), Dossier.state == DossierState.queued)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     return [(row.id, row.partner_id) for row in rows]
 
 

@@ -144,13 +144,13 @@ def sync_status(self: ScopedTask, dossier_id: str, partner_id: str) -> int:
 
 @celery_app.task(name="dossiers.sweep_unforwarded")
 def sweep_unforwarded() -> int:
-    with read_only(Scope.network(SWEEPER, origin="worker:dossiers.sweep_unforwarded")) as session:
-        stuck = forwarding.unforwarded_dossiers(
+    with unit_of_work(Scope.network(SWEEPER, origin="worker:dossiers.sweep_unforwarded")) as session:
+        stuck = forwarding.claim_unforwarded_dossiers(
             session, timedelta(seconds=get_settings().forwarding.stuck_after_seconds)
         )
-    for dossier_id, partner_id in stuck:
-        again = Scope.partner(partner_id, actor_label=SWEEPER, origin="worker:dossiers.sweep_unforwarded")
-        enqueue("dossiers.forward", [str(dossier_id), str(partner_id)], scope=again)
+        for dossier_id, partner_id in stuck:
+            again = Scope.partner(partner_id, actor_label=SWEEPER, origin="worker:dossiers.sweep_unforwarded")
+            on_commit(session, partial(enqueue, "dossiers.forward", [str(dossier_id), str(partner_id)], scope=again))
     if stuck:
         log.warning("re-enqueued %d dossiers stuck before the city", len(stuck))
     return len(stuck)

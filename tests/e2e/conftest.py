@@ -238,6 +238,9 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
             # The stack's worker also sweeps and polls the dossiers other tests left in the shared
             # database; every 5 s is often enough for the tests of the sweeper, and little noise.
             "FORWARD_SWEEP_INTERVAL_SECONDS": "5",
+            # A queued dossier is sent again 15 s after it was last moved (not 2 s, the in-process
+            # tests' value): behind a busy worker its message may simply be waiting its turn.
+            "FORWARD_STUCK_AFTER_SECONDS": "15",
             # The stack retries fast (every sweep re-enqueues with its own retries), so its outages and
             # error bursts must not end dossiers forward_failed; giving up is tested in-process
             # (tests/agents/dossiers/test_attention.py).

@@ -48,7 +48,7 @@ def test_a_dossier_the_city_never_takes_ends_forward_failed_for_the_center_to_se
     assert stored.state is DossierState.forward_failed and stored.forward_attempts == limit
     assert dossier.id in _ids(_lists().forward_failed)
     with unit_of_work(CENTER) as session:  # the sweeper leaves it alone: it is no longer queued
-        assert dossier.id not in {d for d, _ in forwarding.unforwarded_dossiers(session, timedelta(0))}
+        assert dossier.id not in {d for d, _ in forwarding.claim_unforwarded_dossiers(session, timedelta(0))}
 
     city_simulator.configure(down=False)
     with unit_of_work(CENTER) as session:

@@ -88,3 +88,29 @@ def test_a_refusal_by_the_city_is_final_and_its_reason_is_kept(counter, city, ci
     assert stored.state is DossierState.rejected
     assert "unknown_procedure" in stored.last_error or "422" in stored.last_error
     assert tasks.forward_dossier(dossier.id, worker_scope(partner), city).kind == "already_done"
+
+
+def test_the_sweeper_sends_a_waiting_dossier_again_once_per_interval_not_at_every_sweep(counter):
+    """A message stuck behind a slow worker: each sweep that re-sent it anyway would add another copy."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from agents.dossiers import forwarding
+    from agents.dossiers.models import Dossier
+    from portal.core.tenancy import Scope
+
+    _partner, point, staff = counter
+    dossier = file_birth_registration(staff, point)  # its message is never read here: it waits
+    sweeper = Scope.network("test: the sweeper", actor_label="test")
+    interval = timedelta(minutes=5)
+    with unit_of_work(sweeper) as session:
+        assert dossier.id not in {d for d, _ in forwarding.claim_unforwarded_dossiers(session, interval)}
+    long_ago = reload_dossier(dossier.id).updated_at - interval * 2
+    with unit_of_work(sweeper) as session:
+        session.execute(update(Dossier).where(Dossier.id == dossier.id).values(updated_at=long_ago))
+    with unit_of_work(sweeper) as session:
+        assert dossier.id in {d for d, _ in forwarding.claim_unforwarded_dossiers(session, interval)}
+    with unit_of_work(sweeper) as session:  # the next sweep, moments later
+        assert dossier.id not in {d for d, _ in forwarding.claim_unforwarded_dossiers(session, interval)}
+    assert reload_dossier(dossier.id).state is DossierState.queued
