@@ -68,9 +68,9 @@ class BrokerSettings:
 @dataclass(frozen=True)
 class KeySettings:
     # Signs cookies, CSRF tokens and rating links.
-    secret_key: str
+    secret_key: str = field(repr=False)
     # 32 bytes; seals citizens' identity numbers and stored files (portal.core.crypto).
-    data_key: bytes
+    data_key: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ class CitySettings:
 
     api_url: str
     client_id: str
-    client_secret: str
-    webhook_secret: str
+    client_secret: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
     # Where the city sends status reports: our public URL's callback route.
     callback_url: str
     timeout_seconds: float = 10.0
@@ -178,7 +178,7 @@ class MailSettings:
     port: int
     sender: str
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     starttls: bool = False
     timeout_seconds: float = 10.0
 
@@ -188,10 +188,10 @@ class SmsSettings:
     """The brand-name SMS gateway (docs/sms-simulator.md)."""
 
     api_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     brand: str
     # Verifies the gateway's delivery reports.
-    webhook_secret: str
+    webhook_secret: str = field(repr=False)
     timeout_seconds: float = 10.0
 
 
@@ -200,7 +200,7 @@ class VnpaySettings:
     """This deployment's VNPay merchant terminal (docs/vnpay-simulator.md). The secret never leaves the server."""
 
     tmn_code: str
-    hash_secret: str
+    hash_secret: str = field(repr=False)
     payment_url: str
     api_url: str
     timeout_seconds: float = 15.0

@@ -97,6 +97,36 @@ def test_a_complete_production_environment_loads():
     assert settings.vnpay.hash_secret == "vnpay-secret"
 
 
+def test_printing_the_settings_shows_no_secret():
+    """A settings object in a log line or a traceback's locals must not carry the keys (issue #11: the VNPay
+    secret never appears in a log)."""
+    env = {
+        **PRODUCTION_ENV,
+        "PORTAL_SECRET_KEY": "portal-secret-key-0034-" + "k" * 20,
+        "CITY_CLIENT_SECRET": "city-client-secret-0034",
+        "CITY_WEBHOOK_SECRET": "city-webhook-secret-0034",
+        "SMS_API_KEY": "sms-api-key-0034",
+        "SMS_WEBHOOK_SECRET": "sms-webhook-secret-0034",
+        "SMTP_USERNAME": "relay-user",
+        "SMTP_PASSWORD": "relay-password-0034",
+        "VNPAY_HASH_SECRET": "vnpay-hash-secret-0034",
+    }
+    settings = load_settings(env)
+    printed = repr(settings) + str(settings) + "".join(repr(section) for section in vars(settings).values())
+    secrets = [
+        settings.keys.secret_key,
+        repr(settings.keys.data_key),
+        settings.city.client_secret,
+        settings.city.webhook_secret,
+        settings.sms.api_key,
+        settings.sms.webhook_secret,
+        settings.mail.password,
+        settings.vnpay.hash_secret,
+    ]
+    assert all(secrets) and [s for s in secrets if s in printed] == []
+    assert settings.vnpay.tmn_code in printed  # what is not secret is still shown
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
