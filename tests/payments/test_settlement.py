@@ -20,6 +20,7 @@ from portal.core.tenancy import Scope
 from tests.factories import PASSWORD, create_counter, create_person
 from tests.payments.conftest import file_residence, reload_payment, start
 from tests.vnpay_support import choose, wait_until
+from tests.xlsx import read_xlsx
 
 
 def _pay(staff, point) -> Payment:  # type: ignore[no-untyped-def]
@@ -68,6 +69,14 @@ def test_a_day_of_payments_and_a_refund_add_up_per_point_and_the_csv_says_the_sa
     assert [(r["point"], r["collected_vnd"], r["refunded_vnd"], r["net_vnd"]) for r in lines] == [
         (point.name, "20000", "3000", "17000")
     ]
+    book = portal_http.get(f"/partner/settlement.xlsx?first={today}&last={today}")
+    assert book.status_code == 200, book.text[:300]
+    assert book.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
+    assert 'filename="settlement-' in book.headers["content-disposition"]
+    sheet = read_xlsx(book.content)
+    as_text = [list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))][0]
+    assert [[str(cell) for cell in row] for row in sheet.rows] == as_text  # the same table as the CSV
+    assert sheet.rows[1][8:] == [20_000, 3_000, 17_000]  # amounts are numbers in the workbook
     # The day's paid amount agrees with the gateway's ledger for these payments.
     ledger = {t["txn_ref"]: t for t in stack.control.get("/_sim/transactions").json()["items"]}
     assert sum(ledger[p.txn_ref]["net_vnd"] for p in (first, second)) == row.net_vnd
