@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.dossiers import queries as dossiers
-from agents.dossiers.models import Dossier
+from agents.dossiers.models import Dossier, DossierEvent
 from agents.procedures import service as procedures
 from agents.staff.actor import Actor
 from payments.gateways.vnpay import VNPayClient
@@ -59,8 +59,26 @@ def quote_of(session: Session, dossier: Dossier) -> rules.FeeQuote:
     return rules.fee_quote(version, dossier)
 
 
+def due_of(session: Session, dossier: Dossier) -> bool:
+    """Whether the dossier's fee may be paid yet: its version's `city_charges` and the city statuses it reached."""
+    version = procedures.filed_version(session, dossier.procedure_id, dossier.procedure_version_id)
+    reached = set(
+        session.scalars(
+            select(DossierEvent.city_status).where(
+                DossierEvent.dossier_id == dossier.id,
+                DossierEvent.city_status.is_not(None),
+                DossierEvent.refused_after.is_(None),
+            )
+        )
+    )
+    if dossier.city_status is not None:
+        reached.add(dossier.city_status)
+    return rules.fee_due(version.city_charges, {s for s in reached if s is not None})
+
+
 def outstanding_of(session: Session, dossier: Dossier) -> int:
-    return rules.outstanding_vnd(quote_of(session, dossier), dossier, payments_of(session, dossier.id))
+    attempts = payments_of(session, dossier.id)
+    return rules.outstanding_vnd(quote_of(session, dossier), dossier, attempts, due=due_of(session, dossier))
 
 
 def start_for_actor(
@@ -98,7 +116,7 @@ def start_payment(
     live = rules.live_attempt(attempts, moment)
     if live is not None:
         return Started(live, new=False)
-    amount = rules.outstanding_vnd(quote_of(session, dossier), dossier, attempts)
+    amount = rules.outstanding_vnd(quote_of(session, dossier), dossier, attempts, due=due_of(session, dossier))
     if amount <= 0:
         raise NothingToPay(
             "Hồ sơ %(code)s không có khoản phí nào cần thanh toán", params={"code": dossier.tracking_code}

@@ -47,6 +47,7 @@ class PaymentPanel:
     outstanding_vnd: int
     attempts: list[Payment]
     live: Payment | None
+    due: bool = True  # False: the procedure collects after processing and the city has not asked yet
 
     @property
     def shown(self) -> bool:
@@ -60,11 +61,13 @@ class PaymentPanel:
 def panel_for(session: Session, dossier: Dossier, now: datetime | None = None) -> PaymentPanel:
     quote = checkout.quote_of(session, dossier)
     attempts = checkout.payments_of(session, dossier.id)
+    due = checkout.due_of(session, dossier)
     return PaymentPanel(
         quote=quote,
-        outstanding_vnd=outstanding_vnd(quote, dossier, attempts),
+        outstanding_vnd=outstanding_vnd(quote, dossier, attempts, due=due),
         attempts=attempts,
         live=live_attempt(attempts, now or utcnow()),
+        due=due,
     )
 
 

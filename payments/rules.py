@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from agents.dossiers.models import CityStatus, Dossier, DossierState
 from agents.procedures.fees import FeeLine as FeeLine  # the catalogue's; payments' callers name them here
 from agents.procedures.fees import FeeQuote as FeeQuote
-from agents.procedures.models import ProcedureVersion
+from agents.procedures.models import ChargeTiming, ProcedureVersion
 
 from .models import Payment, PaymentState
 
@@ -17,6 +17,9 @@ from .models import Payment, PaymentState
 COLLECTED = frozenset({PaymentState.paid, PaymentState.partially_refunded, PaymentState.refunded})
 #: City statuses after which a paid fee is given back (refused, stopped): issue #11.
 REFUNDABLE_CITY_STATUSES = frozenset({CityStatus.refused, CityStatus.stopped})
+#: City statuses from which a fee collected after processing falls due: the city asked for the financial
+#: obligation (6) or processed the dossier (9). Once reached, it stays due whatever status follows.
+DUE_AFTER_PROCESSING = frozenset({CityStatus.payment_requested, CityStatus.processed})
 
 
 def fee_quote(version: ProcedureVersion, dossier: Dossier | None = None) -> FeeQuote:
@@ -28,6 +31,18 @@ def fee_quote(version: ProcedureVersion, dossier: Dossier | None = None) -> FeeQ
     if dossier is None:
         return version.quote()
     return version.quote_filed(dossier.form_data, dossier.submitted_at)
+
+
+def fee_due(timing: ChargeTiming, reached: Collection[int]) -> bool:
+    """Whether the fee may be paid yet, as the procedure version says (`city_charges`).
+
+    `before` (and a procedure that states no timing): from filing, so the counter collects it.
+    `after`: only once the city has asked for it (status 6) or processed the dossier (9); `reached`
+    is every city status the dossier has reported.
+    """
+    if timing is ChargeTiming.after:
+        return any(CityStatus(status) in DUE_AFTER_PROCESSING for status in reached)
+    return True
 
 
 def collected_vnd(payments: Iterable[Payment]) -> int:
@@ -42,8 +57,9 @@ def accepts_payment(dossier: Dossier) -> bool:
     return not (dossier.city_status is not None and CityStatus(dossier.city_status).is_final)
 
 
-def outstanding_vnd(quote: FeeQuote, dossier: Dossier, payments: Iterable[Payment]) -> int:
-    if quote.is_free or not accepts_payment(dossier):
+def outstanding_vnd(quote: FeeQuote, dossier: Dossier, payments: Iterable[Payment], *, due: bool = True) -> int:
+    """What the dossier still owes now; 0 for a free dossier, a closed one, or a fee not yet due (`fee_due`)."""
+    if quote.is_free or not due or not accepts_payment(dossier):
         return 0
     return max(quote.total_vnd - collected_vnd(payments), 0)
 
