@@ -23,10 +23,10 @@ from agents import policy
 from agents.dossiers.models import CityStatus, Dossier, DossierEvent
 from agents.policy import Permission
 from agents.staff.actor import Actor
-from payments.gateways.vnpay import GatewayProtocolError, RefundKind, VNPayClient, plain_text
+from payments.gateways.vnpay import GatewayProtocolError, RefundKind, RefundResponseCode, VNPayClient, plain_text
 from portal.core import audit
 from portal.core.celery_app import enqueue
-from portal.core.db import on_commit, read_only, unit_of_work, utcnow
+from portal.core.db import on_commit, unit_of_work, utcnow
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.core.tenancy import Scope, current_scope
 
@@ -147,17 +147,25 @@ class _ToSend:
     create_date: str
     transaction_no: str | None
     created_by: str
+    request_id: str
 
 
 def send_refund(refund_id: uuid.UUID, client: VNPayClient, *, scope: Scope) -> RefundState:
     """Send an approved refund to VNPay and record its answer. Safe to repeat: only `approved` ones are sent.
 
     Raises GatewayUnavailable when VNPay did not answer (the task retries; the refund stays approved).
+
+    The refund's `vnp_RequestId` is fixed (and committed) before the first send, so every retry is
+    the same request: when VNPay applied a refund whose answer was lost, the retry gets VNPay's `94`
+    (duplicate request) instead of a second refund. A `94` leaves the refund `approved`, on the
+    record and as an ALERT: the outcome is VNPay's to tell (the daily comparison lists it).
     """
-    with read_only(scope) as session:
-        refund = session.get(Refund, refund_id)
+    with unit_of_work(scope) as session:
+        refund = session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update())
         if refund is None or refund.state is not RefundState.approved:
             return refund.state if refund is not None else RefundState.refused
+        if refund.request_id is None:
+            refund.request_id = uuid.uuid4().hex
         payment = session.get(Payment, refund.payment_id)
         assert payment is not None
         whole = refund.amount_vnd == payment.amount_vnd and payment.refunded_vnd == 0
@@ -169,6 +177,7 @@ def send_refund(refund_id: uuid.UUID, client: VNPayClient, *, scope: Scope) -> R
             payment.gateway_create_date,
             payment.transaction_no,
             plain_text(refund.decided_by or "center admin", limit=100) or "center admin",
+            refund.request_id,
         )
     try:
         result = client.refund(
@@ -178,6 +187,7 @@ def send_refund(refund_id: uuid.UUID, client: VNPayClient, *, scope: Scope) -> R
             transaction_date=to_send.create_date,
             created_by=to_send.created_by,
             transaction_no=to_send.transaction_no,
+            request_id=to_send.request_id,
         )
     except GatewayProtocolError as exc:
         log.error("ALERT refund %s: VNPay's answer cannot be trusted: %s", refund_id, exc)
@@ -203,6 +213,22 @@ def send_refund(refund_id: uuid.UUID, client: VNPayClient, *, scope: Scope) -> R
         refund.attempts += 1
         refund.request_id = str(request.get("vnp_RequestId", ""))[:32] or None
         refund.response_code = result.response_code.value
+        if result.response_code is RefundResponseCode.DUPLICATE_REQUEST:
+            session.flush()
+            audit.record(
+                session,
+                "refund.outcome_unknown",
+                "refund",
+                refund.id,
+                partner_id=refund.partner_id,
+                detail={"txn_ref": payment.txn_ref, "request_id": refund.request_id, "response_code": "94"},
+            )
+            log.error(
+                "ALERT refund %s: VNPay already has request %s (its answer was lost); not sent again, check at VNPay",
+                refund.id,
+                refund.request_id,
+            )
+            return refund.state
         if not result.accepted:
             refund.state = RefundState.refused
             session.flush()

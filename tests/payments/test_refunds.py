@@ -5,16 +5,20 @@ A refund can never exceed what was paid, whoever asks and however often.
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from agents.dossiers.models import CityStatus, Dossier
 from agents.staff.models import Role
 from payments import refunds
 from payments.gateways import vnpay_client
+from payments.gateways.vnpay import GatewayUnavailable, VNPayClient
 from payments.models import Payment, PaymentState, RefundState
-from portal.core.db import unit_of_work
+from portal.core.audit import AuditEvent
+from portal.core.db import read_only, unit_of_work
 from portal.core.errors import NotFound, PermissionDenied
+from portal.core.settings import get_settings
 from portal.core.tenancy import Scope
 from tests.factories import create_counter, create_person
 from tests.payments.conftest import file_residence, reload_payment, start
@@ -123,3 +127,41 @@ def test_vnpay_refusing_a_refund_leaves_the_payment_as_it_was(paid, stack):
     assert _approve(admin, asked.id) is RefundState.refused
     unchanged = reload_payment(payment.id)
     assert unchanged.state is PaymentState.paid and unchanged.refunded_vnd == 0
+
+
+class _AnswerLost(httpx.BaseTransport):
+    """A cut connection: the request reaches VNPay, which acts on it, and its answer never comes back."""
+
+    def __init__(self) -> None:
+        self._network = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._network.handle_request(request).read()
+        raise httpx.ReadTimeout("the answer was lost on the way back", request=request)
+
+
+def test_a_refund_whose_answer_was_lost_is_not_sent_again_as_a_new_refund(paid, stack):
+    payment, staff, admin = paid["payment"], paid["staff"], paid["admin"]
+    _city_says(paid["dossier"], CityStatus.refused)
+    asked = _ask(staff, payment, 3_000)
+    with unit_of_work(admin.network_scope("approve a refund")) as session:
+        refunds.approve_refund(session, admin, asked.id)
+    scope = Scope.network("send refund", actor_label="test")
+    lossy = VNPayClient.from_settings(get_settings().vnpay, http=httpx.Client(transport=_AnswerLost()))
+    with lossy, pytest.raises(GatewayUnavailable):
+        refunds.send_refund(asked.id, lossy, scope=scope)
+    assert stack.transaction(payment.txn_ref)["refunded_vnd"] == 3_000  # VNPay did refund
+
+    with vnpay_client() as client:  # the task's retry
+        again = refunds.send_refund(asked.id, client, scope=scope)
+
+    assert stack.transaction(payment.txn_ref)["refunded_vnd"] == 3_000  # not twice
+    assert again is RefundState.approved  # VNPay said "duplicate request": kept for a person, never "refused"
+    assert reload_payment(payment.id).refunded_vnd == 0  # nothing recorded that VNPay did not confirm
+    with read_only(Scope.network("test reads back", actor_label="test")) as session:
+        unknown = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "refund.outcome_unknown", AuditEvent.object_id == str(asked.id)
+            )
+        ).all()
+    assert len(unknown) == 1
