@@ -77,7 +77,7 @@ def partner_system() -> dict[str, str]:
             session,
             manager,
             name="Phần mềm kiểm thử",
-            scopes=["dossiers:write", "dossiers:read"],
+            scopes=["dossiers:write", "dossiers:read", "payments"],  # every scope: each operation is reached
             agent_point_id=point.id,
         )
     http = TestClient(APP)
