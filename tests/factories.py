@@ -12,7 +12,7 @@ from agents.dossiers import filing
 from agents.dossiers.forwarding import FORWARDER
 from agents.dossiers.models import Dossier
 from agents.partners.models import Partner, PartnerKind, PartnerStatus
-from agents.points.models import AgentPoint, AgentPointStatus
+from agents.points.models import AgentPoint, AgentPointStatus, PointProcedure
 from agents.procedures import publishing
 from agents.procedures.models import Procedure
 from agents.seed import enable_catalogue, seed_procedures
@@ -52,7 +52,7 @@ def create_partner(*, name: str | None = None, status: PartnerStatus = PartnerSt
 
 
 def publish_procedure(code: str, *, name: str = "Thủ tục thử nghiệm", **definition: Any) -> None:
-    """Publish a test procedure (once) and enable it for every partner there is."""
+    """Publish a test procedure (once), enable it for every partner there is and offer it at every point."""
     with unit_of_work(setup_scope()) as session:
         if session.scalar(select(Procedure).where(Procedure.code == code)) is None:
             publishing.publish(
@@ -71,11 +71,17 @@ def publish_procedure(code: str, *, name: str = "Thủ tục thử nghiệm", **
             )
         for partner_id in session.scalars(select(Partner.id)):
             publishing.enable_procedures(session, None, partner_id, [code])
+            _offer_at_points(session, partner_id, [code])
 
 
 def create_point(
-    partner: Partner, *, status: AgentPointStatus = AgentPointStatus.approved, name: str | None = None
+    partner: Partner,
+    *,
+    status: AgentPointStatus = AgentPointStatus.approved,
+    name: str | None = None,
+    offers_catalogue: bool = True,
 ) -> AgentPoint:
+    """A point of the partner; it offers every procedure the center enabled for the partner unless told not to."""
     code = f"PT{uuid.uuid4().hex[:6].upper()}"
     with unit_of_work(setup_scope()) as session:
         point = AgentPoint(
@@ -90,7 +96,29 @@ def create_point(
         )
         session.add(point)
         session.flush()
+        # The partner's manager chose every procedure the center enabled for the partner.
+        for procedure_id in publishing.enabled_procedure_ids(session, partner.id) if offers_catalogue else ():
+            session.add(PointProcedure(partner_id=partner.id, agent_point_id=point.id, procedure_id=procedure_id))
+        session.flush()
         return point
+
+
+def offer_at_points(partner_id: uuid.UUID, codes: list[str]) -> None:
+    """Every point of the partner offers these (already enabled) procedures, as its manager would choose."""
+    with unit_of_work(setup_scope()) as session:
+        _offer_at_points(session, partner_id, codes)
+
+
+def _offer_at_points(session: Any, partner_id: uuid.UUID, codes: list[str]) -> None:
+    procedure_ids = list(session.scalars(select(Procedure.id).where(Procedure.code.in_(codes))))
+    for point_id in session.scalars(select(AgentPoint.id).where(AgentPoint.partner_id == partner_id)):
+        have = set(
+            session.scalars(select(PointProcedure.procedure_id).where(PointProcedure.agent_point_id == point_id))
+        )
+        for procedure_id in procedure_ids:
+            if procedure_id not in have:
+                session.add(PointProcedure(partner_id=partner_id, agent_point_id=point_id, procedure_id=procedure_id))
+    session.flush()
 
 
 def create_person(

@@ -33,7 +33,7 @@ from agents import policy
 from agents.documents.models import DossierDocument
 from agents.documents.rules import DocumentSlot, authorisation_slot, document_slots
 from agents.dossiers import rules
-from agents.dossiers.filing import VN_TZ, Filed, FilingRequest, file_dossier, filing_point
+from agents.dossiers.filing import VN_TZ, Filed, FilingRequest, file_dossier, filing_point, points_for_filing
 from agents.dossiers.models import CitizenConsent, Dossier, DossierDraft, DraftState, IdentityCheck
 from agents.dossiers.queries import get_for_actor
 from agents.policy import Permission
@@ -85,6 +85,13 @@ def start(
     policy.require(actor, Permission.file_dossiers, partner_id=scope.partner_id)
     point_id = filing_point(session, actor, agent_point_id).id if at_point else None
     procedure = procedures.get_published(session, procedure_code)
+    # The page's draft: only a procedure one of the person's points offers (a partner system's draft, bound to
+    # its point, is refused at submit like any filing there, naming procedure_code).
+    if not at_point and not points_for_filing(session, actor, procedure.id):
+        raise Conflict(
+            "Không điểm đại lý nào của bạn nhận thủ tục %(code)s; quản lý đối tác chọn thủ tục cho từng điểm",
+            params={"code": procedure.code},
+        )
     empty = (
         None
         if at_point

@@ -26,7 +26,7 @@ from agents.dossiers.queries import get_for_actor
 from agents.notifications import outbox
 from agents.partners import service as partner_service
 from agents.points import hours
-from agents.points.models import AgentPoint, AgentPointStatus
+from agents.points.models import AgentPoint, AgentPointStatus, PointProcedure
 from agents.policy import Permission
 from agents.procedures import publishing
 from agents.procedures import service as procedures
@@ -42,6 +42,7 @@ from portal.core.tenancy import current_scope
 
 log = logging.getLogger(__name__)
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOT_OFFERED = N_("Điểm đại lý này không nhận thủ tục này; quản lý đối tác chọn thủ tục cho từng điểm")
 
 
 @dataclass
@@ -68,8 +69,9 @@ class Filed:
     created: bool  # False when the same idempotency key had already filed it
 
 
-def points_for_filing(session: Session, actor: Actor) -> list[AgentPoint]:
-    """The approved points where this actor may file, in the session's partner."""
+def points_for_filing(session: Session, actor: Actor, procedure_id: uuid.UUID | None = None) -> list[AgentPoint]:
+    """The approved points where this actor may file, in the session's partner (those offering
+    `procedure_id` when it is given: a point files only the procedures its manager chose for it)."""
     scope = current_scope(session)
     if scope.partner_id is None:
         return []
@@ -79,7 +81,32 @@ def points_for_filing(session: Session, actor: Actor) -> list[AgentPoint]:
         if not ids:
             return []
         query = query.where(AgentPoint.id.in_(ids))
+    if procedure_id is not None:
+        offering = select(PointProcedure.agent_point_id).where(PointProcedure.procedure_id == procedure_id)
+        query = query.where(AgentPoint.id.in_(offering))
     return list(session.scalars(query))
+
+
+def procedures_for_filing(session: Session, actor: Actor) -> list[Procedure]:
+    """The published procedures that at least one of the actor's approved points offers (the counter's choice)."""
+    point_ids = [p.id for p in points_for_filing(session, actor)]
+    if not point_ids:
+        return []
+    offered = set(
+        session.scalars(select(PointProcedure.procedure_id).where(PointProcedure.agent_point_id.in_(point_ids)))
+    )
+    return [p for p in procedures.list_published(session) if p.id in offered]
+
+
+def offers(session: Session, point: AgentPoint, procedure: Procedure) -> bool:
+    return (
+        session.scalar(
+            select(PointProcedure.procedure_id).where(
+                PointProcedure.agent_point_id == point.id, PointProcedure.procedure_id == procedure.id
+            )
+        )
+        is not None
+    )
 
 
 def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> Filed:
@@ -116,6 +143,8 @@ def file_dossier(session: Session, actor: Actor, request: FilingRequest) -> File
     version = procedure.current if procedure is not None else None
     if procedure is not None and not publishing.is_enabled(session, point.partner_id, procedure.id):
         errors["procedure_code"] = N_("Trung tâm chưa mở thủ tục này cho đối tác của điểm")
+    elif procedure is not None and not offers(session, point, procedure):
+        errors["procedure_code"] = NOT_OFFERED
     if version is not None:
         form_data, form_errors = procedures.check_form(version, request.form)
         errors.update({f"form.{name}": message for name, message in form_errors.items()})

@@ -63,16 +63,20 @@ def _form_page(
     identity_errors: dict[str, Any] | None = None,
     identity_party: str | None = None,
 ) -> Template:
-    points = filing.points_for_filing(session, actor)
-    if not points:
+    procedure = drafts.procedure_of(session, draft)
+    if not filing.points_for_filing(session, actor):
         raise PermissionDenied("Bạn chưa được phân công tại điểm đại lý nào đã được duyệt")
+    # Only the points that offer this procedure: none left (its offer withdrawn since the draft began) says so.
+    points = filing.points_for_filing(session, actor, procedure.id)
+    if not points:
+        errors = {**errors, "procedure_code": filing.NOT_OFFERED}
     counter = get_settings().counter
     return page(
         "dossiers/new.html",
         status_code=status_code,
         actor=actor,
         draft=draft,
-        procedure=drafts.procedure_of(session, draft),
+        procedure=procedure,
         points=points,
         values={**values, "idempotency_key": draft.idempotency_key},
         errors=errors,
@@ -253,7 +257,7 @@ class DossierController(Controller):
         return page(
             "dossiers/choose.html",
             actor=actor,
-            procedures=procedures.list_published(session),
+            procedures=filing.procedures_for_filing(session, actor),
             drafts=drafts.open_drafts(session, actor),
         )
 

@@ -17,7 +17,7 @@ from portal.core.audit import AuditEvent
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.core.tenancy import Scope
-from tests.factories import create_counter, create_partner, create_person, file_birth_registration
+from tests.factories import create_counter, create_partner, create_person, create_point, file_birth_registration
 
 WEEK = {"mon_1_opens": "07:30", "mon_1_closes": "17:00", "sat_1_opens": "08:00", "sat_1_closes": "11:30"}
 
@@ -120,7 +120,8 @@ def test_a_point_that_is_not_approved_does_not_file(counter):
 
 
 def test_the_offered_procedures_are_chosen_from_the_catalogue_and_audited(counter):
-    partner, point, _, manager = counter
+    partner, _, _, manager = counter
+    point = create_point(partner, offers_catalogue=False)
     with unit_of_work(manager.partner_scope(partner.id)) as session:
         offer.set_offered(session, manager, point.id, ["1.001193", "2.000815"])
     with pytest.raises(ValidationFailed) as refused, unit_of_work(manager.partner_scope(partner.id)) as session:
@@ -131,7 +132,8 @@ def test_the_offered_procedures_are_chosen_from_the_catalogue_and_audited(counte
         offer.set_offered(session, manager, point.id, ["2.000815"])
     with read_only(manager.partner_scope(partner.id)) as session:
         assert offer.offered_codes(session, [point.id]) == {point.id: {"2.000815"}}
-        assert len(session.scalars(select(PointProcedure)).all()) == 1  # the partner's scope sees its own only
+        # the partner's scope sees its own rows only
+        assert {row.partner_id for row in session.scalars(select(PointProcedure))} == {partner.id}
     changes = [e.detail for e in _audit("agent_point.procedures_changed", point.id)]
     assert changes == [
         {"added": ["1.001193", "2.000815"], "removed": []},

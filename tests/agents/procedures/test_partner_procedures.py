@@ -12,7 +12,7 @@ from agents.staff.models import Role
 from portal.core.audit import AuditEvent
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ValidationFailed
-from tests.factories import BIRTH_FORM, citizen, create_counter, create_person, setup_scope
+from tests.factories import BIRTH_FORM, citizen, create_counter, create_person, offer_at_points, setup_scope
 
 BIRTH = "1.001193"
 
@@ -42,6 +42,11 @@ def test_a_procedure_the_center_has_not_enabled_for_the_partner_is_refused(count
     assert refused.value.field_errors == {"procedure_code": "Trung tâm chưa mở thủ tục này cho đối tác của điểm"}
     with unit_of_work(setup_scope()) as session:
         publishing.set_partner_procedures(session, admin, partner.id, codes | {BIRTH})
+    # The point lost the procedure with its partner; enabling it again lets the manager choose it again.
+    with pytest.raises(ValidationFailed) as not_offered:
+        _file(counter)
+    assert not_offered.value.field_errors == {"procedure_code": filing.NOT_OFFERED}
+    offer_at_points(partner.id, [BIRTH])
     assert _file(counter).created
     with read_only(setup_scope()) as session:
         changes = session.scalars(

@@ -16,7 +16,7 @@ from payments import checkout
 from portal.core.audit import AuditEvent
 from portal.core.db import read_only, unit_of_work
 from portal.core.errors import ValidationFailed
-from tests.factories import citizen, create_counter, create_person, setup_scope
+from tests.factories import citizen, create_counter, create_person, offer_at_points, setup_scope
 
 
 def _definition(code: str, **changes) -> dict:
@@ -70,6 +70,7 @@ def _file(counter, code, form):
     partner, point, staff = counter
     with unit_of_work(setup_scope()) as session:
         publishing.enable_procedures(session, None, partner.id, [code])
+    offer_at_points(partner.id, [code])
     with unit_of_work(staff.partner_scope(partner.id)) as session:
         return filing.file_dossier(
             session, staff, filing.FilingRequest(code, point.id, uuid.uuid4().hex, citizen(), form)
