@@ -371,6 +371,28 @@ def add_to_dossier(
     return document
 
 
+def store_image(
+    session: Session,
+    data: bytes,
+    *,
+    object_type: str,
+    object_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    purpose: str,
+    clamd: ClamdScanner | None = None,
+    files: BlobStore | None = None,
+) -> tuple[rules.DocumentType, str]:
+    """Check (size, JPEG or PNG by content), scan and store a picture that is no citizen's document (a point's
+    premises): (type, content hash). Refused like a counter upload (`document.refused` on the record, as
+    `purpose`), nothing kept."""
+    kind, _ = _checked(session, data, None, purpose, object_type, object_id, partner_id, clamd, rules.IMAGES)
+    return kind, (files or store()).put(data)
+
+
+def read_stored(content_hash: str, files: BlobStore | None = None) -> bytes:
+    return (files or store()).get(content_hash)
+
+
 def slot_names(required_documents: Sequence[Mapping[str, Any] | str]) -> dict[str, str]:
     """A procedure's document slots, code -> name, in its order."""
     return {slot.code: slot.name for slot in rules.document_slots(required_documents)}

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, get
-from litestar.params import Parameter
+from litestar import Controller, Response, get
+from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
-from agents.points import locator, offer
+from agents.points import locator, offer, photo
 from agents.points.rules import VIETNAM_BOUNDS
 from agents.points.schemas import PointNearOut, PointsNearOut
 from agents.procedures import service as procedures
 from agents.wards import service as wards
+from portal.controllers.points import photo_response
 from portal.core.errors import DomainError, NotFound, ValidationFailed
 from portal.core.i18n import N_
 from portal.core.settings import get_settings
@@ -134,6 +136,11 @@ class LocatorController(Controller):
 
         404: no published procedure has that code. 422: the coordinates are outside Vietnam."""
         return PointsNearOut([PointNearOut.of(f) for f in locator.nearest(session, lat, lon, procedure, limit)])
+
+    # An approved point's premises photo, for the citizen looking for the place.
+    @get("/points/{point_id:uuid}/photo", sync_to_thread=True, opt=public_work("public premises photo of a point"))
+    def point_photo(self, session: Session, point_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        return photo_response(photo.public_photo(session, point_id))
 
     @get("/api/v1/public/wards", sync_to_thread=False)
     def ward_map(self) -> dict[str, Any]:

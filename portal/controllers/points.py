@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Template
 
-from agents.points import hours, offer
+from agents.documents.rules import DocumentRefused
+from agents.documents.service import ScanningUnavailable
+from agents.points import hours, offer, photo
 from agents.points import rules as point_rules
 from agents.points import service as points
 from agents.points.models import AgentPointStatus
@@ -20,12 +23,22 @@ from agents.wards import service as wards
 from portal.auth.guards import requires
 from portal.controllers.partners import center_action, network_page
 from portal.core.db import attempt
-from portal.core.errors import DomainError
+from portal.core.errors import DomainError, ValidationFailed
 from portal.core.i18n import N_
 from portal.deps import Actor, Session, network_work, partner_work
 from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+
+def photo_response(picture: photo.Photo) -> Response[bytes]:
+    """The stored picture as it was checked (its type by content), never sniffed, revalidated by its hash."""
+    return Response(
+        picture.content,
+        media_type=picture.content_type,
+        headers={"Cache-Control": "private, no-cache", "ETag": f'"{picture.content_hash}"'},
+    )
 
 
 def _points_page(
@@ -96,6 +109,16 @@ class PointController(Controller):
         return center_action(
             session, actor, lambda: points.set_status(session, actor, point_id, status, data.get("reason", ""))
         )
+
+    # The premises photo, for the center deciding on the point (pending points included).
+    @get(
+        "/center/points/{point_id:uuid}/photo",
+        sync_to_thread=True,
+        guards=[requires(Permission.see_network)],
+        opt=network_work("center looks at a point's premises photo"),
+    )
+    def point_photo(self, session: Session, point_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        return photo_response(photo.network_photo(session, point_id))
 
 
 def _sheet_page(
@@ -201,3 +224,23 @@ class PointSheetController(Controller):
             lambda: offer.set_offered(session, actor, point_id, codes),
             N_("Đã lưu các thủ tục của điểm"),
         )
+
+    @post("/photo", sync_to_thread=True, opt=partner_work())
+    def set_premises_photo(
+        self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID], data: Upload
+    ) -> Template:
+        upload = data.get("file")
+        try:
+            if not isinstance(upload, UploadFile):
+                raise ValidationFailed("Chưa chọn tệp nào", field_errors={"photo": N_("Chưa chọn tệp nào")})
+            with attempt(session):
+                photo.set_photo(session, actor, point_id, upload.file.read())
+        except (DocumentRefused, ScanningUnavailable, ValidationFailed) as exc:
+            status = 503 if isinstance(exc, ScanningUnavailable) else 422
+            return _sheet_page(session, actor, point_id, status_code=status, message=exc.message,
+                               errors={"photo": exc.message})  # fmt: skip
+        return _sheet_page(session, actor, point_id, done=N_("Đã lưu ảnh trụ sở của điểm"))
+
+    @get("/photo", sync_to_thread=True, opt=partner_work())
+    def premises_photo(self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        return photo_response(photo.managed_photo(session, actor, point_id))
