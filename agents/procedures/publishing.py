@@ -8,6 +8,7 @@ bad field; the bulk import (agents/procedures/imports.py) uses it row by row.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -49,6 +50,7 @@ FIELDS = (
     "effective_from",
     "change_note",
 )
+JSON_FIELDS = ("fee_rules", "required_documents", "form_schema")
 CONTENT = (
     "name",
     "field_code",
@@ -219,6 +221,33 @@ def publish(
     if errors:
         raise ValidationFailed("Định nghĩa thủ tục chưa hợp lệ", field_errors=errors)
     return _add_version(session, actor, clean)
+
+
+def definition_from_texts(data: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A definition as typed into a form (the center's page, the back office): its JSON fields parsed;
+    a field that is no JSON is named."""
+    definition: dict[str, Any] = {k: v for k, v in data.items() if k in FIELDS and k not in JSON_FIELDS}
+    errors: dict[str, str] = {}
+    for name in JSON_FIELDS:
+        text = (data.get(name) or "").strip()
+        if not text:
+            continue
+        try:
+            definition[name] = json.loads(text)
+        except json.JSONDecodeError as error:
+            errors[name] = Message("Ô không phải JSON hợp lệ: %(reason)s", reason=error.msg)
+    return definition, errors
+
+
+def publish_typed(session: Session, actor: Actor, data: Mapping[str, str]) -> ProcedureVersion:
+    """Publish a definition typed into a form: every bad field named at once (JSON that does not parse
+    included), nothing published unless all of it is valid."""
+    policy.require(actor, Permission.publish_procedures)
+    definition, json_errors = definition_from_texts(data)
+    if json_errors:
+        _, errors = check_definition(definition, today=vietnam_today())
+        raise refused({**errors, **json_errors})
+    return publish(session, actor, definition)
 
 
 def _add_version(session: Session, actor: Actor | None, clean: dict[str, Any]) -> ProcedureVersion:

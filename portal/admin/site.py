@@ -54,6 +54,7 @@ from agents.partners.models import PartnerStatus
 from agents.points import service as points
 from agents.points.models import AgentPointStatus
 from agents.policy import Permission
+from agents.procedures import imports, publishing
 from agents.staff.actor import Actor
 from portal.admin.tables import AdminTables, build_tables
 from portal.admin.translation import TRANSLATIONS
@@ -330,6 +331,76 @@ async def reinstate_partner(request: Any, data: ReinstatePartner) -> str:
     return await _run_action("back office: reinstate a partner", work)
 
 
+class PublishProcedureVersion(pydantic.BaseModel):
+    """The center's catalogue page's publish form, field for field (agents.procedures.publishing.FIELDS)."""
+
+    code: str = pydantic.Field(title="Mã TTHC", description="Ví dụ 1.001193; một mã đã có thì thêm phiên bản mới")
+    name: str = pydantic.Field(title="Tên thủ tục")
+    field_code: str = pydantic.Field(title="Mã lĩnh vực")
+    field_name: str = pydantic.Field(title="Lĩnh vực")
+    handled_by: str = pydantic.Field(title="Cơ quan giải quyết")
+    processing_days: str = pydantic.Field(title="Thời hạn (ngày làm việc)")
+    city_charges: str = pydantic.Field("none", title="Thành phố thu phí: before (trước), after (sau), none (không)")
+    fee_rules: str = pydantic.Field("", title="Quy tắc lệ phí (JSON)")
+    fee_note: str = pydantic.Field("", title="Ghi chú lệ phí")
+    required_documents: str = pydantic.Field("", title="Thành phần hồ sơ (JSON)")
+    form_schema: str = pydantic.Field("", title="Biểu mẫu (JSON Schema)")
+    effective_from: str = pydantic.Field("", title="Ngày hiệu lực (YYYY-MM-DD; trống: hôm nay)")
+    change_note: str = pydantic.Field("", title="Nội dung thay đổi")
+
+
+class ImportCatalogue(pydantic.BaseModel):
+    """A catalogue file's content, pasted. piccolo's forms send JSON and draw one-line inputs (no file, no text
+    area): a JSON catalogue pastes whole; a CSV file keeps its line breaks only when posted to the form's API,
+    so in the browser a CSV file goes through the portal's upload page (the sidebar links to it)."""
+
+    kind: str = pydantic.Field("json", title="Loại tệp: json hoặc csv")
+    mode: str = pydantic.Field(
+        "check", title="Khi có dòng lỗi: check (chỉ kiểm tra), valid (nhập dòng hợp lệ), all (tất cả hoặc không gì)"
+    )
+    content: str = pydantic.Field(
+        title="Nội dung tệp",
+        description="Dán nội dung tệp JSON (một danh sách thủ tục); tệp CSV: tải lên ở trang Danh mục thủ tục",
+    )
+
+
+async def publish_version(request: Any, data: PublishProcedureVersion) -> str:
+    def work(session: Any, actor: Actor) -> str:
+        version = publishing.publish_typed(session, actor, data.model_dump())
+        return f"Đã công bố {version.code}, phiên bản {version.number} (hiệu lực từ {version.effective_from})"
+
+    return await _run_action("back office: publish a procedure version", work)
+
+
+def import_report_text(report: imports.ImportReport) -> str:
+    """The page's import report as one text (piccolo shows a form's answer as a line)."""
+    head = f"Số dòng: {report.rows} · dòng hợp lệ: {report.valid_rows} · dòng lỗi: {len(report.bad_rows)}."
+    if report.published:
+        done = "Đã công bố: " + ", ".join(f"{code} (phiên bản {number})" for code, number in report.published) + "."
+    elif report.mode is imports.ImportMode.check:
+        done = "Chỉ kiểm tra: chưa lưu gì."
+    else:
+        done = "Không lưu dòng nào."
+    problems = " ".join(f"Dòng {p.row} ({p.code or '—'}), «{p.field}»: {p.reason}." for p in report.problems)
+    return " ".join(part for part in (head, done, problems) if part)
+
+
+async def import_catalogue(request: Any, data: ImportCatalogue) -> str:
+    def work(session: Any, actor: Actor) -> str:
+        mode = data.mode.strip().lower()
+        if mode not in {m.value for m in imports.ImportMode}:
+            raise publishing.refused({"mode": "Chỉ nhận check, valid hoặc all"})
+        report = imports.import_catalogue(
+            session, actor, data.content.encode("utf-8"), kind=data.kind.strip().lower(), mode=mode
+        )
+        text = import_report_text(report)
+        if report.problems and not report.published and mode != imports.ImportMode.check.value:
+            raise ValueError(text)  # nothing was saved: shown as the form's error, like the page's 422
+        return text
+
+    return await _run_action("back office: import a catalogue file", work)
+
+
 FORMS = [
     FormConfig(
         name="Duyệt điểm",
@@ -357,6 +428,21 @@ FORMS = [
         pydantic_model=ReinstatePartner,
         endpoint=reinstate_partner,
         form_group="Đối tác",
+    ),
+    FormConfig(
+        name="Công bố phiên bản thủ tục",
+        pydantic_model=PublishProcedureVersion,
+        endpoint=publish_version,
+        description="Công bố một phiên bản mới của thủ tục (như trang Trung tâm › Danh mục thủ tục); "
+        "hồ sơ đã nộp giữ phiên bản cũ.",
+        form_group="Danh mục thủ tục",
+    ),
+    FormConfig(
+        name="Nhập danh mục từ tệp",
+        pydantic_model=ImportCatalogue,
+        endpoint=import_catalogue,
+        description="Kiểm tra từng dòng của tệp CSV hoặc JSON; nhập các dòng hợp lệ, tất cả hoặc không gì.",
+        form_group="Danh mục thủ tục",
     ),
 ]
 
@@ -423,6 +509,8 @@ def build_back_office(settings: Settings) -> BackOffice:
         "production": settings.is_production,
         "allowed_hosts": [host],
         "page_size": 25,
+        # The portal's own catalogue page: a CSV file is uploaded there (piccolo's forms take no file).
+        "sidebar_links": {"Danh mục thủ tục (tải tệp CSV/JSON)": "/center/procedures/"},
     }
     return BackOffice(
         engine=engine,

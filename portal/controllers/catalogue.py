@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from litestar import Controller, get, post
@@ -23,7 +22,6 @@ from portal.templating import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
-JSON_FIELDS = ("fee_rules", "required_documents", "form_schema")
 
 
 def catalogue_page(
@@ -49,21 +47,6 @@ def catalogue_page(
         values=values or {},
         report=report,
     )
-
-
-def definition_from_form(data: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The posted definition, its JSON fields parsed; a field that is no JSON is named."""
-    definition: dict[str, Any] = {k: v for k, v in data.items() if k in publishing.FIELDS and k not in JSON_FIELDS}
-    errors: dict[str, str] = {}
-    for name in JSON_FIELDS:
-        text = (data.get(name) or "").strip()
-        if not text:
-            continue
-        try:
-            definition[name] = json.loads(text)
-        except json.JSONDecodeError as error:
-            errors[name] = Message("Ô không phải JSON hợp lệ: %(reason)s", reason=error.msg)
-    return definition, errors
 
 
 class CatalogueController(Controller):
@@ -95,12 +78,9 @@ class CatalogueController(Controller):
         opt=network_work("center publishes a procedure version"),
     )
     def publish(self, actor: Actor, session: Session, data: Form) -> Template:
-        definition, json_errors = definition_from_form(data)
         try:
             with attempt(session):
-                if json_errors:
-                    raise publishing.refused(json_errors)
-                version = publishing.publish(session, actor, definition)
+                version = publishing.publish_typed(session, actor, data)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise

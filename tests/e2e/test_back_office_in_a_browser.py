@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,44 @@ def test_a_partner_manager_gets_the_portals_404(stack, browser, network):
     expect(page.get_by_text("Không tìm thấy")).to_be_visible()
     page.screenshot(path=str(SHOTS / "admin-06-manager-404.png"), full_page=True)
     context.close()
+
+
+def test_a_center_admin_publishes_a_version_and_checks_a_catalogue_file_through_the_forms(stack, browser, network):
+    code, broken = (f"3.{uuid.uuid4().int % 1_000_000:06d}" for _ in range(2))
+    context = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 1000})
+    page = context.new_page()
+    _sign_in(page, stack.web_url, network["admin"].email)
+
+    page.goto(f"{stack.web_url}/admin/#/forms/công-bố-phiên-bản-thủ-tục/")
+    fields = {
+        "code": code,
+        "name": "Thủ tục công bố trong trình duyệt (thử)",
+        "field_code": "BO",
+        "field_name": "Thử",
+        "handled_by": "UBND phường",
+        "processing_days": "2",
+        "fee_rules": '{"kind": "fixed", "amount_vnd": -1}',
+        "form_schema": json.dumps(FORM_SCHEMA, ensure_ascii=False),
+    }
+    for name, value in fields.items():
+        page.fill(f"[name='{name}']", value)
+    page.get_by_role("button", name="Gửi").click()
+    expect(page.get_by_text("fee_rules.amount_vnd: Số tiền không được âm")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "admin-07-publish-refused.png"), full_page=True)
+    page.fill("[name='fee_rules']", '{"kind": "fixed", "amount_vnd": 5000}')
+    page.get_by_role("button", name="Gửi").click()
+    expect(page.get_by_text(f"Đã công bố {code}, phiên bản 1")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "admin-08-published.png"), full_page=True)
+
+    page.goto(f"{stack.web_url}/admin/#/forms/nhập-danh-mục-từ-tệp/")
+    definition = {**fields, "fee_rules": {"kind": "none"}, "form_schema": FORM_SCHEMA}
+    rows = [{**definition, "name": "Thủ tục (nhập lại)"}, {**definition, "code": broken, "processing_days": "hai"}]
+    page.fill("[name='content']", json.dumps(rows, ensure_ascii=False))  # a JSON catalogue pastes on one line
+    page.get_by_role("button", name="Gửi").click()
+    expect(page.get_by_text(f"Dòng 2 ({broken}), «processing_days»")).to_be_visible()
+    expect(page.get_by_text("Chỉ kiểm tra: chưa lưu gì.")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "admin-09-import-checked.png"), full_page=True)
+    context.close()
+
+
+FORM_SCHEMA = {"type": "object", "properties": {"so_ban": {"type": "integer", "title": "Số bản"}}, "required": []}

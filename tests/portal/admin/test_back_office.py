@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import uuid
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from agents.partners.models import Partner, PartnerStatus
 from agents.points.models import AgentPoint, AgentPointStatus
+from agents.procedures.models import Procedure, ProcedureVersion, vietnam_today
 from agents.staff.models import Role
 from portal.admin.translation import missing_phrases
 from portal.core.audit import AuditEvent
@@ -204,3 +211,112 @@ def test_the_interface_is_in_vietnamese_with_every_phrase_of_piccolo_translated(
     listed = client.get("/admin/public/translations/").json()
     assert listed["default_language_code"] == "vi"
     assert client.get("/admin/public/translations/vi/").json()["translations"]["Export CSV"] == "Xuất CSV"
+
+
+FORM_SCHEMA = {"type": "object", "properties": {"so_ban": {"type": "integer", "title": "Số bản"}}, "required": []}
+
+
+def _new_code() -> str:
+    return f"8.{uuid.uuid4().int % 1_000_000:06d}"
+
+
+def _version_fields(code: str, **changes: str) -> dict[str, str]:
+    return {
+        "code": code,
+        "name": "Thủ tục công bố từ back office",
+        "field_code": "BO",
+        "field_name": "Thử back office",
+        "handled_by": "UBND cấp xã",
+        "processing_days": "3",
+        "city_charges": "before",
+        "fee_rules": json.dumps({"kind": "fixed", "amount_vnd": 20000}),
+        "required_documents": json.dumps([{"name": "Tờ khai", "original": True, "mandatory": True, "count": 1}]),
+        "form_schema": json.dumps(FORM_SCHEMA, ensure_ascii=False),
+        **changes,
+    }
+
+
+def _versions_of(code: str) -> list[int]:
+    with read_only(Scope.network("test reads the catalogue", actor_label="test")) as session:
+        return list(
+            session.scalars(
+                select(ProcedureVersion.number)
+                .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+                .where(Procedure.code == code)
+            )
+        )
+
+
+PUBLISH = "/admin/api/forms/công-bố-phiên-bản-thủ-tục/"
+IMPORT = "/admin/api/forms/nhập-danh-mục-từ-tệp/"
+
+
+def test_publishing_a_version_is_a_form_validated_like_the_catalogue_page_and_audited(portal, network):
+    client = _signed_in(portal, network["admin"])
+    headers = {"x-csrftoken": client.csrf}
+    code = _new_code()
+    yesterday = (vietnam_today() - timedelta(days=1)).isoformat()
+    bad = _version_fields(
+        code, fee_rules='{"kind": "fixed", "amount_vnd": -5}', effective_from=yesterday, form_schema="{not json"
+    )
+    refused = client.http.post(PUBLISH, json=bad, headers=headers)
+    assert refused.status_code == 422
+    error = refused.json()["custom_form_error"]
+    assert error.startswith("Định nghĩa thủ tục chưa hợp lệ")
+    assert "fee_rules.amount_vnd: Số tiền không được âm" in error and "effective_from: Ngày hiệu lực" in error
+    assert "form_schema: Ô không phải JSON hợp lệ" in error
+    assert _versions_of(code) == []  # nothing half-saved
+    done = client.http.post(PUBLISH, json=_version_fields(code), headers=headers)
+    assert done.json()["custom_form_success"].startswith(f"Đã công bố {code}, phiên bản 1")
+    again = client.http.post(PUBLISH, json=_version_fields(code, name="Thủ tục (sửa)"), headers=headers)
+    assert f"Đã công bố {code}, phiên bản 2" in again.json()["custom_form_success"]
+    assert sorted(_versions_of(code)) == [1, 2]
+    entries = [e for e in _entries_by_action("procedure.published") if e.detail["code"] == code]
+    assert [e.detail["version"] for e in entries] == [1, 2]
+    assert entries[0].actor_label.startswith("Nguyễn Trung Tâm")
+    assert entries[0].scope_reason == "back office: publish a procedure version"
+
+
+def _catalogue_csv(rows: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def test_importing_a_catalogue_file_is_a_form_with_the_row_by_row_report(portal, network):
+    client = _signed_in(portal, network["admin"])
+    headers = {"x-csrftoken": client.csrf}
+    good, broken = _new_code(), _new_code()
+    content = _catalogue_csv(
+        [_version_fields(good), _version_fields(broken, fee_rules='{"kind": "fixed", "amount_vnd": -1}')]
+    )
+    checked = client.http.post(IMPORT, json={"kind": "csv", "mode": "check", "content": content}, headers=headers)
+    report = checked.json()["custom_form_success"]
+    assert "Số dòng: 2 · dòng hợp lệ: 1 · dòng lỗi: 1." in report and "Chỉ kiểm tra: chưa lưu gì." in report
+    assert f"Dòng 3 ({broken}), «fee_rules.amount_vnd»: Số tiền không được âm." in report
+    assert _versions_of(good) == []
+    nothing = client.http.post(IMPORT, json={"kind": "csv", "mode": "all", "content": content}, headers=headers)
+    assert nothing.status_code == 422 and "Không lưu dòng nào." in nothing.json()["custom_form_error"]
+    assert _versions_of(good) == []
+    valid = client.http.post(IMPORT, json={"kind": "csv", "mode": "valid", "content": content}, headers=headers)
+    assert f"Đã công bố: {good} (phiên bản 1)." in valid.json()["custom_form_success"]
+    assert (_versions_of(good), _versions_of(broken)) == ([1], [])
+    [entry] = [e for e in _entries_by_action("procedure.catalogue_imported") if f"{good} v1" in e.detail["published"]]
+    assert entry.actor_label.startswith("Nguyễn Trung Tâm") and entry.detail["bad_rows"] == [3]
+    assert entry.scope_reason == "back office: import a catalogue file"
+    unreadable = client.http.post(IMPORT, json={"kind": "xlsx", "mode": "valid", "content": "x"}, headers=headers)
+    assert "Chỉ nhận tệp CSV hoặc JSON" in unreadable.json()["custom_form_error"]
+
+
+def test_an_auditor_has_neither_catalogue_form(portal, network):
+    client = _signed_in(portal, network["auditor"])
+    headers = {"x-csrftoken": client.csrf}
+    for form in (PUBLISH, IMPORT):
+        assert client.http.post(form, json={}, headers=headers).status_code in (404, 405)
+
+
+def _entries_by_action(action: str) -> list[AuditEvent]:
+    with read_only(Scope.network("test reads the audit log", actor_label="test")) as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
