@@ -272,7 +272,9 @@ def stack(request, settings):  # type: ignore[no-untyped-def]
         running.processes["worker"] = start_worker(env, var / "worker.log", concurrency=2)
         running.processes["web"] = start_web(web_port, env, var / "web.log")
         wait_for_http(f"http://127.0.0.1:{city_port}/healthz", process=running.processes["city"])
-        wait_for_http(f"http://127.0.0.1:{web_port}/healthz", process=running.processes["web"])
+        # The web process imports the whole portal and builds the back office before it answers: over a minute
+        # on a loaded machine (load 14 on 2 cores measured). A crash still fails at once (the process is watched).
+        wait_for_http(f"http://127.0.0.1:{web_port}/healthz", timeout=180.0, process=running.processes["web"])
         wait_for_http(f"http://127.0.0.1:{sms_port}/healthz", process=running.processes["sms"])
         wait_for_smtp(smtp_port, process=running.processes["mail"])
         yield RunningStack(
