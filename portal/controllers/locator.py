@@ -138,7 +138,12 @@ class LocatorController(Controller):
         return PointsNearOut([PointNearOut.of(f) for f in locator.nearest(session, lat, lon, procedure, limit)])
 
     # An approved point's premises photo, for the citizen looking for the place.
-    @get("/points/{point_id:uuid}/photo", sync_to_thread=True, opt=public_work("public premises photo of a point"))
+    @get(
+        "/points/{point_id:uuid}/photo",
+        sync_to_thread=True,
+        opt=public_work("public premises photo of a point"),
+        include_in_schema=False,
+    )
     def point_photo(self, session: Session, point_id: FromPath[uuid.UUID]) -> Response[bytes]:
         return photo_response(photo.public_photo(session, point_id))
 

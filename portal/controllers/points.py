@@ -116,6 +116,7 @@ class PointController(Controller):
         sync_to_thread=True,
         guards=[requires(Permission.see_network)],
         opt=network_work("center looks at a point's premises photo"),
+        include_in_schema=False,
     )
     def point_photo(self, session: Session, point_id: FromPath[uuid.UUID]) -> Response[bytes]:
         return photo_response(photo.network_photo(session, point_id))
@@ -225,7 +226,7 @@ class PointSheetController(Controller):
             N_("Đã lưu các thủ tục của điểm"),
         )
 
-    @post("/photo", sync_to_thread=True, opt=partner_work())
+    @post("/photo", sync_to_thread=True, opt=partner_work(), include_in_schema=False)
     def set_premises_photo(
         self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID], data: Upload
     ) -> Template:
@@ -241,6 +242,6 @@ class PointSheetController(Controller):
                                errors={"photo": exc.message})  # fmt: skip
         return _sheet_page(session, actor, point_id, done=N_("Đã lưu ảnh trụ sở của điểm"))
 
-    @get("/photo", sync_to_thread=True, opt=partner_work())
+    @get("/photo", sync_to_thread=True, opt=partner_work(), include_in_schema=False)
     def premises_photo(self, actor: Actor, session: Session, point_id: FromPath[uuid.UUID]) -> Response[bytes]:
         return photo_response(photo.managed_photo(session, actor, point_id))
